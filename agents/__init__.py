@@ -1,0 +1,1 @@
+"""Policies: scripted baselines (and later LLM and human seats)."""

@@ -1,0 +1,1 @@
+"""Analysis of run logs (reads logs only, never the engine)."""

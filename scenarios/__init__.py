@@ -1,0 +1,1 @@
+"""Scenario rules (one module per game) and their ready-to-run YAML specs."""

@@ -1,0 +1,201 @@
+"""Actions an agent may take, the request that says which are legal now, and validation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Accuse(_Frozen):
+    """Publicly claim that a player is a traitor."""
+
+    kind: Literal["accuse"] = "accuse"
+    target: str
+    """The accused player."""
+
+
+class Defend(_Frozen):
+    """Publicly vouch for a player."""
+
+    kind: Literal["defend"] = "defend"
+    target: str
+    """The defended player."""
+
+
+class ClaimRole(_Frozen):
+    """Publicly claim a role for oneself."""
+
+    kind: Literal["claim_role"] = "claim_role"
+    role: str
+    """The claimed role."""
+
+
+Claim = Annotated[Accuse | Defend | ClaimRole, Field(discriminator="kind")]
+
+
+class Speak(_Frozen):
+    """Say something, optionally with structured claims."""
+
+    kind: Literal["speak"] = "speak"
+    text: str
+    """Free text."""
+    claims: tuple[Claim, ...] = ()
+    """Structured claims the speech makes."""
+
+
+class Vote(_Frozen):
+    """Cast a ballot for a target."""
+
+    kind: Literal["vote"] = "vote"
+    target: str
+    """The player voted for."""
+
+
+class Belief(_Frozen):
+    """Report P(traitor) for each other player."""
+
+    kind: Literal["belief"] = "belief"
+    probs: dict[str, float]
+    """Player -> probability that they are a traitor."""
+
+
+class Bid(_Frozen):
+    """Bid for the next speaking turn."""
+
+    kind: Literal["bid"] = "bid"
+    amount: int
+    """Bid size, higher means more urgent."""
+
+
+class Purchase(_Frozen):
+    """Buy an item with an explanation."""
+
+    kind: Literal["purchase"] = "purchase"
+    item: str
+    """The catalogue item bought."""
+    explanation: str = ""
+    """Why."""
+
+
+class Respond(_Frozen):
+    """Accept or refuse an offer."""
+
+    kind: Literal["respond"] = "respond"
+    accept: bool
+    """True to accept."""
+
+
+class Pass(_Frozen):
+    """Do nothing."""
+
+    kind: Literal["pass"] = "pass"
+
+
+Action = Annotated[
+    Speak | Vote | Accuse | Defend | ClaimRole | Belief | Bid | Purchase | Respond | Pass,
+    Field(discriminator="kind"),
+]
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+
+TARGETED_KINDS = frozenset({"vote", "accuse", "defend"})
+
+
+class ActionError(ValueError):
+    """An action is not legal for its request."""
+
+
+class ActionRequest(_Frozen):
+    """What one actor may do now."""
+
+    actor: str
+    """Who is asked."""
+    purpose: str
+    """What the decision is for, e.g. ``discussion``, ``banish_vote``, ``murder_vote``."""
+    prompt: str
+    """The question, in words, for LLM and human agents."""
+    kinds: tuple[str, ...]
+    """Action kinds allowed."""
+    targets: tuple[str, ...] = ()
+    """Legal targets of a vote, accusation or defence."""
+    claim_targets: tuple[str, ...] = ()
+    """Legal targets of claims attached to speech."""
+    roles: tuple[str, ...] = ()
+    """Roles that may be claimed."""
+    items: tuple[str, ...] = ()
+    """Items that may be purchased."""
+    max_bid: int = 0
+    """Largest legal bid."""
+    max_text_chars: int = 600
+    """Longest legal text."""
+    default: Action = Pass()
+    """Action applied if the actor fails twice; must itself be legal."""
+    error: str | None = None
+    """Validation error of the previous attempt, set on the repair turn."""
+
+    def check(self, action: Action) -> None:
+        """Raise ActionError if ``action`` is not legal for this request."""
+        if action.kind not in self.kinds:
+            raise ActionError(
+                f"action kind {action.kind!r} not allowed; allowed: {list(self.kinds)}"
+            )
+        match action:
+            case Vote(target=t) | Accuse(target=t) | Defend(target=t):
+                _require(t in self.targets, f"target {t!r} not legal; legal: {list(self.targets)}")
+            case Speak(text=text, claims=claims):
+                _require(len(text) <= self.max_text_chars, f"text over {self.max_text_chars} chars")
+                for claim in claims:
+                    self._check_claim(claim)
+            case ClaimRole(role=role):
+                _require(
+                    role in self.roles, f"role {role!r} not claimable; roles: {list(self.roles)}"
+                )
+            case Belief(probs=probs):
+                unknown = sorted(set(probs) - set(self.targets))
+                _require(not unknown, f"beliefs about unknown players {unknown}")
+                bad = sorted(p for p, v in probs.items() if not 0.0 <= v <= 1.0)
+                _require(not bad, f"probabilities outside [0, 1] for {bad}")
+            case Bid(amount=amount):
+                _require(0 <= amount <= self.max_bid, f"bid must be 0..{self.max_bid}")
+            case Purchase(item=item):
+                _require(item in self.items, f"item {item!r} not in catalogue {list(self.items)}")
+
+    def _check_claim(self, claim: Claim) -> None:
+        if isinstance(claim, ClaimRole):
+            _require(claim.role in self.roles, f"role {claim.role!r} not claimable")
+        else:
+            ok = claim.target in self.claim_targets
+            _require(
+                ok, f"claim target {claim.target!r} not legal; legal: {list(self.claim_targets)}"
+            )
+
+    def parse(self, data: Any) -> Action:
+        """Build an action from JSON-like data and check it; raise ActionError if illegal."""
+        try:
+            action = ACTION_ADAPTER.validate_python(data)
+        except ValidationError as exc:
+            raise ActionError(_short_validation_error(exc)) from None
+        self.check(action)
+        return action
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ActionError(message)
+
+
+def _short_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    return "; ".join(parts)
+
+
+def describe(action: Action) -> str:
+    """Compact JSON text of an action, as written in logs."""
+    return action.model_dump_json()

@@ -1,0 +1,220 @@
+"""The ``traitors`` command line: run, replay, check.
+
+Heavy modules are imported inside the commands, so ``traitors --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+AGENT_CHOICES = {"scripted": "heuristic", "heuristic": "heuristic", "random": "random"}
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="traitors",
+        description="Multi-agent deception simulation engine: run, replay and check episodes.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="play episodes of a scenario spec and write their logs",
+        description="Play episodes of SPEC and write one directory per episode under --out.",
+    )
+    run.add_argument("spec", metavar="SPEC.yaml", help="scenario spec file")
+    run.add_argument(
+        "--agents",
+        choices=sorted(AGENT_CHOICES),
+        help="put every seat on a scripted policy (scripted = heuristic)",
+    )
+    run.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes (default 1)")
+    run.add_argument(
+        "--seed", type=int, metavar="S", help="seed of the first episode (default: the spec's)"
+    )
+    run.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (default runs/<name>-<time>)"
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a spec field, e.g. --set rules.n_players=6 (repeatable)",
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    replay = commands.add_parser(
+        "replay",
+        help="re-execute a recorded episode and compare it with its log",
+        description="Re-run EPISODE_DIR from its manifest; print OK or the first divergence.",
+    )
+    replay.add_argument("episode_dir", type=Path, metavar="EPISODE_DIR", nargs="+")
+    replay.set_defaults(handler=_cmd_replay)
+
+    check = commands.add_parser(
+        "check",
+        help="conformance check of a scenario over many seeds",
+        description=(
+            "Random legal play over many seeds: the game ends in time, eliminated players "
+            "never act, actions are legal, the outcome matches the win condition, and no "
+            "observation leaks a hidden event."
+        ),
+    )
+    check.add_argument("scenario", metavar="SCENARIO", help="scenario name or spec file")
+    check.add_argument("--seeds", type=int, default=300, metavar="N", help="seeds (default 300)")
+    check.add_argument("--policy", default="random", help="policy for every seat (default random)")
+    check.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="override a spec field (repeatable)",
+    )  # fmt: skip
+    check.set_defaults(handler=_cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``traitors`` console script."""
+    args = _parser().parse_args(argv)
+    from traitors.registry import UnknownName
+    from traitors.spec import SpecError
+
+    try:
+        code: int = args.handler(args)
+    except (SpecError, UnknownName, UsageError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+def _load(path: str, overrides: Sequence[str], agents: str | None = None):  # type: ignore[no-untyped-def]
+    from traitors.spec import load_spec, with_policy
+
+    spec = load_spec(path, overrides)
+    if agents is not None:
+        spec = with_policy(spec, AGENT_CHOICES[agents])
+    return spec
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from traitors.runner.local import EpisodeSummary, run_episodes
+
+    if args.episodes < 1:
+        raise UsageError("--episodes must be at least 1")
+    spec = _load(args.spec, args.overrides, args.agents)
+    first = spec.seed if args.seed is None else args.seed
+    out = args.out or Path("runs") / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    console = Console()
+    console.print(f"running {args.episodes} episode(s) of [bold]{spec.name}[/] into {out}")
+
+    def done(summary: EpisodeSummary) -> None:
+        outcome = summary.manifest["outcome"]
+        state = "kept (already complete)" if summary.skipped else "done"
+        console.print(
+            f"  {summary.episode_id}  seed {summary.seed}: {outcome['winner'] or 'draw'} "
+            f"after {outcome['rounds']} rounds, {state}"
+        )
+
+    summaries = run_episodes(spec, range(first, first + args.episodes), out, done)
+    table = Table(title=f"{spec.name}: {len(summaries)} episode(s) in {out}")
+    for column in ("episode", "seed", "winner", "rounds", "banished", "murdered"):
+        table.add_column(column)
+    for summary in summaries:
+        outcome = summary.manifest["outcome"]
+        banished, murdered = _eliminations(summary.dir)
+        winner = outcome["winner"] or ("draw (truncated)" if outcome["truncated"] else "draw")
+        table.add_row(
+            summary.episode_id,
+            str(summary.seed),
+            winner,
+            str(outcome["rounds"]),
+            ", ".join(banished),
+            ", ".join(murdered),
+        )
+    console.print(table)
+    return 0
+
+
+def _eliminations(directory: Path) -> tuple[list[str], list[str]]:
+    from traitors.events import BanishEvent, MurderEvent
+    from traitors.log import iter_events
+
+    banished, murdered = [], []
+    for event in iter_events(directory):
+        if isinstance(event, BanishEvent):
+            banished.append(event.target)
+        elif isinstance(event, MurderEvent):
+            murdered.append(event.target)
+    return banished, murdered
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from traitors.replay import replay_episode
+
+    failed = 0
+    for directory in args.episode_dir:
+        result = replay_episode(directory)
+        if result.ok:
+            print(f"OK {directory} ({result.events} events)")
+        else:
+            failed += 1
+            print(f"DIVERGED {directory}: {result.divergence}")
+    return 1 if failed else 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from traitors.conformance import check_scenario
+    from traitors.spec import validate_spec
+
+    if args.seeds < 1:
+        raise UsageError("--seeds must be at least 1")
+    if Path(args.scenario).suffix in (".yaml", ".yml"):
+        spec = _load(args.scenario, args.overrides)
+    else:
+        raw = {"name": args.scenario, "scenario": args.scenario}
+        from traitors.spec import apply_override
+
+        for item in args.overrides:
+            raw = apply_override(raw, item, source=args.scenario)
+        spec = validate_spec(raw, source=args.scenario)
+    console = Console()
+    started = time.perf_counter()
+    report = check_scenario(spec, range(args.seeds), args.policy)
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"conformance: {spec.scenario} ({args.policy} play)")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_row("episodes", str(report.episodes))
+    table.add_row("events / decisions", f"{report.events} / {report.decisions}")
+    table.add_row("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(report.winners.items())))
+    table.add_row("longest game (rounds)", str(report.max_round))
+    table.add_row("problems", str(len(report.problems)))
+    table.add_row("time", f"{elapsed:.1f} s")
+    console.print(table)
+    for problem in report.problems[:20]:
+        console.print(f"[red]FAIL[/] {problem}", highlight=False)
+    if report.ok:
+        console.print("[green]OK[/]: every contract held")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The policy contract shared by scripted, LLM and human agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from traitors.actions import Action, ActionRequest
+from traitors.events import Event, RoleEvent
+from traitors.spec import AgentSpec
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything one agent may know when it decides: the events it was shown, in order."""
+
+    agent: str
+    """The observing player."""
+    round: int
+    """Current round."""
+    phase: str
+    """Current phase."""
+    players: tuple[str, ...]
+    """All seats."""
+    alive: tuple[str, ...]
+    """Seats still in the game (public knowledge)."""
+    events: tuple[Event, ...]
+    """Every event visible to the agent so far."""
+
+    def role(self) -> str | None:
+        """The agent's own role, from the latest role event addressed to it."""
+        latest = self.role_event()
+        return latest.role if latest else None
+
+    def role_event(self) -> RoleEvent | None:
+        """The latest role event about the agent itself."""
+        for event in reversed(self.events):
+            if isinstance(event, RoleEvent) and event.player == self.agent:
+                return event
+        return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A policy's answer: the action, plus what produced it."""
+
+    action: Action | None
+    """The chosen action, or None if none could be parsed."""
+    error: str | None = None
+    """Why no action could be produced (e.g. unparseable model output)."""
+    raw: str | None = None
+    """Raw model or human text, if any."""
+    reasoning: str | None = None
+    """Private reasoning, logged as a private event."""
+    call_ids: tuple[str, ...] = ()
+    """Ids of the model calls behind the decision."""
+
+
+@dataclass(frozen=True)
+class SeatContext:
+    """What a policy is built from: its seat, role, settings and private seed."""
+
+    seat: str
+    """The player this policy plays."""
+    role: str
+    """The seat's role at the start of the episode."""
+    agent: AgentSpec
+    """Resolved agent settings."""
+    seed: int
+    """The seat's private seed stream."""
+    rules: Any
+    """The scenario's rules object (for role names and options)."""
+    services: dict[str, Any] = field(default_factory=dict)
+    """Shared services from the runner (model gateway, call log, ...)."""
+
+
+class Policy(Protocol):
+    """Anything that decides actions for a seat."""
+
+    async def decide(self, observation: Observation, request: ActionRequest) -> Decision:
+        """Choose an action for ``request`` given ``observation``."""
+        ...
+
+
+class PolicyFactory(Protocol):
+    """A registered policy class: builds one policy per seat per episode."""
+
+    @classmethod
+    def create(cls, context: SeatContext) -> Policy:
+        """Build the policy for one seat."""
+        ...

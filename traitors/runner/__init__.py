@@ -1,0 +1,1 @@
+"""Executors that run many episodes and write their directories."""

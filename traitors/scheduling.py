@@ -1,0 +1,42 @@
+"""Speaking orders: who talks when in a discussion.
+
+An order is a pure function of the speakers, the round, the pass number and a seed, so
+the same episode always hears the same order. Orders that need the players' input
+(bidding) plug in beside these as a step the rules plan before each turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from traitors.seeds import derive_rng
+
+SpeakingOrder = Callable[[Sequence[str], int, int, int], tuple[str, ...]]
+"""(speakers in seat order, round, pass, seed) -> speaking order."""
+
+
+def fixed_order(speakers: Sequence[str], round: int, turn: int, seed: int) -> tuple[str, ...]:
+    """Seat order every time."""
+    return tuple(speakers)
+
+
+def rotating_order(speakers: Sequence[str], round: int, turn: int, seed: int) -> tuple[str, ...]:
+    """Seat order, starting one seat later each round and pass."""
+    if not speakers:
+        return ()
+    shift = (round + turn) % len(speakers)
+    return tuple(speakers[shift:]) + tuple(speakers[:shift])
+
+
+def random_order(speakers: Sequence[str], round: int, turn: int, seed: int) -> tuple[str, ...]:
+    """A fresh seeded shuffle each round and pass."""
+    order = list(speakers)
+    derive_rng(seed, "order", round, turn).shuffle(order)
+    return tuple(order)
+
+
+SPEAKING_ORDERS: dict[str, SpeakingOrder] = {
+    "fixed": fixed_order,
+    "rotating": rotating_order,
+    "random": random_order,
+}

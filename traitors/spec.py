@@ -1,0 +1,188 @@
+"""Scenario specs: pydantic models, YAML loading, overrides, and clear errors."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from traitors import registry
+from traitors.rules import RulesConfig
+
+DEFAULT_NAMES = (
+    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy",
+    "Ken", "Liam", "Mona", "Nina", "Oscar", "Peggy", "Quinn", "Rupert", "Sybil", "Trent",
+)  # fmt: skip
+
+
+class SpecError(ValueError):
+    """A spec is invalid; the message names the file and the field."""
+
+
+class AgentSpec(BaseModel):
+    """How one seat is played. Unset (None) fields are taken from the layer below."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy: str | None = None
+    """Policy name from the registry: ``heuristic``, ``random``, ``llm``, ..."""
+    model: str | None = None
+    """Model for LLM policies, e.g. ``openai/gpt-4o-mini`` or ``local/smollm2-135m``."""
+    temperature: float | None = None
+    """Sampling temperature for LLM policies."""
+    max_tokens: int | None = None
+    """Output token limit for LLM policies."""
+    persona: str | None = None
+    """Persona name or text for LLM policies."""
+
+
+DEFAULT_AGENT = AgentSpec(policy="heuristic", temperature=0.7, max_tokens=256)
+
+
+class ScenarioSpec(BaseModel):
+    """One scenario configuration: which game, its rules, and who plays which seat."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Short name used for run directories."""
+    scenario: str
+    """Registered scenario name, e.g. ``the_traitors``."""
+    seed: int = 0
+    """Root seed of the first episode; episode i uses seed + i."""
+    players: tuple[str, ...] | None = None
+    """Seat names; defaults to the first n names of a fixed list."""
+    rules: dict[str, Any] = Field(default_factory=dict)
+    """Scenario rule options, validated by the scenario's config model."""
+    agents: dict[str, AgentSpec] = Field(default_factory=dict)
+    """Agent settings by layer: ``default``, then a role name, then a seat name."""
+
+    def rules_config(self) -> RulesConfig:
+        """The validated rule options."""
+        return registry.lookup("scenario", self.scenario).config_model.model_validate(self.rules)  # type: ignore[no-any-return]
+
+    def seats(self, count: int) -> tuple[str, ...]:
+        """Seat names for a game with ``count`` seats."""
+        return self.players if self.players is not None else DEFAULT_NAMES[:count]
+
+    def agent_for(self, seat: str, role: str) -> AgentSpec:
+        """Merge default, role and seat layers for one seat."""
+        merged = DEFAULT_AGENT.model_dump()
+        for layer in ("default", role, seat):
+            if layer in self.agents:
+                merged.update(self.agents[layer].model_dump(exclude_none=True))
+        return AgentSpec(**merged)
+
+
+def with_policy(spec: ScenarioSpec, policy: str) -> ScenarioSpec:
+    """The spec with every seat on ``policy`` (other agent settings kept)."""
+    agents = {
+        name: layer.model_copy(update={"policy": None}) for name, layer in spec.agents.items()
+    }
+    default = spec.agents.get("default", AgentSpec()).model_copy(update={"policy": policy})
+    agents["default"] = default
+    return validate_spec(spec.model_copy(update={"agents": agents}).model_dump())
+
+
+def episode_id(spec: ScenarioSpec, seed: int) -> str:
+    """Stable id of an episode: a hash of the spec (minus its name and seed) and the seed."""
+    body = spec.model_dump(mode="json", exclude={"name", "seed"})
+    text = json.dumps({"spec": body, "seed": seed}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> ScenarioSpec:
+    """Read a YAML spec, apply ``PATH=VALUE`` overrides, and validate everything."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level")
+    for item in overrides:
+        raw = apply_override(raw, item, source=path)
+    return validate_spec(raw, source=str(path))
+
+
+def apply_override(raw: Mapping[str, Any], item: str, *, source: Path | str) -> dict[str, Any]:
+    """Return a copy of ``raw`` with ``a.b.c=value`` set (value parsed as YAML)."""
+    if "=" not in item:
+        raise SpecError(f"{source}: --set {item!r}: expected PATH=VALUE")
+    dotted, _, text = item.partition("=")
+    keys = dotted.strip().split(".")
+    if not all(keys):
+        raise SpecError(f"{source}: --set {item!r}: empty field name in path")
+    result = copy.deepcopy(dict(raw))
+    node: dict[str, Any] = result
+    for depth, key in enumerate(keys[:-1]):
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            where = ".".join(keys[: depth + 1])
+            raise SpecError(f"{source}: --set {item!r}: {where} is not a mapping")
+        node = child
+    node[keys[-1]] = yaml.safe_load(text) if text.strip() else None
+    return result
+
+
+def validate_spec(raw: Mapping[str, Any], *, source: str = "<spec>") -> ScenarioSpec:
+    """Validate a raw spec mapping, including the scenario's rules and agent layers."""
+    try:
+        spec = ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(_format_errors(source, exc)) from None
+    try:
+        rules_class = registry.lookup("scenario", spec.scenario)
+    except registry.UnknownName as exc:
+        raise SpecError(f"{source}: scenario: {exc}") from None
+    try:
+        config = rules_class.config_model.model_validate(spec.rules)
+    except ValidationError as exc:
+        raise SpecError(_format_errors(source, exc, prefix="rules")) from None
+    rules = rules_class(config)
+    _check_seats(spec, rules.seat_count(), rules_class.roles, source)
+    for layer, agent in spec.agents.items():
+        if agent.policy is not None:
+            try:
+                registry.lookup("policy", agent.policy)
+            except registry.UnknownName as exc:
+                raise SpecError(f"{source}: agents.{layer}.policy: {exc}") from None
+    return spec.model_copy(update={"rules": config.model_dump(mode="json")})
+
+
+def _check_seats(spec: ScenarioSpec, count: int, roles: Iterable[str], source: str) -> None:
+    if spec.players is not None:
+        if len(spec.players) != count:
+            raise SpecError(f"{source}: players: {len(spec.players)} names for {count} seats")
+        if len(set(spec.players)) != count:
+            raise SpecError(f"{source}: players: names must be unique")
+    elif count > len(DEFAULT_NAMES):
+        raise SpecError(
+            f"{source}: players: give {count} names (only {len(DEFAULT_NAMES)} defaults)"
+        )
+    layers = {"default", *roles, *spec.seats(count)}
+    for layer in spec.agents:
+        if layer not in layers:
+            raise SpecError(
+                f"{source}: agents.{layer}: not 'default', a role or a seat; "
+                f"known: {', '.join(sorted(layers))}"
+            )
+
+
+def _format_errors(source: str, exc: ValidationError, prefix: str = "") -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        lines.append(f"{source}: {loc or '(top level)'}: {msg}")
+    return "\n".join(lines)
