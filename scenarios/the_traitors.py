@@ -498,13 +498,15 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
 
     def _check_end(self, state: TraitorsState, events: list[Event]) -> TraitorsState:
         traitors, faithful = len(state.living(TRAITOR)), len(state.living(FAITHFUL))
+        # At breakfast the new round has not been played yet: the murder closed the last one.
+        played = state.round - 1 if state.phase == "breakfast" else state.round
         result: Outcome | None = None
         if traitors == 0:
-            result = Outcome("faithful", "every traitor is gone", state.round)
+            result = Outcome("faithful", "every traitor is gone", played)
         elif traitors >= faithful:
-            result = Outcome("traitors", "traitors equal or outnumber the faithful", state.round)
-        elif state.phase == "breakfast" and state.round > self.config.max_rounds:
-            result = Outcome(None, "round limit reached", self.config.max_rounds, truncated=True)
+            result = Outcome("traitors", "traitors equal or outnumber the faithful", played)
+        elif state.phase == "breakfast" and played >= self.config.max_rounds:
+            result = Outcome(None, "round limit reached", played, truncated=True)
         if result is None:
             return state
         if "game_over" not in TRANSITIONS[state.phase]:
@@ -547,7 +549,8 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
     def audit(self, state: TraitorsState, event: Event, viewer: str) -> str | None:
         """Game secrets a viewer must not learn: an independent check next to visible_to."""
         in_channel = viewer in state.channels[CHANNEL]
-        if isinstance(event.visibility, Channel) and not in_channel:
+        night_talk = event.phase in ("conclave", "murder_vote") and event.kind != "phase"
+        if (night_talk or isinstance(event.visibility, Channel)) and not in_channel:
             return "traitors' channel shown to a non-traitor"
         secret_vote = isinstance(event, VoteEvent | VoteResultEvent) and event.purpose != "banish"
         if secret_vote and not in_channel:
