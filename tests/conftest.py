@@ -29,7 +29,9 @@ def make_game(
     return rules, replace(state, roles=roles, channels={"traitors": frozenset(traitors)})
 
 
-def run_to(rules: TheTraitors, state: TraitorsState, phase: str) -> tuple[TraitorsState, list[Event]]:
+def run_to(
+    rules: TheTraitors, state: TraitorsState, phase: str
+) -> tuple[TraitorsState, list[Event]]:
     """Apply automatic steps and silent speeches until the game reaches ``phase``."""
     events: list[Event] = []
     while state.phase != phase:

@@ -37,7 +37,9 @@ def test_twenty_episodes_are_byte_identical_across_runs_and_replay_ok(
         a, b = tmp_path / "A" / name, tmp_path / "B" / name
         assert (a / EVENTS).read_bytes() == (b / EVENTS).read_bytes()
         assert is_complete(a)
-    seeds = sorted(json.loads((tmp_path / "A" / n / MANIFEST).read_text())["seed"] for n in episodes_a)
+    seeds = sorted(
+        json.loads((tmp_path / "A" / n / MANIFEST).read_text())["seed"] for n in episodes_a
+    )
     assert seeds == list(range(7, 27))
     result = run_cli("replay", *(str(tmp_path / "A" / n) for n in episodes_a))
     assert result.returncode == 0, result.stdout + result.stderr

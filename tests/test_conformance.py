@@ -24,9 +24,18 @@ def test_300_seeds_hold_every_contract(traitors_yaml, policy: str) -> None:
     "overrides",
     [
         ["rules.recruitment=true"],
-        ["rules.n_players=5", "rules.n_traitors=1", "rules.banish_tie=no_banish", "rules.max_rounds=2"],
+        [
+            "rules.n_players=5",
+            "rules.n_traitors=1",
+            "rules.banish_tie=no_banish",
+            "rules.max_rounds=2",
+        ],
         ["rules.murder_rule=plurality", "rules.conclave=false", "rules.discussion_turns=2"],
-        ["rules.speaking_order=rotating", "rules.reveal_on_banish=false", "rules.banish_tie=random"],
+        [
+            "rules.speaking_order=rotating",
+            "rules.reveal_on_banish=false",
+            "rules.banish_tie=random",
+        ],
     ],
 )
 def test_rule_variants_hold_every_contract(traitors_yaml, overrides: list[str]) -> None:
@@ -55,7 +64,9 @@ class _EarlyReveal(TheTraitors):
         if state.phase == "discussion":
             living = state.alive[0]
             events.append(
-                RevealEvent(round=state.round, phase=state.phase, player=living, role=state.roles[living])
+                RevealEvent(
+                    round=state.round, phase=state.phase, player=living, role=state.roles[living]
+                )
             )
         return state, events
 

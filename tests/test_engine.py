@@ -17,7 +17,11 @@ from traitors.spec import load_spec
 
 
 def small_spec(traitors_yaml, **rules: object):
-    overrides = ["rules.n_players=5", "rules.n_traitors=1", *(f"rules.{k}={v}" for k, v in rules.items())]
+    overrides = [
+        "rules.n_players=5",
+        "rules.n_traitors=1",
+        *(f"rules.{k}={v}" for k, v in rules.items()),
+    ]
     return load_spec(traitors_yaml, overrides)
 
 

@@ -75,7 +75,7 @@ def test_tie_triggers_one_revote_among_the_tied_then_a_seeded_pick() -> None:
     with pytest.raises(ActionError):
         requests["A"].check(Vote(target="E"))
     again = votes(A="C", B="C", C="D", D="C", E="D", F="D", G=None)
-    after, events = rules.apply(state, again)
+    _after, events = rules.apply(state, again)
     result = results(events)[0]
     assert result.random_pick and result.decided in ("C", "D")
     assert [e.target for e in events if isinstance(e, BanishEvent)] == [result.decided]
@@ -193,7 +193,9 @@ def test_round_limit_ends_in_a_truncated_draw() -> None:
 def _banish_traitor_a(**options: object):
     rules, state = make_game(recruitment=True, **options)
     state, _ = run_to(rules, state, "banish_vote")
-    state, events = rules.apply(state, {p: Vote(target="A") for p in "BCDEFG"} | {"A": Vote(target="C")})
+    state, events = rules.apply(
+        state, {p: Vote(target="A") for p in "BCDEFG"} | {"A": Vote(target="C")}
+    )
     return rules, state, events
 
 
@@ -203,15 +205,15 @@ def test_recruitment_offer_accepted_makes_a_traitor() -> None:
     step = rules.plan(state)
     assert set(step.requests) == {"B"} and set(step.requests["B"].targets) == set("CDEFG")
     state, events = rules.apply(state, votes(B="E"))
-    offer = [e for e in events if isinstance(e, RecruitOfferEvent)][0]
+    offer = next(e for e in events if isinstance(e, RecruitOfferEvent))
     assert offer.target == "E" and offer.visibility == Direct(recipients=("B", "E"))
     assert state.phase == "recruit_response"
     assert list(rules.plan(state).requests) == ["E"]
     state, events = rules.apply(state, {"E": Respond(accept=True)})
-    answer = [e for e in events if isinstance(e, RecruitResponseEvent)][0]
+    answer = next(e for e in events if isinstance(e, RecruitResponseEvent))
     assert answer.accepted and answer.visibility == Direct(recipients=("B", "E"))
     assert state.roles["E"] == "traitor" and "E" in state.channels["traitors"]
-    role = [e for e in events if isinstance(e, RoleEvent)][0]
+    role = next(e for e in events if isinstance(e, RoleEvent))
     assert role.visibility == Private(agent="E") and role.allies == ("B",)
     assert state.phase == "conclave" and state.queue and set(state.queue) == {"B", "E"}
 
