@@ -16,10 +16,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from traitors.actions import Action, ActionRequest, Respond, Speak, Vote
+from traitors.actions import Action, ActionRequest, Belief, Respond, Speak, Vote
 from traitors.events import (
     PUBLIC,
     BanishEvent,
+    BeliefEvent,
     Channel,
     Direct,
     Event,
@@ -49,7 +50,8 @@ TRAITORS_CHANNEL = Channel(name=CHANNEL)
 TRANSITIONS: dict[str, frozenset[str]] = {
     "setup": frozenset({"breakfast"}),
     "breakfast": frozenset({"discussion", "game_over"}),
-    "discussion": frozenset({"banish_vote"}),
+    "discussion": frozenset({"belief_probe", "banish_vote"}),
+    "belief_probe": frozenset({"banish_vote"}),
     "banish_vote": frozenset(
         {"banish_vote", "recruit_offer", "conclave", "murder_vote", "game_over"}
     ),
@@ -89,6 +91,8 @@ class TraitorsConfig(RulesConfig):
     """When a traitor is banished, the others may offer a faithful to join them."""
     max_speech_chars: int = Field(600, ge=1)
     """Longest legal speech."""
+    belief_probe: bool = True
+    """After the discussion, every living player privately reports P(traitor) for each other."""
 
     @model_validator(mode="after")
     def _traitors_are_a_minority(self) -> TraitorsConfig:
@@ -152,6 +156,42 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
     def seat_count(self) -> int:
         return self.config.n_players
 
+    def describe(self) -> str:
+        """The rules in plain words, for agents' prompts."""
+        c = self.config
+        ties = {
+            "revote_then_random": "a tie gets one re-vote among the tied, then a random pick",
+            "random": "a tie is settled by a random pick",
+            "no_banish": "after a tie nobody is banished",
+        }[c.banish_tie]
+        murder = (
+            "the traitors must agree unanimously (a few re-votes, then the plurality decides)"
+            if c.murder_rule == "unanimous"
+            else "the plurality of the traitors' votes decides"
+        )
+        lines = [
+            f"You are playing The Traitors, a social deduction game with {c.n_players} players.",
+            f"{c.n_traitors} of them are secretly traitors who know each other; the others are "
+            "faithful and know only their own role.",
+            "Each round: at breakfast the night's murder is announced; at the round table every "
+            "living player speaks; then everyone votes to banish one player (most votes; "
+            f"{ties}).",
+            "The banished player's role is then revealed to all."
+            if c.reveal_on_banish
+            else "The banished player's role stays secret.",
+            f"At night the traitors talk in private and vote to murder one faithful; {murder}.",
+        ]
+        if c.recruitment:
+            lines.append(
+                "When a traitor is banished, the remaining traitors may secretly offer one "
+                "faithful a place among them."
+            )
+        lines.append(
+            "The faithful win when every traitor is gone. The traitors win when they equal or "
+            f"outnumber the faithful. After {c.max_rounds} rounds the game is a draw."
+        )
+        return "\n".join(lines)
+
     # --- setup -------------------------------------------------------------------------
 
     def initial_state(self, players: Sequence[str], rng: random.Random) -> TraitorsState:
@@ -189,6 +229,8 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
             return Step(phase, {speaker: self._speech_request(state, speaker)})
         if phase == "banish_vote":
             return Step(phase, self._banish_requests(state), simultaneous=True)
+        if phase == "belief_probe":
+            return Step(phase, self._belief_requests(state), simultaneous=True)
         if phase in ("murder_vote", "recruit_offer"):
             targets = state.living(FAITHFUL)
             purpose = "murder" if phase == "murder_vote" else "recruit"
@@ -226,6 +268,20 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
             max_text_chars=self.config.max_speech_chars,
         )
 
+    def _belief_requests(self, state: TraitorsState) -> dict[str, ActionRequest]:
+        return {
+            player: ActionRequest(
+                actor=player,
+                purpose="belief",
+                prompt="Privately: for each other living player, how likely is it (0 to 1) that "
+                "they are a traitor? Nobody else sees this.",
+                kinds=("belief",),
+                targets=tuple(p for p in state.alive if p != player),
+                default=Belief(probs={}),
+            )
+            for player in state.alive
+        }
+
     def _banish_requests(self, state: TraitorsState) -> dict[str, ActionRequest]:
         requests = {}
         for voter in state.alive:
@@ -262,6 +318,8 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
             state = self._apply_speech(state, actions, events)
         elif phase == "banish_vote":
             state = self._apply_banish_vote(state, actions, events)
+        elif phase == "belief_probe":
+            state = self._apply_beliefs(state, actions, events)
         elif phase == "recruit_offer":
             state = self._apply_recruit_offer(state, actions, events)
         elif phase == "recruit_response":
@@ -321,9 +379,27 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         state = replace(state, queue=state.queue[1:])
         if state.queue:
             return state
-        if state.phase == "discussion":
-            return self._goto(state, "banish_vote", events, ballot=0, candidates=state.alive)
-        return self._goto(state, "murder_vote", events, ballot=0)
+        if state.phase == "conclave":
+            return self._goto(state, "murder_vote", events, ballot=0)
+        if self.config.belief_probe:
+            return self._goto(state, "belief_probe", events)
+        return self._goto(state, "banish_vote", events, ballot=0, candidates=state.alive)
+
+    def _apply_beliefs(
+        self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
+    ) -> TraitorsState:
+        for player, action in sorted(actions.items()):
+            probs = action.probs if isinstance(action, Belief) else {}
+            events.append(
+                BeliefEvent(
+                    round=state.round,
+                    phase=state.phase,
+                    actor=player,
+                    visibility=Private(agent=player),
+                    probs=dict(sorted(probs.items())),
+                )
+            )
+        return self._goto(state, "banish_vote", events, ballot=0, candidates=state.alive)
 
     def _record_votes(
         self,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything imports litellm
+
 import random
+import socket
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from scenarios.the_traitors import TheTraitors, TraitorsConfig, TraitorsState
-from traitors.actions import Pass
 from traitors.events import Event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +40,9 @@ def run_to(
     events: list[Event] = []
     while state.phase != phase:
         step = rules.plan(state)
-        if step.requests and step.phase not in ("discussion", "conclave"):
+        if step.requests and step.phase not in ("discussion", "conclave", "belief_probe"):
             raise AssertionError(f"reached decision step {step.phase} before {phase}")
-        state, new = rules.apply(state, {a: Pass() for a in step.requests})
+        state, new = rules.apply(state, {a: r.default for a, r in step.requests.items()})
         events += new
     return state, events
 
@@ -46,3 +50,42 @@ def run_to(
 @pytest.fixture
 def traitors_yaml() -> Path:
     return TRAITORS_YAML
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach the network."""
+
+
+def _is_loopback(host: object) -> bool:
+    return isinstance(host, str) and (host in ("localhost", "::1") or host.startswith("127."))
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection or name lookup beyond loopback is an error in tests."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0] if isinstance(address, tuple) else address
+            if not _is_loopback(host):
+                raise NetworkBlocked(f"tests must not reach the network (tried {host})")
+
+    def connect(sock: socket.socket, address: object) -> None:
+        check(sock, address)
+        real_connect(sock, address)  # type: ignore[arg-type]
+
+    def connect_ex(sock: socket.socket, address: object) -> int:
+        check(sock, address)
+        return real_connect_ex(sock, address)  # type: ignore[arg-type]
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host is not None and not _is_loopback(host):
+            raise NetworkBlocked(f"tests must not reach the network (looked up {host})")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

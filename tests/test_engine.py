@@ -45,7 +45,7 @@ def honest(seat: str, seed: int = 0) -> HeuristicPolicy:
 def test_malformed_then_repaired_is_applied_without_an_invalid_event(traitors_yaml) -> None:
     def answer(obs, request, attempt):
         if request.purpose != "banish_vote":
-            return Decision(Pass())
+            return Decision(request.default)
         if attempt == 0:
             return Decision(Vote(target="Nobody"))
         return Decision(Vote(target=request.targets[0]))
@@ -63,7 +63,9 @@ def test_invalid_twice_applies_the_default_and_logs_it_privately(traitors_yaml) 
     def answer(obs, request, attempt):
         if request.purpose == "banish_vote":
             return Decision(None, error="could not parse", raw="I vote for... hmm")
-        return Decision(Speak(text="x" * 5000))  # over the text limit
+        if request.purpose == "discussion":
+            return Decision(Speak(text="x" * 5000))  # over the text limit
+        return Decision(request.default)
 
     result = asyncio.run(
         run_episode(small_spec(traitors_yaml), 2, policies={"Alice": Scripted(answer)})

@@ -37,7 +37,7 @@ def test_round_walks_through_the_phases_in_order() -> None:
     rules, state = make_game()
     state, events = run_to(rules, state, "banish_vote")
     phases = [e.phase for e in events if e.kind == "phase"]
-    assert phases == ["breakfast", "discussion", "banish_vote"]
+    assert phases == ["breakfast", "discussion", "belief_probe", "banish_vote"]
     assert state.round == 1
 
 

@@ -182,6 +182,79 @@ class ActionRequest(_Frozen):
         self.check(action)
         return action
 
+    def reply_kind(self) -> str:
+        """The kind an LLM is asked to reply with (a vote over a pass, and so on)."""
+        for kind in ("vote", "belief", "respond", "bid", "purchase", "speak"):
+            if kind in self.kinds:
+                return kind
+        return self.kinds[0]
+
+    def reply_schema(self, reasoning: bool = True) -> dict[str, Any]:
+        """The JSON schema an LLM reply must fill; decision fields first, reasoning last."""
+        kind = self.reply_kind()
+        props: dict[str, Any] = {}
+        if kind == "vote":
+            props["vote"] = {"type": "string", "enum": list(self.targets)}
+        elif kind == "speak":
+            props["text"] = {"type": "string"}
+            if self.claim_targets:
+                options = [*self.claim_targets, NONE]
+                props["accuse"] = {"type": "string", "enum": options}
+                props["defend"] = {"type": "string", "enum": options}
+            if self.roles:
+                props["claim_role"] = {"type": "string", "enum": [*self.roles, NONE]}
+        elif kind == "belief":
+            players = {p: {"type": "number", "minimum": 0, "maximum": 1} for p in self.targets}
+            props["beliefs"] = {"type": "object", "properties": players, "required": list(players)}
+        elif kind == "respond":
+            props["accept"] = {"type": "boolean"}
+        elif kind == "bid":
+            props["bid"] = {"type": "integer", "minimum": 0, "maximum": self.max_bid}
+        elif kind == "purchase":
+            props["item"] = {"type": "string", "enum": list(self.items)}
+            props["explanation"] = {"type": "string"}
+        if reasoning:
+            props["reasoning"] = {"type": "string"}
+        return {"type": "object", "properties": props, "required": list(props)}
+
+    def action_from_reply(self, data: Any) -> Action:
+        """Turn a reply filled per ``reply_schema`` into a checked action (ActionError if not)."""
+        if not isinstance(data, dict):
+            raise ActionError("reply must be a JSON object")
+        kind = self.reply_kind()
+        fields = {"vote": "vote", "belief": "beliefs", "respond": "accept", "bid": "bid"}
+        fields |= {"purchase": "item", "speak": "text"}
+        if fields.get(kind, "") not in data:
+            raise ActionError(f"reply is missing the field {fields.get(kind)!r}")
+        action: dict[str, Any]
+        if kind == "vote":
+            action = {"kind": "vote", "target": data["vote"]}
+        elif kind == "belief":
+            action = {"kind": "belief", "probs": data["beliefs"]}
+        elif kind == "respond":
+            action = {"kind": "respond", "accept": data["accept"]}
+        elif kind == "bid":
+            action = {"kind": "bid", "amount": data["bid"]}
+        elif kind == "purchase":
+            action = {"kind": "purchase", "item": data["item"]}
+            action["explanation"] = str(data.get("explanation", ""))
+        else:
+            action = {"kind": "speak", "text": data["text"], "claims": _claims_from(data)}
+        return self.parse(action)
+
+
+NONE = "none"
+"""The enum value meaning "no claim" in LLM replies."""
+
+
+def _claims_from(data: dict[str, Any]) -> list[dict[str, str]]:
+    claims = []
+    for kind, key in (("accuse", "target"), ("defend", "target"), ("claim_role", "role")):
+        value = data.get(kind)
+        if isinstance(value, str) and value and value != NONE:
+            claims.append({"kind": kind, key: value})
+    return claims
+
 
 def _require(ok: bool, message: str) -> None:
     if not ok:

@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
-AGENT_CHOICES = {"scripted": "heuristic", "heuristic": "heuristic", "random": "random"}
+AGENT_CHOICES = {
+    "scripted": "heuristic",
+    "heuristic": "heuristic",
+    "random": "random",
+    "llm": "llm",
+}
 
 
 class UsageError(Exception):
@@ -35,7 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--agents",
         choices=sorted(AGENT_CHOICES),
-        help="put every seat on a scripted policy (scripted = heuristic)",
+        help="put every seat on one policy (scripted = heuristic; default: the spec's)",
+    )
+    run.add_argument(
+        "--model", metavar="M", help="model of every LLM seat, e.g. local/smollm2-135m"
+    )
+    run.add_argument(
+        "--events",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print every event as it happens (default: on when LLM seats play)",
     )
     run.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes (default 1)")
     run.add_argument(
@@ -99,12 +113,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _load(path: str, overrides: Sequence[str], agents: str | None = None):  # type: ignore[no-untyped-def]
-    from traitors.spec import load_spec, with_policy
+def _load(  # type: ignore[no-untyped-def]
+    path: str, overrides: Sequence[str], agents: str | None = None, model: str | None = None
+):
+    from traitors.spec import load_spec, with_model, with_policy
 
     spec = load_spec(path, overrides)
     if agents is not None:
         spec = with_policy(spec, AGENT_CHOICES[agents])
+    if model is not None:
+        spec = with_model(spec, model)
     return spec
 
 
@@ -113,10 +131,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from traitors.runner.local import EpisodeSummary, run_episodes
+    from traitors.spec import uses_policy
+    from traitors.spectate.lines import LinePrinter
 
     if args.episodes < 1:
         raise UsageError("--episodes must be at least 1")
-    spec = _load(args.spec, args.overrides, args.agents)
+    spec = _load(args.spec, args.overrides, args.agents, args.model)
+    show_events = uses_policy(spec, "llm") if args.events is None else args.events
     first = spec.seed if args.seed is None else args.seed
     out = args.out or Path("runs") / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     console = Console()
@@ -130,7 +151,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"after {outcome['rounds']} rounds, {state}"
         )
 
-    summaries = run_episodes(spec, range(first, first + args.episodes), out, done)
+    observers = [LinePrinter()] if show_events else []
+    summaries = run_episodes(spec, range(first, first + args.episodes), out, done, observers)
     table = Table(title=f"{spec.name}: {len(summaries)} episode(s) in {out}")
     for column in ("episode", "seed", "winner", "rounds", "banished", "murdered"):
         table.add_column(column)

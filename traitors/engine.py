@@ -19,6 +19,7 @@ from traitors.events import (
     ReasoningEvent,
     visible_to,
 )
+from traitors.llm.gateway import CallLog
 from traitors.log import EpisodeWriter
 from traitors.policy import Decision, Observation, Policy, SeatContext
 from traitors.rules import GameRules, GameState, Outcome
@@ -160,6 +161,7 @@ def build_policies(
             agent=agent,
             seed=derive_seed(seed, "agent", seat),
             rules=rules,
+            personas=dict(spec.personas),
             services=dict(services or {}),
         )
         policies[seat] = factory.create(context)
@@ -191,6 +193,7 @@ async def run_episode(
         initial_roles = dict(state.roles)
         episode.record(rules.setup_events(state))
         outcome = await _play(episode)
+        lessons = await _finish(episode)
     except BaseException:
         if writer is not None:
             writer.fail(traceback.format_exc())
@@ -212,14 +215,34 @@ async def run_episode(
             "truncated": outcome.truncated,
         },
         "n_events": len(episode.events),
+        "agents": {
+            seat: spec.agent_for(seat, initial_roles[seat]).model_dump() for seat in players
+        },
+        "lessons_in": dict((services or {}).get("lessons", {})),
+        "lessons_out": lessons,
         "status": "complete",
         "started_at": started,
         "finished_at": time.time(),
         "traitors_version": __version__,
     }
+    calls = (services or {}).get("calls")
+    if isinstance(calls, CallLog):
+        manifest["usage"] = dict(calls.totals)
     if writer is not None:
         writer.finish(manifest)
     return EpisodeResult(eid, seed, outcome, episode.events, manifest)
+
+
+async def _finish(episode: _Episode) -> dict[str, str]:
+    """Let policies that keep lessons write them once the game is over."""
+    lessons = {}
+    for seat, policy in episode.policies.items():
+        finish = getattr(policy, "finish", None)
+        if finish is not None:
+            text = await finish(episode.observe(seat))
+            if text:
+                lessons[seat] = text
+    return lessons
 
 
 async def _play(episode: _Episode) -> Outcome:

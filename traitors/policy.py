@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from traitors.actions import Action, ActionRequest
 from traitors.events import Event, RoleEvent
-from traitors.spec import AgentSpec
+from traitors.spec import AgentSpec, Persona
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,18 @@ class SeatContext:
     """The seat's private seed stream."""
     rules: Any
     """The scenario's rules object (for role names and options)."""
+    personas: dict[str, Persona] = field(default_factory=dict)
+    """Personas defined by the spec."""
     services: dict[str, Any] = field(default_factory=dict)
-    """Shared services from the runner (model gateway, call log, ...)."""
+    """Shared services from the runner (model gateway, call log, lessons, ...)."""
 
 
 class Policy(Protocol):
-    """Anything that decides actions for a seat."""
+    """Anything that decides actions for a seat.
+
+    A policy may also define ``async finish(observation) -> str | None``: called once the
+    game is over, it returns lessons to carry into the seat's next episode.
+    """
 
     async def decide(self, observation: Observation, request: ActionRequest) -> Decision:
         """Choose an action for ``request`` given ``observation``."""

@@ -1,4 +1,7 @@
-"""Re-execute a recorded episode and compare it, event by event, with its log."""
+"""Re-execute a recorded episode and compare it, event by event, with its log.
+
+Model answers are served from the episode's ``calls.jsonl``, so no model is needed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 
 from traitors.engine import run_episode
 from traitors.log import EVENTS, read_episode
+from traitors.runner.services import replay_services
 from traitors.spec import validate_spec
 
 
@@ -25,7 +29,8 @@ def replay_episode(directory: str | Path) -> ReplayResult:
     directory = Path(directory)
     log = read_episode(directory)
     spec = validate_spec(log.manifest["spec"], source=str(directory / "manifest.json"))
-    result = asyncio.run(run_episode(spec, int(log.manifest["seed"])))
+    services = replay_services(directory, log.manifest)
+    result = asyncio.run(run_episode(spec, int(log.manifest["seed"]), services=services))
     recorded = (directory / EVENTS).read_text().splitlines()
     replayed = [event.model_dump_json() for event in result.events]
     for index, (want, got) in enumerate(zip(recorded, replayed, strict=False)):

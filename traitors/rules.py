@@ -99,6 +99,10 @@ class GameRules(Protocol[S]):
         """How many seats the game has."""
         ...
 
+    def describe(self) -> str:
+        """The rules in plain words, for agents' prompts."""
+        ...
+
     def initial_state(self, players: Sequence[str], rng: random.Random) -> S:
         """The state before the first step; roles are dealt with ``rng``."""
         ...

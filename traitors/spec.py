@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,10 +39,36 @@ class AgentSpec(BaseModel):
     max_tokens: int | None = None
     """Output token limit for LLM policies."""
     persona: str | None = None
-    """Persona name or text for LLM policies."""
+    """Persona name (from ``personas`` or the built-ins) or literal persona text."""
+    reasoning: bool | None = None
+    """Whether LLM policies write private reasoning with each decision."""
+    memory_events: int | None = None
+    """How many recent events an LLM agent sees verbatim."""
 
 
-DEFAULT_AGENT = AgentSpec(policy="heuristic", temperature=0.7, max_tokens=256)
+DEFAULT_AGENT = AgentSpec(
+    policy="heuristic", temperature=0.7, max_tokens=256, reasoning=True, memory_events=20
+)
+
+
+class Persona(BaseModel):
+    """A named bundle of traits an LLM agent plays by."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    traits: tuple[str, ...] = ()
+    """Adjectives or short phrases, e.g. ``suspicious``, ``talks little``."""
+    style: str = ""
+    """How the agent speaks."""
+
+    def text(self) -> str:
+        """The persona as a prompt sentence."""
+        parts = []
+        if self.traits:
+            parts.append("Your personality: " + ", ".join(self.traits) + ".")
+        if self.style:
+            parts.append(f"Your way of speaking: {self.style}")
+        return " ".join(parts)
 
 
 class ScenarioSpec(BaseModel):
@@ -62,6 +88,10 @@ class ScenarioSpec(BaseModel):
     """Scenario rule options, validated by the scenario's config model."""
     agents: dict[str, AgentSpec] = Field(default_factory=dict)
     """Agent settings by layer: ``default``, then a role name, then a seat name."""
+    personas: dict[str, Persona] = Field(default_factory=dict)
+    """Named personas that agent layers can refer to."""
+    memory: Literal["none", "persist"] = "none"
+    """``persist``: each seat's lessons carry over to its next episode in the same run."""
 
     def rules_config(self) -> RulesConfig:
         """The validated rule options."""
@@ -88,6 +118,22 @@ def with_policy(spec: ScenarioSpec, policy: str) -> ScenarioSpec:
     default = spec.agents.get("default", AgentSpec()).model_copy(update={"policy": policy})
     agents["default"] = default
     return validate_spec(spec.model_copy(update={"agents": agents}).model_dump())
+
+
+def with_model(spec: ScenarioSpec, model: str) -> ScenarioSpec:
+    """The spec with every layer's model (and the default) set to ``model``."""
+    agents = {
+        name: layer.model_copy(update={"model": model}) for name, layer in spec.agents.items()
+    }
+    agents.setdefault("default", AgentSpec(model=model))
+    return validate_spec(spec.model_copy(update={"agents": agents}).model_dump())
+
+
+def uses_policy(spec: ScenarioSpec, policy: str) -> bool:
+    """Whether any layer of the spec plays ``policy``."""
+    layers = [spec.agents.get("default", AgentSpec()).policy or DEFAULT_AGENT.policy]
+    layers += [layer.policy for layer in spec.agents.values()]
+    return policy in layers
 
 
 def episode_id(spec: ScenarioSpec, seed: int) -> str:

@@ -1,0 +1,199 @@
+"""The LLM agent: prompts a model through the gateway and parses structured actions.
+
+System prompt = the rules, then the seat's name, role, allies and persona (the rules come
+first and are the same for every seat, so a local model reuses that KV prefix). Each
+decision renders the agent's memory and the legal actions with their JSON schema. A reply
+that does not parse or is illegal returns an error; the engine then gives one repair turn.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from string import Template
+from typing import Any
+
+import yaml
+
+from agents.memory import Memory
+from traitors.actions import ActionError, ActionRequest
+from traitors.llm.gateway import CallLog, Gateway, ModelRequest, ModelResponse
+from traitors.policy import Decision, Observation, SeatContext
+from traitors.spec import Persona
+
+REFLECTION_TOKENS = 120
+LESSON_TOKENS = 96
+
+
+def _template(name: str) -> Template:
+    return Template(resources.files("agents.prompts").joinpath(name).read_text())
+
+
+def builtin_personas() -> dict[str, Persona]:
+    """Personas shipped in ``agents/personas.yaml``."""
+    text = resources.files("agents").joinpath("personas.yaml").read_text()
+    return {name: Persona(**body) for name, body in yaml.safe_load(text).items()}
+
+
+def persona_text(name: str | None, personas: dict[str, Persona]) -> str:
+    """A persona's prompt text: a spec persona, a built-in one, or the literal text given."""
+    if not name:
+        return ""
+    persona = personas.get(name) or builtin_personas().get(name)
+    return persona.text() if persona else name
+
+
+def parse_reply(text: str) -> Any:
+    """The JSON object in a reply; tolerates code fences and a reply cut off by max_tokens."""
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.strip("`").removeprefix("json").strip()
+    start = body.find("{")
+    if start < 0:
+        raise ActionError("reply holds no JSON object")
+    body = body[start:]
+    for ending in ("", '"}', "}", '"}}', "}}"):
+        try:
+            data = json.loads(body + ending)
+        except json.JSONDecodeError:
+            continue
+        return data
+    raise ActionError("reply is not valid JSON")
+
+
+class LLMPolicy:
+    """A seat played by a language model."""
+
+    def __init__(self, context: SeatContext) -> None:
+        agent = context.agent
+        if not agent.model:
+            raise ValueError(f"seat {context.seat}: policy 'llm' needs a model (agents.*.model)")
+        services = context.services
+        self.seat = context.seat
+        self.model = agent.model
+        self.temperature = agent.temperature
+        self.max_tokens = agent.max_tokens
+        self.reasoning = bool(agent.reasoning)
+        self.seed = context.seed % 2**31
+        self.gateway: Gateway = services["gateway"]
+        self.calls: CallLog = services["calls"]
+        self.keep_lessons = bool(services.get("persist_memory"))
+        self.memory = Memory(
+            recent=agent.memory_events or 20,
+            lessons=services.get("lessons", {}).get(context.seat, ""),
+        )
+        self.rules_text = context.rules.describe()
+        self.persona = persona_text(agent.persona, context.personas)
+        self._last_reply = ""
+
+    @classmethod
+    def create(cls, context: SeatContext) -> LLMPolicy:
+        return cls(context)
+
+    def system_prompt(self, observation: Observation) -> str:
+        """Rules first (shared by every seat), then who this seat is."""
+        role = observation.role_event()
+        role_text = f"Your role: {role.role}." if role else ""
+        if role and role.allies:
+            role_text += f" Your fellow traitors: {', '.join(role.allies)}."
+        return _template("system.txt").substitute(
+            rules=self.rules_text, name=self.seat, role_text=role_text, persona=self.persona
+        )
+
+    async def decide(self, observation: Observation, request: ActionRequest) -> Decision:
+        if observation.round > self.memory.noted_round + 1:
+            await self._reflect(observation)
+        system = self.system_prompt(observation)
+        schema = request.reply_schema(reasoning=self.reasoning)
+        prompt = _template("decide.txt").substitute(
+            memory=self.memory.digest(observation),
+            question=request.prompt,
+            options=_options(request),
+            schema=json.dumps(schema, separators=(",", ":")),
+        )
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        if request.error:
+            repair = _template("repair.txt").substitute(error=request.error)
+            messages += [
+                {"role": "assistant", "content": self._last_reply},
+                {"role": "user", "content": repair},
+            ]
+        response = await self._call(messages, self.max_tokens, schema)
+        if response.error is not None:
+            self._last_reply = ""
+            return Decision(
+                None, error=f"model call failed: {response.error}", call_ids=(response.call_id,)
+            )
+        text = response.text or ""
+        self._last_reply = text
+        try:
+            data = parse_reply(text)
+            action = request.action_from_reply(data)
+        except ActionError as exc:
+            return Decision(None, error=str(exc), raw=text, call_ids=(response.call_id,))
+        reasoning = data.get("reasoning") if isinstance(data.get("reasoning"), str) else None
+        return Decision(action, raw=text, reasoning=reasoning or None, call_ids=(response.call_id,))
+
+    async def _reflect(self, observation: Observation) -> None:
+        """Rewrite the rolling notes once a round has ended."""
+        prompt = _template("reflect.txt").substitute(
+            memory=self.memory.digest(observation), round=observation.round - 1
+        )
+        notes = await self._free_text(observation, prompt, REFLECTION_TOKENS)
+        if notes:
+            self.memory.notes = notes
+        self.memory.noted_round = observation.round - 1
+
+    async def finish(self, observation: Observation) -> str | None:
+        """Write lessons for the next episode when the spec asks to persist memory."""
+        if not self.keep_lessons:
+            return None
+        over = next((e for e in reversed(observation.events) if e.kind == "game_over"), None)
+        winner = getattr(over, "winner", None)
+        result = f"The winner: {winner}." if winner else "It ended without a winner."
+        prompt = _template("lessons.txt").substitute(
+            memory=self.memory.digest(observation), result=result
+        )
+        return await self._free_text(observation, prompt, LESSON_TOKENS)
+
+    async def _free_text(self, observation: Observation, prompt: str, max_tokens: int) -> str:
+        messages = [
+            {"role": "system", "content": self.system_prompt(observation)},
+            {"role": "user", "content": prompt},
+        ]
+        response = await self._call(messages, max_tokens, None)
+        return (response.text or "").strip()
+
+    async def _call(
+        self, messages: list[dict[str, str]], max_tokens: int | None, schema: dict[str, Any] | None
+    ) -> ModelResponse:
+        response_format = None
+        if schema is not None:
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {"name": "decision", "schema": schema, "strict": True},
+            }
+        request = ModelRequest(
+            model=self.model,
+            messages=tuple(messages),
+            temperature=self.temperature,
+            max_tokens=max_tokens,
+            seed=self.seed,
+            response_format=response_format,
+        )
+        return await self.gateway.complete(request, agent=self.seat, log=self.calls)
+
+
+def _options(request: ActionRequest) -> str:
+    """The legal choices in words."""
+    lines = []
+    if request.targets:
+        lines.append(f"Legal choices: {', '.join(request.targets)}.")
+    if request.claim_targets:
+        lines.append(
+            "You may also accuse or defend one of: "
+            f"{', '.join(request.claim_targets)} (or 'none'), and claim a role."
+        )
+    if "speak" in request.kinds:
+        lines.append(f"Keep your speech under {request.max_text_chars} characters.")
+    return "\n".join(lines)

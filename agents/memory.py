@@ -1,0 +1,71 @@
+"""An LLM agent's bounded memory: lessons, rolling notes, current beliefs, recent events.
+
+The prompt stays bounded as the game grows: only the last ``recent`` events are shown
+verbatim; everything older lives in the notes the agent rewrites at the end of each round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agents.render import render_event
+from traitors.events import BanishEvent, BeliefEvent, MurderEvent, RevealEvent
+from traitors.policy import Observation
+
+DEFAULT_RECENT_EVENTS = 20
+
+
+@dataclass
+class Memory:
+    """What the agent carries from call to call."""
+
+    recent: int = DEFAULT_RECENT_EVENTS
+    """How many of the latest visible events are shown verbatim."""
+    lessons: str = ""
+    """Lessons carried over from earlier episodes (``memory: persist``)."""
+    notes: str = ""
+    """The agent's own rolling reflection, rewritten each round."""
+    noted_round: int = 0
+    """The last round the notes cover."""
+    beliefs: dict[str, float] = field(default_factory=dict)
+    """The agent's latest private P(traitor) estimates."""
+
+    def digest(self, observation: Observation) -> str:
+        """The memory section of a prompt."""
+        self._update_beliefs(observation)
+        sections = []
+        if self.lessons:
+            sections.append(f"Lessons you wrote after earlier games:\n{self.lessons}")
+        if self.notes:
+            sections.append(f"Your private notes (up to round {self.noted_round}):\n{self.notes}")
+        if self.beliefs:
+            estimates = ", ".join(f"{p} {v:.2f}" for p, v in self.beliefs.items())
+            sections.append(f"Your latest private estimates of P(traitor): {estimates}")
+        sections.append(self.standing(observation))
+        lines = [line for e in observation.events if (line := render_event(e, observation.agent))]
+        shown = lines[-self.recent :]
+        header = f"The last {len(shown)} things that happened (oldest first):"
+        sections.append(header + "\n" + "\n".join(shown))
+        return "\n\n".join(sections)
+
+    def standing(self, observation: Observation) -> str:
+        """Who is alive and what happened to the others: a bounded public summary."""
+        fates: dict[str, str] = {}
+        for event in observation.events:
+            if isinstance(event, BanishEvent):
+                fates[event.target] = "banished"
+            elif isinstance(event, MurderEvent):
+                fates[event.target] = "murdered"
+            elif isinstance(event, RevealEvent) and event.player in fates:
+                fates[event.player] += f", was a {event.role}"
+        gone = "; ".join(f"{p} ({fate})" for p, fate in fates.items()) or "nobody yet"
+        return (
+            f"Round {observation.round}. You are {observation.agent}. "
+            f"Alive: {', '.join(observation.alive)}. Gone: {gone}."
+        )
+
+    def _update_beliefs(self, observation: Observation) -> None:
+        for event in reversed(observation.events):
+            if isinstance(event, BeliefEvent) and event.actor == observation.agent:
+                self.beliefs = dict(event.probs)
+                return

@@ -1,0 +1,143 @@
+"""A function-backed fake model, served through litellm as the provider ``fake``.
+
+``register_fake_model("name", fn)`` makes ``model: fake/name`` call ``fn(call)`` in-process.
+``fn`` returns the reply text (or an awaitable of it) and may raise litellm's exceptions
+(``RateLimitError``, ``Timeout``, ...) or sleep, to drive every path of the gateway and the
+LLM agent in tests and benchmarks without any network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from traitors.llm.gateway import _import_litellm
+
+
+@dataclass(frozen=True)
+class FakeCall:
+    """What the fake model function is given."""
+
+    model: str
+    """The fake's name (after ``fake/``)."""
+    messages: list[dict[str, str]]
+    """The chat messages."""
+    params: dict[str, Any]
+    """Output-affecting options (temperature, max_tokens, response_format, ...)."""
+    index: int
+    """How many calls this fake served before (0-based, per process)."""
+
+    @property
+    def prompt(self) -> str:
+        """All message contents joined."""
+        return "\n".join(m["content"] for m in self.messages)
+
+
+FakeFunction = Callable[[FakeCall], str | Awaitable[str]]
+_functions: dict[str, FakeFunction] = {}
+_counts: dict[str, int] = {}
+_registered = False
+BUILTIN = "random"
+"""``fake/random``: always registered, answers with random schema-valid replies."""
+
+
+def register_fake_model(name: str, fn: FakeFunction) -> str:
+    """Serve ``fake/<name>`` with ``fn``; returns the model string."""
+    _functions[name] = fn
+    _counts[name] = 0
+    return f"fake/{name}"
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (4 characters a token), used for the fake's usage numbers."""
+    return math.ceil(len(text) / 4)
+
+
+def fill_schema(schema: dict[str, Any], rng: random.Random) -> Any:
+    """A random value that satisfies a (simple) JSON schema: enums, objects, numbers, text."""
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    kind = schema.get("type")
+    if kind == "object":
+        return {k: fill_schema(v, rng) for k, v in schema.get("properties", {}).items()}
+    if kind == "number":
+        return round(rng.uniform(schema.get("minimum", 0), schema.get("maximum", 1)), 3)
+    if kind == "integer":
+        return rng.randint(schema.get("minimum", 0), schema.get("maximum", 10))
+    if kind == "boolean":
+        return rng.random() < 0.5
+    return rng.choice(FILLER_TEXT)
+
+
+FILLER_TEXT = (
+    "I have been watching the votes closely.",
+    "Something feels off about the last round.",
+    "Let us not rush this decision.",
+)
+
+
+def schema_filler(salt: str = "") -> FakeFunction:
+    """A fake model answering every structured request with a random valid reply.
+
+    The randomness is seeded by the request itself, so the same prompt always gets the same
+    answer: live runs of a fake-model episode are as reproducible as scripted ones.
+    """
+
+    def answer(call: FakeCall) -> str:
+        digest = hashlib.sha256(f"{salt}|{call.params.get('seed')}|{call.prompt}".encode())
+        rng = random.Random(digest.digest())
+        response_format = call.params.get("response_format") or {}
+        schema = response_format.get("json_schema", {}).get("schema")
+        if schema is None:
+            return rng.choice(FILLER_TEXT)
+        return json.dumps(fill_schema(schema, rng))
+
+    return answer
+
+
+def register_fake_provider() -> None:
+    """Register the ``fake`` provider with litellm (once per process)."""
+    global _registered
+    if _registered:
+        return
+    litellm = _import_litellm()
+
+    class FakeProvider(litellm.CustomLLM):  # type: ignore[misc, name-defined]
+        async def acompletion(
+            self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+        ) -> Any:
+            if model == BUILTIN and model not in _functions:
+                register_fake_model(BUILTIN, schema_filler())
+            if model not in _functions:
+                raise litellm.BadRequestError(
+                    f"no fake model {model!r} registered", model=model, llm_provider="fake"
+                )
+            params = dict(kwargs.get("optional_params") or {})
+            params.pop("max_retries", None)
+            call = FakeCall(model, [dict(m) for m in messages], params, _counts[model])
+            _counts[model] += 1
+            result = _functions[model](call)
+            text = await result if inspect.isawaitable(result) else result
+            prompt_tokens = estimate_tokens(call.prompt)
+            completion_tokens = estimate_tokens(text)
+            return litellm.ModelResponse(
+                model=f"fake/{model}",
+                choices=[{"message": {"role": "assistant", "content": text}}],
+                usage={
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            )
+
+    litellm.custom_provider_map = [
+        *[p for p in litellm.custom_provider_map if p["provider"] != "fake"],
+        {"provider": "fake", "custom_handler": FakeProvider()},
+    ]
+    _registered = True

@@ -1,0 +1,314 @@
+"""The model gateway: the only road from an agent to a model.
+
+It owns the cross-cutting concerns: per-endpoint concurrency limits shared by every
+episode in the process, retries with exponential backoff and jitter on transient errors,
+a per-call timeout, token and cost accounting, and the record of every call in the
+episode's ``calls.jsonl``. In replay mode it serves each response from that record and
+fails loudly on a miss, so a recorded episode re-runs exactly without any model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from traitors.log import EpisodeWriter
+
+TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
+
+
+class ReplayMiss(LookupError):
+    """Replay asked for a call that the recording does not hold."""
+
+
+class ModelRequest(BaseModel):
+    """One chat completion request: the model, the messages and output-affecting options."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    """litellm model name, e.g. ``openai/gpt-4o-mini`` or ``local/smollm2-135m``."""
+    messages: tuple[dict[str, str], ...]
+    """Chat messages (role, content)."""
+    temperature: float | None = None
+    """Sampling temperature."""
+    max_tokens: int | None = None
+    """Output token limit."""
+    seed: int | None = None
+    """Sampling seed, for providers that honour it."""
+    response_format: dict[str, Any] | None = None
+    """Structured-output constraint (JSON schema)."""
+    stop: tuple[str, ...] | None = None
+    """Stop sequences."""
+
+    def params(self) -> dict[str, Any]:
+        """The output-affecting options that are set."""
+        names = ("temperature", "max_tokens", "seed", "response_format", "stop")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+    def key(self, agent: str, index: int) -> str:
+        """sha256 of the canonical request, the agent and its call index."""
+        body = {
+            "model": self.model,
+            "messages": self.messages,
+            "params": self.params(),
+            "agent": agent,
+            "index": index,
+        }
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelResponse:
+    """What a call returned (or why it failed after all attempts)."""
+
+    key: str
+    text: str | None
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    latency: float = 0.0
+    attempts: int = 1
+
+    @property
+    def call_id(self) -> str:
+        """Short id used to link decisions to calls."""
+        return self.key[:16]
+
+
+@dataclass
+class CallLog:
+    """One episode's calls: written to ``calls.jsonl`` when live, served from it in replay."""
+
+    writer: EpisodeWriter | None = None
+    recorded: dict[str, dict[str, Any]] | None = None
+    """key -> record; set for replay."""
+    counters: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, float] = field(
+        default_factory=lambda: {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0}
+    )
+
+    @classmethod
+    def replaying(cls, path: str | Path) -> CallLog:
+        """A log that serves the calls recorded in ``path`` (a calls.jsonl)."""
+        recorded = {}
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    record = json.loads(line)
+                    recorded[record["key"]] = record
+        return cls(recorded=recorded)
+
+    def next_index(self, agent: str) -> int:
+        """The agent's next call index (0, 1, 2, ...) in this episode."""
+        index = self.counters.get(agent, 0)
+        self.counters[agent] = index + 1
+        return index
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Count a finished call and append it to the episode's calls.jsonl."""
+        self.totals["calls"] += 1
+        self.totals["prompt_tokens"] += record["usage"]["prompt_tokens"]
+        self.totals["completion_tokens"] += record["usage"]["completion_tokens"]
+        self.totals["cost"] += record["cost"]
+        if self.writer is not None:
+            self.writer.call(record)
+
+
+def redact(text: str) -> str:
+    """Hide the value of every secret-looking environment variable inside ``text``."""
+    for name, value in os.environ.items():
+        if SECRET_NAME.search(name) and len(value) >= 8 and value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Timeouts, rate limits, 5xx and connection errors are worth retrying; the rest are not."""
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError):
+        return True
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and status in TRANSIENT_STATUS:
+        return True
+    name = type(exc).__name__
+    return name in {
+        "Timeout",
+        "RateLimitError",
+        "APIConnectionError",
+        "ServiceUnavailableError",
+        "InternalServerError",
+    }
+
+
+def endpoint_of(model: str) -> str:
+    """The endpoint a model is served by: its provider prefix (``openai``, ``local``, ...)."""
+    return model.split("/", 1)[0] if "/" in model else model
+
+
+def _import_litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+class Gateway:
+    """Calls models through litellm with limits, retries, timeouts and recording."""
+
+    def __init__(
+        self,
+        *,
+        default_limit: int = 8,
+        limits: Mapping[str, int] | None = None,
+        timeout: float = 120.0,
+        max_attempts: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.default_limit = default_limit
+        self.limits = dict(limits or {})
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._semaphores: dict[tuple[int, str], asyncio.Semaphore] = {}
+        self._jitter = random.Random()  # timing only; never affects what is played
+
+    def semaphore(self, endpoint: str) -> asyncio.Semaphore:
+        """The endpoint's limit, shared by every episode running on this event loop."""
+        key = (id(asyncio.get_running_loop()), endpoint)
+        if key not in self._semaphores:
+            limit = self.limits.get(endpoint, self.default_limit)
+            self._semaphores[key] = asyncio.Semaphore(limit)
+        return self._semaphores[key]
+
+    async def complete(self, request: ModelRequest, *, agent: str, log: CallLog) -> ModelResponse:
+        """Run (or replay) one call for ``agent`` and record it in ``log``."""
+        index = log.next_index(agent)
+        key = request.key(agent, index)
+        if log.recorded is not None:
+            return self._replay(log, key, agent, index)
+        started = time.time()
+        clock = time.perf_counter()
+        text: str | None = None
+        error: str | None = None
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        cost = 0.0
+        attempts = 0
+        async with self.semaphore(endpoint_of(request.model)):
+            while True:
+                attempts += 1
+                try:
+                    text, usage, cost = await asyncio.wait_for(self._call(request), self.timeout)
+                    error = None
+                    break
+                except Exception as exc:
+                    error = redact(f"{type(exc).__name__}: {exc}")
+                    if not is_transient(exc) or attempts >= self.max_attempts:
+                        break
+                    await asyncio.sleep(self._delay(attempts))
+        latency = time.perf_counter() - clock
+        log.add(
+            {
+                "agent": agent,
+                "index": index,
+                "key": key,
+                "model": request.model,
+                "messages": list(request.messages),
+                "params": request.params(),
+                "text": text,
+                "error": error,
+                "usage": usage,
+                "cost": cost,
+                "latency_s": round(latency, 4),
+                "attempts": attempts,
+                "started_at": started,
+            }
+        )
+        return ModelResponse(
+            key,
+            text,
+            error,
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
+            cost,
+            latency,
+            attempts,
+        )
+
+    def _delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter: between half and all of backoff * 2^(attempt-1)."""
+        ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
+        return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
+
+    async def _call(self, request: ModelRequest) -> tuple[str, dict[str, int], float]:
+        litellm = _import_litellm()
+        if endpoint_of(request.model) == "local":
+            from traitors.llm.local import register_local_provider
+
+            register_local_provider()
+        elif endpoint_of(request.model) == "fake":
+            from traitors.llm.fake import register_fake_provider
+
+            register_fake_provider()
+        response = await litellm.acompletion(
+            model=request.model,
+            messages=list(request.messages),
+            num_retries=0,
+            max_retries=0,
+            timeout=self.timeout,
+            **request.params(),
+        )
+        text = response.choices[0].message.content or ""
+        usage = getattr(response, "usage", None)
+        counts = {
+            "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
+            "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
+        }
+        return text, counts, _cost(litellm, response, request.model)
+
+    def _replay(self, log: CallLog, key: str, agent: str, index: int) -> ModelResponse:
+        assert log.recorded is not None
+        record = log.recorded.get(key)
+        if record is None:
+            raise ReplayMiss(
+                f"replay miss: no recorded call for agent {agent!r}, call {index}, key {key} "
+                "(the prompt differs from the recording)"
+            )
+        log.add(record)
+        usage = record["usage"]
+        return ModelResponse(
+            key,
+            record["text"],
+            record["error"],
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
+            record["cost"],
+            0.0,
+            record["attempts"],
+        )
+
+
+def _cost(litellm: Any, response: Any, model: str) -> float:
+    if endpoint_of(model) in ("local", "fake"):
+        return 0.0  # in-process models cost nothing
+    try:
+        cost: float = litellm.completion_cost(completion_response=response)
+        return float(cost)
+    except Exception:
+        return 0.0  # litellm does not know this model's price

@@ -1,0 +1,41 @@
+"""The services an episode's policies share: the model gateway and the episode's call log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from traitors.llm.gateway import CallLog, Gateway
+from traitors.log import CALLS, EpisodeWriter
+
+_gateway: Gateway | None = None
+
+
+def shared_gateway() -> Gateway:
+    """The process-wide gateway, so every episode shares its per-endpoint limits."""
+    global _gateway
+    if _gateway is None:
+        _gateway = Gateway()
+    return _gateway
+
+
+def live_services(
+    writer: EpisodeWriter | None, lessons: dict[str, str] | None = None, persist: bool = False
+) -> dict[str, Any]:
+    """Services for a live episode: calls go to the models and into ``calls.jsonl``."""
+    return {
+        "gateway": shared_gateway(),
+        "calls": CallLog(writer=writer),
+        "lessons": dict(lessons or {}),
+        "persist_memory": persist,
+    }
+
+
+def replay_services(episode_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Services for a replay: every model answer comes from the episode's ``calls.jsonl``."""
+    return {
+        "gateway": shared_gateway(),
+        "calls": CallLog.replaying(episode_dir / CALLS),
+        "lessons": dict(manifest.get("lessons_in", {})),
+        "persist_memory": manifest["spec"].get("memory") == "persist",
+    }
