@@ -47,7 +47,8 @@ def test_twenty_episodes_are_byte_identical_across_runs_and_replay_ok(
 
 
 def test_replay_reports_the_first_divergence(traitors_yaml: Path, tmp_path: Path, capsys) -> None:
-    assert main(["run", str(traitors_yaml), "--episodes", "1", "--out", str(tmp_path)]) == 0
+    args = ["run", str(traitors_yaml), "--agents", "scripted", "--out", str(tmp_path)]
+    assert main(args) == 0
     episode = next(p for p in tmp_path.iterdir() if p.is_dir())
     lines = (episode / EVENTS).read_text().splitlines()
     lines[20] = lines[20].replace('"round":1', '"round":9')
@@ -61,7 +62,16 @@ def test_replay_reports_the_first_divergence(traitors_yaml: Path, tmp_path: Path
 def test_rerun_into_the_same_directory_keeps_complete_episodes(
     traitors_yaml: Path, tmp_path: Path, capsys
 ) -> None:
-    args = ["run", str(traitors_yaml), "--episodes", "2", "--out", str(tmp_path)]
+    args = [
+        "run",
+        str(traitors_yaml),
+        "--agents",
+        "scripted",
+        "--episodes",
+        "2",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(args) == 0
     capsys.readouterr()
     assert main(args) == 0
@@ -70,7 +80,8 @@ def test_rerun_into_the_same_directory_keeps_complete_episodes(
 
 def test_set_overrides_the_spec(traitors_yaml: Path, tmp_path: Path) -> None:
     code = main(
-        ["run", str(traitors_yaml), "--set", "rules.n_players=6", "--set", "rules.n_traitors=2",
+        ["run", str(traitors_yaml), "--agents", "scripted", "--set", "rules.n_players=6",
+         "--set", "rules.n_traitors=2",
          "--out", str(tmp_path)]
     )  # fmt: skip
     assert code == 0
@@ -135,3 +146,24 @@ def test_every_command_has_help() -> None:
     for command in ([], ["run"], ["replay"], ["check"]):
         result = run_cli(*command, "--help")
         assert result.returncode == 0 and "usage: traitors" in result.stdout
+
+
+def test_model_override_and_live_event_lines(traitors_yaml: Path, tmp_path: Path, capsys) -> None:
+    from traitors.llm.fake import register_fake_model, schema_filler
+
+    model = register_fake_model("cli", schema_filler())
+    args = [
+        "run", str(traitors_yaml), "--agents", "llm", "--model", model, "--set", "rules.n_players=5",
+        "--set", "rules.n_traitors=1", "--set", "rules.max_rounds=2", "--out", str(tmp_path),
+    ]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "r1 discussion" in out and "GAME OVER" in out  # every turn printed as it happens
+    episode = next(p for p in tmp_path.iterdir() if p.is_dir())
+    calls = (episode / "calls.jsonl").read_text().splitlines()
+    assert calls and all(json.loads(c)["model"] == model for c in calls)
+    manifest = json.loads((episode / MANIFEST).read_text())
+    assert {a["policy"] for a in manifest["agents"].values()} == {"llm"}
+    assert main(["run", str(traitors_yaml), "--agents", "scripted", "--no-events", "--out",
+                 str(tmp_path / "quiet")]) == 0  # fmt: skip
+    assert "r1 discussion" not in capsys.readouterr().out

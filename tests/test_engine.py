@@ -18,6 +18,7 @@ from traitors.spec import load_spec
 
 def small_spec(traitors_yaml, **rules: object):
     overrides = [
+        "agents.default.policy=heuristic",
         "rules.n_players=5",
         "rules.n_traitors=1",
         *(f"rules.{k}={v}" for k, v in rules.items()),
@@ -153,7 +154,7 @@ def test_dead_players_asked_to_act_is_a_rules_violation(traitors_yaml) -> None:
 
 
 def test_same_seed_same_events_and_other_seeds_differ(traitors_yaml) -> None:
-    spec = load_spec(traitors_yaml)
+    spec = load_spec(traitors_yaml, ["agents.default.policy=heuristic"])
 
     def dump(seed: int) -> list[str]:
         return [e.model_dump_json() for e in asyncio.run(run_episode(spec, seed)).events]

@@ -344,7 +344,8 @@ def test_belief_probe_logs_private_beliefs_every_round(traitors_yaml, tmp_path) 
 
 
 def test_heuristic_agents_answer_the_probe_from_their_suspicions(traitors_yaml) -> None:
-    result = asyncio.run(run_episode(load_spec(traitors_yaml), 3))
+    spec = load_spec(traitors_yaml, ["agents.default.policy=heuristic"])
+    result = asyncio.run(run_episode(spec, 3))
     beliefs = [e for e in result.events if isinstance(e, BeliefEvent)]
     roles = {e.player: e.role for e in result.events if isinstance(e, RoleEvent)}
     assert beliefs
