@@ -31,21 +31,27 @@ class Memory:
     """The agent's latest private P(traitor) estimates."""
 
     def digest(self, observation: Observation) -> str:
-        """The memory section of a prompt."""
+        """The memory section of a prompt.
+
+        Ordered from the most to the least stable part, so consecutive prompts of an agent
+        share a long prefix (a local model then reuses its KV cache): lessons, notes, the
+        events since the notes (append-only within a round), then the standing and beliefs.
+        """
         self._update_beliefs(observation)
         sections = []
         if self.lessons:
             sections.append(f"Lessons you wrote after earlier games:\n{self.lessons}")
         if self.notes:
             sections.append(f"Your private notes (up to round {self.noted_round}):\n{self.notes}")
+        viewer = observation.agent
+        fresh = [e for e in observation.events if e.round > self.noted_round]
+        lines = [line for e in fresh if (line := render_event(e, viewer))][-self.recent :]
+        header = "What happened since your notes" if self.notes else "What happened so far"
+        sections.append(f"{header} (oldest first):\n" + "\n".join(lines))
+        sections.append(self.standing(observation))
         if self.beliefs:
             estimates = ", ".join(f"{p} {v:.2f}" for p, v in self.beliefs.items())
             sections.append(f"Your latest private estimates of P(traitor): {estimates}")
-        sections.append(self.standing(observation))
-        lines = [line for e in observation.events if (line := render_event(e, observation.agent))]
-        shown = lines[-self.recent :]
-        header = f"The last {len(shown)} things that happened (oldest first):"
-        sections.append(header + "\n" + "\n".join(shown))
         return "\n\n".join(sections)
 
     def standing(self, observation: Observation) -> str:

@@ -72,7 +72,7 @@ def render_event(event: Event, viewer: str) -> str | None:
         pick = " (random pick among the tied)" if event.random_pick else ""
         return f"{where}GAME: {event.purpose} vote: {counts} -> {decided}{pick}."
     if isinstance(event, PhaseEvent):
-        return f"{where}GAME: phase {event.phase}; alive: {', '.join(event.alive)}."
+        return f"{where}GAME: {event.phase.replace('_', ' ')} begins."
     if isinstance(event, RoleEvent):
         allies = f" Your fellow traitors: {', '.join(event.allies)}." if event.allies else ""
         return f"{where}GAME: you are a {event.role}.{allies}"

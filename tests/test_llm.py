@@ -29,7 +29,7 @@ from traitors.llm import CallLog, Gateway, ModelRequest, ReplayMiss
 from traitors.llm.fake import FakeCall, fill_schema, register_fake_model, schema_filler
 from traitors.log import CALLS, EVENTS, read_episode
 from traitors.replay import replay_episode
-from traitors.runner.local import run_episodes
+from traitors.runner.episodes import run_episodes
 from traitors.spec import load_spec
 
 _names = itertools.count()
@@ -371,8 +371,8 @@ def test_reflections_keep_the_prompt_bounded(traitors_yaml, tmp_path) -> None:
     assert reflections
     for call in calls:
         prompt = call["messages"][-1]["content"]
-        if "things that happened" in prompt:
-            section = prompt.split("things that happened (oldest first):\n", 1)[1]
+        if "(oldest first):" in prompt:
+            section = prompt.split("(oldest first):\n", 1)[1]
             history = section.split("\n\n", 1)[0].splitlines()
             assert len(history) <= 12
     later = [

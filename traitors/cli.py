@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_BAD_INPUT = 2
 AGENT_CHOICES = {
@@ -67,6 +68,31 @@ def _parser() -> argparse.ArgumentParser:
         help="override a spec field, e.g. --set rules.n_players=6 (repeatable)",
     )
     run.set_defaults(handler=_cmd_run)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run a sweep (models x parameters x seeds) locally or on Ray; resumable",
+        description=(
+            "Expand SWEEP.yaml (base spec, grid, zip, episodes, seed) and run every episode "
+            "into --out (default runs/<sweep-name>). Complete episodes are skipped, so running "
+            "the same command again resumes after a crash or Ctrl-C."
+        ),
+    )
+    sweep.add_argument("sweep", metavar="SWEEP.yaml", help="sweep spec file")
+    sweep.add_argument("--dry-run", action="store_true", help="print the expansion and exit")
+    sweep.add_argument("--executor", choices=("local", "ray"), default="local")
+    sweep.add_argument(
+        "--concurrency", type=int, default=8, metavar="K", help="episodes at once (local)"
+    )
+    sweep.add_argument(
+        "--address", metavar="auto|HOST:PORT", help="Ray cluster to join (default: start one)"
+    )
+    sweep.add_argument("--actors", type=int, metavar="N", help="Ray episode actors (default: CPUs)")
+    sweep.add_argument("--out", type=Path, metavar="DIR", help="output directory")
+    sweep.add_argument(
+        "--retries", type=int, default=0, metavar="N", help="re-run failed episodes N times"
+    )
+    sweep.set_defaults(handler=_cmd_sweep)
 
     replay = commands.add_parser(
         "replay",
@@ -130,7 +156,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from traitors.runner.local import EpisodeSummary, run_episodes
+    from traitors.runner.episodes import EpisodeSummary, run_episodes
     from traitors.spec import uses_policy
     from traitors.spectate.lines import LinePrinter
 
@@ -170,6 +196,85 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     console.print(table)
     return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from traitors.runner.jobs import Job
+    from traitors.spec import load_sweep
+
+    for name in ("concurrency", "retries"):
+        if getattr(args, name) < (1 if name == "concurrency" else 0):
+            raise UsageError(f"--{name} is too small")
+    sweep, episodes = load_sweep(args.sweep)
+    console = Console()
+    if args.dry_run:
+        console.print(_expansion_table(sweep.name, episodes))
+        return 0
+    out = args.out or Path("runs") / sweep.name
+    jobs = [Job.of(e) for e in episodes]
+    try:
+        return _run_sweep(args, sweep, jobs, out, console)
+    except KeyboardInterrupt:
+        console.print(
+            f"\n[yellow]interrupted[/]: finished episodes are kept in {out}. Resume with:\n"
+            f"  traitors sweep {args.sweep} --out {out}"
+            + (f" --executor {args.executor}" if args.executor != "local" else ""),
+            highlight=False,
+        )
+        return 130
+
+
+def _run_sweep(
+    args: argparse.Namespace, sweep: Any, jobs: list[Any], out: Path, console: Any
+) -> int:
+    from traitors.runner.progress import SweepProgress
+    from traitors.runner.sweep import run_sweep
+
+    console.print(f"sweep [bold]{sweep.name}[/]: {len(jobs)} episodes into {out}")
+    executor = _executor(args, sweep)
+    try:
+        with SweepProgress(len(jobs), console) as progress:
+            results = run_sweep(
+                jobs, out, executor, sweep.model_dump(mode="json"), progress, args.retries
+            )
+    finally:
+        executor.close()
+    console.print(progress.summary())
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        console.print(
+            f"[red]{len(failed)} episode(s) failed[/]; tracebacks in <episode>/error.txt. "
+            f"Re-run with --retries N to try them again."
+        )
+    return 1 if failed else 0
+
+
+def _executor(args: argparse.Namespace, sweep: Any) -> Any:
+    if args.executor == "ray":
+        from traitors.runner.ray_executor import RayExecutor
+
+        return RayExecutor(address=args.address, actors=args.actors, inference=sweep.inference)
+    from traitors.runner.local import LocalExecutor
+
+    return LocalExecutor(args.concurrency, inference=sweep.inference)
+
+
+def _expansion_table(name: str, episodes: Sequence[Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"sweep {name}: {len(episodes)} episodes")
+    for column in ("cell", "factors", "episodes", "seeds"):
+        table.add_column(column)
+    cells: dict[int, list[Any]] = {}
+    for episode in episodes:
+        cells.setdefault(episode.cell, []).append(episode)
+    for cell, members in cells.items():
+        factors = ", ".join(f"{k}={v}" for k, v in members[0].factors.items()) or "(base)"
+        seeds = f"{members[0].seed}..{members[-1].seed}"
+        table.add_row(str(cell), factors, str(len(members)), seeds)
+    return table
 
 
 def _eliminations(directory: Path) -> tuple[list[str], list[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -164,18 +165,26 @@ def apply_override(raw: Mapping[str, Any], item: str, *, source: Path | str) -> 
     if "=" not in item:
         raise SpecError(f"{source}: --set {item!r}: expected PATH=VALUE")
     dotted, _, text = item.partition("=")
-    keys = dotted.strip().split(".")
+    value = yaml.safe_load(text) if text.strip() else None
+    return set_field(raw, dotted.strip(), value, source=source, context=f"--set {item!r}")
+
+
+def set_field(
+    raw: Mapping[str, Any], dotted: str, value: Any, *, source: Path | str, context: str
+) -> dict[str, Any]:
+    """Return a copy of ``raw`` with the field at ``dotted`` (``a.b.c``) set to ``value``."""
+    keys = dotted.split(".")
     if not all(keys):
-        raise SpecError(f"{source}: --set {item!r}: empty field name in path")
+        raise SpecError(f"{source}: {context}: empty field name in {dotted!r}")
     result = copy.deepcopy(dict(raw))
     node: dict[str, Any] = result
     for depth, key in enumerate(keys[:-1]):
         child = node.setdefault(key, {})
         if not isinstance(child, dict):
             where = ".".join(keys[: depth + 1])
-            raise SpecError(f"{source}: --set {item!r}: {where} is not a mapping")
+            raise SpecError(f"{source}: {context}: {where} is not a mapping")
         node = child
-    node[keys[-1]] = yaml.safe_load(text) if text.strip() else None
+    node[keys[-1]] = value
     return result
 
 
@@ -232,3 +241,142 @@ def _format_errors(source: str, exc: ValidationError, prefix: str = "") -> str:
             msg = "unknown field"
         lines.append(f"{source}: {loc or '(top level)'}: {msg}")
     return "\n".join(lines)
+
+
+# --- sweeps ---------------------------------------------------------------------------------
+
+
+class InferenceSpec(BaseModel):
+    """Inference servers a sweep starts before its episodes (see ``traitors.runner.workers``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["llama_cpp", "vllm"] = "llama_cpp"
+    """Server program: llama.cpp's server on CPU nodes, vLLM on GPU nodes."""
+    model: str
+    """What the server serves: a local preset or .gguf path (llama_cpp), a HF id (vllm)."""
+    replicas: int = Field(1, ge=1)
+    """Servers to start; episodes reach them through a litellm Router."""
+    num_gpus: int = Field(0, ge=0)
+    """GPUs reserved per server (vLLM: the tensor-parallel size)."""
+    serve_as: str = "served"
+    """Model name agents use: ``hosted/<serve_as>`` in the spec is routed to these servers."""
+    args: tuple[str, ...] = ()
+    """Extra command-line arguments for the server."""
+
+
+class SweepSpec(BaseModel):
+    """A base scenario spec swept over factors: grid (every combination) and zip (in step)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Sweep name; runs go to ``runs/<name>/``."""
+    base: str | dict[str, Any]
+    """The scenario spec: a path (relative to the sweep file) or an inline mapping."""
+    set: dict[str, Any] = Field(default_factory=dict)
+    """Fixed overrides of the base, by field path."""
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    """Field path -> values; every combination is a cell."""
+    zip: list[dict[str, list[Any]]] = Field(default_factory=list)
+    """Groups of field paths whose value lists vary together (equal lengths)."""
+    episodes: int = Field(1, ge=1)
+    """Episodes per cell."""
+    seed: int = 0
+    """Root seed: episode i of every cell uses seed + i (common random numbers)."""
+    inference: list[InferenceSpec] = Field(default_factory=list)
+    """Inference servers to start for this sweep."""
+
+
+class SweepEpisode(BaseModel):
+    """One episode of an expanded sweep."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cell: int
+    """Index of the cell (combination of factors)."""
+    factors: dict[str, Any]
+    """Field path -> value for this cell."""
+    spec: ScenarioSpec
+    """The full episode spec."""
+    seed: int
+    """The episode's root seed."""
+
+    @property
+    def episode_id(self) -> str:
+        """Hash of (spec, seed)."""
+        return episode_id(self.spec, self.seed)
+
+
+def load_sweep(path: str | Path) -> tuple[SweepSpec, list[SweepEpisode]]:
+    """Read a sweep YAML and expand it into episodes; SpecError names file and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level")
+    try:
+        sweep = SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(_format_errors(str(path), exc)) from None
+    return sweep, expand_sweep(sweep, path)
+
+
+def expand_sweep(sweep: SweepSpec, source: Path) -> list[SweepEpisode]:
+    """Every cell x episode, in a deterministic order."""
+    if isinstance(sweep.base, str):
+        base_path = (source.parent / sweep.base).resolve()
+        if not base_path.is_file():
+            raise SpecError(f"{source}: base: no such file {base_path}")
+        base = yaml.safe_load(base_path.read_text())
+    else:
+        base = dict(sweep.base)
+    for dotted, value in sweep.set.items():
+        base = set_field(base, dotted, value, source=source, context=f"set.{dotted}")
+    episodes = []
+    for cell, factors in enumerate(_cells(sweep, source)):
+        raw = base
+        for dotted, value in factors.items():
+            raw = set_field(raw, dotted, value, source=source, context=f"factor {dotted}")
+        spec = _validate_cell(raw, source, factors)
+        for i in range(sweep.episodes):
+            episodes.append(
+                SweepEpisode(cell=cell, factors=factors, spec=spec, seed=sweep.seed + i)
+            )
+    return episodes
+
+
+def _cells(sweep: SweepSpec, source: Path) -> list[dict[str, Any]]:
+    axes: list[list[dict[str, Any]]] = [
+        [{dotted: value} for value in values] for dotted, values in sweep.grid.items()
+    ]
+    for index, group in enumerate(sweep.zip):
+        lengths = {len(values) for values in group.values()}
+        if len(lengths) > 1:
+            raise SpecError(
+                f"{source}: zip[{index}]: value lists differ in length {sorted(lengths)}"
+            )
+        size = lengths.pop() if lengths else 0
+        axes.append([{k: v[i] for k, v in group.items()} for i in range(size)])
+    for dotted, values in sweep.grid.items():
+        if not values:
+            raise SpecError(f"{source}: grid.{dotted}: no values")
+    cells = []
+    for combination in itertools.product(*axes):
+        factors: dict[str, Any] = {}
+        for part in combination:
+            factors.update(part)
+        cells.append(factors)
+    return cells
+
+
+def _validate_cell(raw: dict[str, Any], source: Path, factors: dict[str, Any]) -> ScenarioSpec:
+    try:
+        return validate_spec(raw, source=str(source))
+    except SpecError as exc:
+        where = ", ".join(f"{k}={v!r}" for k, v in factors.items()) or "the base"
+        raise SpecError(f"{exc}\n  (cell {where})") from None

@@ -179,6 +179,7 @@ class Gateway:
         max_attempts: int = 4,
         backoff: float = 1.0,
         max_backoff: float = 30.0,
+        routes: Mapping[str, list[str]] | None = None,
     ) -> None:
         self.default_limit = default_limit
         self.limits = dict(limits or {})
@@ -186,6 +187,12 @@ class Gateway:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.routes = {name: list(endpoints) for name, endpoints in (routes or {}).items()}
+        """``hosted/<name>`` -> OpenAI-compatible endpoints of the sweep's inference servers."""
+        if self.routes and "hosted" not in self.limits:
+            servers = sum(len(endpoints) for endpoints in self.routes.values())
+            self.limits["hosted"] = default_limit * servers
+        self._router: Any = None
         self._semaphores: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._jitter = random.Random()  # timing only; never affects what is played
 
@@ -266,14 +273,15 @@ class Gateway:
             from traitors.llm.fake import register_fake_provider
 
             register_fake_provider()
-        response = await litellm.acompletion(
-            model=request.model,
-            messages=list(request.messages),
-            num_retries=0,
-            max_retries=0,
-            timeout=self.timeout,
-            **request.params(),
-        )
+        options = {"num_retries": 0, "timeout": self.timeout, **request.params()}
+        messages = list(request.messages)
+        if endpoint_of(request.model) == "hosted":
+            name = request.model.split("/", 1)[1]
+            response = await self._hosted(litellm).acompletion(name, messages, **options)
+        else:
+            response = await litellm.acompletion(
+                model=request.model, messages=messages, max_retries=0, **options
+            )
         text = response.choices[0].message.content or ""
         usage = getattr(response, "usage", None)
         counts = {
@@ -281,6 +289,15 @@ class Gateway:
             "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
         }
         return text, counts, _cost(litellm, response, request.model)
+
+    def _hosted(self, litellm: Any) -> Any:
+        """A litellm Router spreading ``hosted/<name>`` calls over the inference servers."""
+        if self._router is None:
+            if not self.routes:
+                raise ValueError("hosted/* models need the sweep's inference servers (routes)")
+            model_list = router_model_list(self.routes)
+            self._router = litellm.Router(model_list=model_list, num_retries=0)
+        return self._router
 
     def _replay(self, log: CallLog, key: str, agent: str, index: int) -> ModelResponse:
         assert log.recorded is not None
@@ -302,6 +319,18 @@ class Gateway:
             0.0,
             record["attempts"],
         )
+
+
+def router_model_list(routes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    """A litellm Router deployment per endpoint; each server serves the model as ``name``."""
+    return [
+        {
+            "model_name": name,
+            "litellm_params": {"model": f"openai/{name}", "api_base": endpoint, "api_key": "none"},
+        }
+        for name, endpoints in routes.items()
+        for endpoint in endpoints
+    ]
 
 
 def _cost(litellm: Any, response: Any, model: str) -> float:

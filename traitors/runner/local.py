@@ -1,86 +1,60 @@
-"""Run episodes in this process, one directory per episode, skipping complete ones."""
+"""The local executor: many episodes at once in one process's asyncio event loop."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from traitors.engine import EpisodeObserver, run_episode
-from traitors.log import EpisodeWriter, is_complete, read_episode
-from traitors.runner.services import live_services
-from traitors.spec import ScenarioSpec, episode_id
-
-MEMORY_DIR = "memory"
+from traitors.runner.jobs import Job, JobResult, execute
+from traitors.spec import InferenceSpec
 
 
-@dataclass(frozen=True)
-class EpisodeSummary:
-    """One finished episode as the CLI reports it."""
+class LocalExecutor:
+    """Runs up to ``concurrency`` episodes at once in this process's event loop."""
 
-    episode_id: str
-    seed: int
-    dir: Path
-    manifest: dict[str, Any]
-    skipped: bool
-    """True if the episode was already complete on disk and not run again."""
+    def __init__(self, concurrency: int = 4, inference: Sequence[InferenceSpec] = ()) -> None:
+        self.concurrency = concurrency
+        self.inference = list(inference)
+        self._pool: Any = None
 
+    def run(
+        self,
+        jobs: list[Job],
+        out_dir: Path,
+        on_start: Callable[[Job], None],
+        on_result: Callable[[JobResult], None],
+    ) -> None:
+        """Run every job; each result is reported as soon as it is known."""
+        if self.inference and self._pool is None:
+            from traitors.runner.services import configure_gateway
+            from traitors.runner.workers import start_inference
 
-def load_lessons(out_dir: Path) -> dict[str, str]:
-    """Each seat's saved lessons in a run (``memory: persist``)."""
-    directory = out_dir / MEMORY_DIR
-    if not directory.is_dir():
-        return {}
-    return {path.stem: path.read_text() for path in sorted(directory.glob("*.txt"))}
+            self._pool = start_inference(self.inference)
+            configure_gateway(self._pool.routes())
+        asyncio.run(self._run(jobs, out_dir, on_start, on_result))
 
+    def close(self) -> None:
+        """Stop the inference servers, if any were started."""
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
 
-def save_lessons(out_dir: Path, lessons: dict[str, str]) -> None:
-    """Store each seat's lessons for its next episode in this run."""
-    directory = out_dir / MEMORY_DIR
-    directory.mkdir(parents=True, exist_ok=True)
-    for seat, text in lessons.items():
-        (directory / f"{seat}.txt").write_text(text)
+    async def _run(
+        self,
+        jobs: list[Job],
+        out_dir: Path,
+        on_start: Callable[[Job], None],
+        on_result: Callable[[JobResult], None],
+    ) -> None:
+        limit = asyncio.Semaphore(self.concurrency)
 
+        async def one(job: Job) -> None:
+            async with limit:
+                on_start(job)
+                on_result(await execute(job, out_dir))
 
-async def run_one(
-    spec: ScenarioSpec,
-    seed: int,
-    out_dir: Path,
-    observers: Sequence[EpisodeObserver] = (),
-) -> EpisodeSummary:
-    """Run (or keep, if already complete) one episode into ``out_dir/<episode_id>/``."""
-    eid = episode_id(spec, seed)
-    directory = out_dir / eid
-    if is_complete(directory):
-        return EpisodeSummary(eid, seed, directory, read_episode(directory).manifest, True)
-    persist = spec.memory == "persist"
-    writer = EpisodeWriter(directory)
-    services = live_services(writer, load_lessons(out_dir) if persist else None, persist)
-    result = await run_episode(spec, seed, writer=writer, services=services, observers=observers)
-    if persist:
-        save_lessons(out_dir, result.manifest["lessons_out"])
-    return EpisodeSummary(eid, seed, directory, result.manifest, False)
-
-
-def run_episodes(
-    spec: ScenarioSpec,
-    seeds: Iterable[int],
-    out_dir: Path,
-    on_done: Callable[[EpisodeSummary], None] | None = None,
-    observers: Sequence[EpisodeObserver] = (),
-) -> list[EpisodeSummary]:
-    """Run one episode per seed, in order, into ``out_dir``; complete ones are kept."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    async def run_all() -> list[EpisodeSummary]:
-        summaries = []
-        for seed in seeds:
-            summary = await run_one(spec, seed, out_dir, observers)
-            summaries.append(summary)
-            if on_done is not None:
-                on_done(summary)
-        return summaries
-
-    return asyncio.run(run_all())
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(one(job))

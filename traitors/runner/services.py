@@ -19,6 +19,13 @@ def shared_gateway() -> Gateway:
     return _gateway
 
 
+def configure_gateway(routes: dict[str, list[str]] | None = None, **options: Any) -> Gateway:
+    """Replace the process-wide gateway (e.g. with the routes of a sweep's inference servers)."""
+    global _gateway
+    _gateway = Gateway(routes=routes, **options)
+    return _gateway
+
+
 def live_services(
     writer: EpisodeWriter | None, lessons: dict[str, str] | None = None, persist: bool = False
 ) -> dict[str, Any]:

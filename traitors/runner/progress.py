@@ -1,0 +1,112 @@
+"""Sweep progress: a live rich display in a terminal, plain lines otherwise, and a summary."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from traitors.runner.jobs import Job, JobResult
+
+
+class SweepProgress:
+    """Counts episodes and LLM usage as results arrive and shows them."""
+
+    def __init__(self, total: int, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self.total = total
+        self.counts: Counter[str] = Counter()
+        self.usage: Counter[str] = Counter()
+        self.running = 0
+        self.started = time.perf_counter()
+        self.live = self.console.is_terminal
+        self._progress = Progress(
+            TextColumn("[bold]episodes"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.live,
+        )
+        self._task = self._progress.add_task("sweep", total=total, stats=self.stats())
+
+    def __enter__(self) -> SweepProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def stats(self) -> str:
+        """Done, failed and running episodes; calls, tokens, cost and calls/s."""
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        tokens = self.usage["prompt_tokens"] + self.usage["completion_tokens"]
+        return (
+            f"done {self.counts['complete'] + self.counts['skipped']} "
+            f"failed {self.counts['failed']} running {self.running} | "
+            f"calls {self.usage['calls']:.0f} tokens {tokens:.0f} "
+            f"cost ${self.usage['cost']:.4f} {self.usage['calls'] / elapsed:.1f} calls/s"
+        )
+
+    def start(self, job: Job) -> None:
+        """A job began."""
+        self.running += 1
+        self._progress.update(self._task, stats=self.stats())
+
+    def finish(self, result: JobResult, final: bool = True) -> None:
+        """A job ended; ``final`` is False when it failed but will be retried."""
+        self.running -= 1
+        self.usage.update(result.usage)
+        if final or result.status != "failed":
+            self.counts[result.status] += 1
+            self._progress.advance(self._task)
+        self._progress.update(self._task, stats=self.stats())
+        if not self.live:
+            outcome = (result.manifest or {}).get("outcome", {})
+            detail = (
+                result.error.strip().splitlines()[-1] if result.error else outcome.get("winner")
+            )
+            retry = " (will retry)" if not final and result.status == "failed" else ""
+            self.console.print(
+                f"{result.episode_id} {result.status}{retry}: {detail}", highlight=False
+            )
+
+    def skipped_before_start(self) -> None:
+        """A job was already complete on disk."""
+        self.counts["skipped"] += 1
+        self._progress.advance(self._task)
+
+    def summary(self) -> Table:
+        """The closing table."""
+        table = Table(title="sweep summary")
+        table.add_column("what")
+        table.add_column("value", justify="right")
+        elapsed = time.perf_counter() - self.started
+        for label, value in (
+            ("episodes", self.total),
+            ("completed now", self.counts["complete"]),
+            ("already complete (skipped)", self.counts["skipped"]),
+            ("failed", self.counts["failed"]),
+            ("LLM calls", f"{self.usage['calls']:.0f}"),
+            (
+                "tokens in / out",
+                f"{self.usage['prompt_tokens']:.0f} / {self.usage['completion_tokens']:.0f}",
+            ),
+            ("cost", f"${self.usage['cost']:.4f}"),
+            ("wall time", f"{elapsed:.1f} s"),
+        ):
+            table.add_row(label, str(value))
+        return table

@@ -1,0 +1,162 @@
+"""The Ray executor: episodes run inside Ray async actors, each holding many at once.
+
+The driver hands out jobs, least-loaded actor first, and collects results with
+``ray.wait``. When an actor shares the driver's filesystem (it finds the driver's token
+file in the output directory) it writes the episode directory in place, so the episode
+can be watched while it runs; otherwise it runs into a scratch directory and returns the
+files, which the driver writes with the same atomic scheme (manifest last).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from traitors.log import CALLS, ERROR, EVENTS, MANIFEST, write_bytes_atomic
+from traitors.runner.jobs import Job, JobResult, execute
+from traitors.spec import InferenceSpec
+
+TOKEN_FILE = ".driver-token"
+EPISODE_FILES = (EVENTS, CALLS, ERROR)
+
+
+def import_ray() -> Any:
+    """Import Ray quietly (it takes seconds: only when the Ray executor is used)."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    import ray
+
+    return ray
+
+
+class EpisodeActor:
+    """Runs episodes concurrently inside one Ray actor process."""
+
+    def __init__(self, out_dir: str, token: str, routes: dict[str, list[str]] | None) -> None:
+        token_path = Path(out_dir) / TOKEN_FILE
+        self.shared = token_path.is_file() and token_path.read_text() == token
+        self.out_dir = Path(out_dir) if self.shared else Path(tempfile.mkdtemp(prefix="traitors-"))
+        if routes:
+            from traitors.runner.services import configure_gateway
+
+            configure_gateway(routes)
+
+    async def run(self, job: Job) -> tuple[JobResult, dict[str, bytes] | None]:
+        """Run one job; return its result and, without a shared filesystem, its files."""
+        result = await execute(job, self.out_dir)
+        if self.shared or result.status == "skipped":
+            return result, None
+        directory = self.out_dir / job.episode_id
+        files = {
+            name: (directory / name).read_bytes()
+            for name in (*EPISODE_FILES, MANIFEST)
+            if (directory / name).is_file()
+        }
+        shutil.rmtree(directory, ignore_errors=True)
+        return result, files
+
+
+def store_files(directory: Path, files: dict[str, bytes]) -> None:
+    """Write a returned episode: logs first, the manifest last and atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST).unlink(missing_ok=True)
+    for name in EPISODE_FILES:
+        if name in files:
+            (directory / name).write_bytes(files[name])
+    if MANIFEST in files:
+        write_bytes_atomic(directory / MANIFEST, files[MANIFEST])
+
+
+class RayExecutor:
+    """Hands jobs to Ray episode actors and collects their results."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        actors: int | None = None,
+        per_actor: int = 16,
+        inference: Sequence[InferenceSpec] = (),
+        share_files: bool = True,
+    ) -> None:
+        self.address = address
+        self.actors = actors
+        self.per_actor = per_actor
+        self.inference = list(inference)
+        self.share_files = share_files
+        """False forces the no-shared-filesystem path (actors return files)."""
+        self._actors: list[Any] = []
+        self._pool: Any = None
+
+    def _start(self, out_dir: Path) -> None:
+        ray = import_ray()
+        if not ray.is_initialized():
+            ray.init(
+                address=self.address,
+                include_dashboard=False,
+                logging_level="ERROR",
+                log_to_driver=False,
+            )
+        token = uuid.uuid4().hex
+        (out_dir / TOKEN_FILE).write_text(token if self.share_files else "not-shared")
+        routes = None
+        if self.inference:
+            from traitors.runner.workers import start_inference
+
+            self._pool = start_inference(self.inference)
+            routes = self._pool.routes()
+        count = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        remote = ray.remote(num_cpus=0)(EpisodeActor)
+        self._actors = [
+            remote.options(max_concurrency=self.per_actor).remote(str(out_dir), token, routes)
+            for _ in range(count)
+        ]
+
+    def run(
+        self,
+        jobs: list[Job],
+        out_dir: Path,
+        on_start: Callable[[Job], None],
+        on_result: Callable[[JobResult], None],
+    ) -> None:
+        """Run every job on the actors; results are reported as they arrive."""
+        ray = import_ray()
+        if not self._actors:
+            self._start(out_dir)
+        queue = deque(jobs)
+        load = [0] * len(self._actors)
+        inflight: dict[Any, tuple[Job, int]] = {}
+        while queue or inflight:
+            while queue and min(load) < self.per_actor:
+                index = load.index(min(load))
+                job = queue.popleft()
+                on_start(job)
+                inflight[self._actors[index].run.remote(job)] = (job, index)
+                load[index] += 1
+            done, _ = ray.wait(list(inflight), num_returns=1)
+            job, index = inflight.pop(done[0])
+            load[index] -= 1
+            on_result(self._collect(ray, done[0], job, out_dir))
+
+    def _collect(self, ray: Any, ref: Any, job: Job, out_dir: Path) -> JobResult:
+        try:
+            result, files = ray.get(ref)
+        except ray.exceptions.RayError as exc:
+            return JobResult(job.episode_id, "failed", error=f"Ray actor failed: {exc}")
+        if files is not None:
+            store_files(out_dir / job.episode_id, files)
+        return result  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop the inference servers and the actors."""
+        if self._pool is not None:
+            self._pool.stop()
+        ray = import_ray()
+        for actor in self._actors:
+            ray.kill(actor)
+        self._actors = []
