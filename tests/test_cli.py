@@ -153,8 +153,9 @@ def test_model_override_and_live_event_lines(traitors_yaml: Path, tmp_path: Path
 
     model = register_fake_model("cli", schema_filler())
     args = [
-        "run", str(traitors_yaml), "--agents", "llm", "--model", model, "--set", "rules.n_players=5",
-        "--set", "rules.n_traitors=1", "--set", "rules.max_rounds=2", "--out", str(tmp_path),
+        "run", str(traitors_yaml), "--agents", "llm", "--model", model,
+        "--set", "rules.n_players=5", "--set", "rules.n_traitors=1",
+        "--set", "rules.max_rounds=2", "--out", str(tmp_path),
     ]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
