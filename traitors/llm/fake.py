@@ -8,6 +8,7 @@ LLM agent in tests and benchmarks without any network.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import json
@@ -16,6 +17,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from traitors.llm.gateway import _import_litellm
 
@@ -44,7 +46,10 @@ _functions: dict[str, FakeFunction] = {}
 _counts: dict[str, int] = {}
 _registered = False
 BUILTIN = "random"
-"""``fake/random``: always registered, answers with random schema-valid replies."""
+"""``fake/random``: always available, answers with random schema-valid replies. Options in
+the name, e.g. ``fake/random?latency=0.2&fail=0.3``: wait 0.2 s per call, and fail 30% of
+calls with a transient error (for benchmarks and fault injection from plain YAML)."""
+_failures = random.Random()  # which calls fail is noise by design, never game state
 
 
 def register_fake_model(name: str, fn: FakeFunction) -> str:
@@ -82,7 +87,7 @@ FILLER_TEXT = (
 )
 
 
-def schema_filler(salt: str = "") -> FakeFunction:
+def schema_filler(salt: str = "") -> Callable[[FakeCall], str]:
     """A fake model answering every structured request with a random valid reply.
 
     The randomness is seeded by the request itself, so the same prompt always gets the same
@@ -101,6 +106,22 @@ def schema_filler(salt: str = "") -> FakeFunction:
     return answer
 
 
+def _builtin(model: str) -> FakeFunction:
+    options = {k: float(v[0]) for k, v in parse_qs(model.partition("?")[2]).items()}
+    latency, fail = options.get("latency", 0.0), options.get("fail", 0.0)
+    fill = schema_filler()
+    litellm = _import_litellm()
+
+    async def answer(call: FakeCall) -> str:
+        if latency:
+            await asyncio.sleep(latency)
+        if fail and _failures.random() < fail:
+            raise litellm.ServiceUnavailableError("injected failure", "fake", call.model)
+        return fill(call)
+
+    return answer
+
+
 def register_fake_provider() -> None:
     """Register the ``fake`` provider with litellm (once per process)."""
     global _registered
@@ -112,8 +133,8 @@ def register_fake_provider() -> None:
         async def acompletion(
             self, model: str, messages: list[Any], *args: Any, **kwargs: Any
         ) -> Any:
-            if model == BUILTIN and model not in _functions:
-                register_fake_model(BUILTIN, schema_filler())
+            if model.partition("?")[0] == BUILTIN and model not in _functions:
+                register_fake_model(model, _builtin(model))
             if model not in _functions:
                 raise litellm.BadRequestError(
                     f"no fake model {model!r} registered", model=model, llm_provider="fake"
