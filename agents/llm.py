@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from agents.memory import Memory
-from traitors.actions import ActionError, ActionRequest
+from traitors.actions import PROBABILITIES, ActionError, ActionRequest
 from traitors.llm.gateway import CallLog, Gateway, ModelRequest, ModelResponse
 from traitors.policy import Decision, Observation, SeatContext
 from traitors.spec import Persona
@@ -109,7 +109,7 @@ class LLMPolicy:
             memory=self.memory.digest(observation),
             question=request.prompt,
             options=_options(request),
-            schema=json.dumps(schema, separators=(",", ":")),
+            schema=describe_schema(schema),
         )
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         if request.error:
@@ -182,6 +182,27 @@ class LLMPolicy:
             response_format=response_format,
         )
         return await self.gateway.complete(request, agent=self.seat, log=self.calls)
+
+
+def describe_schema(schema: dict[str, Any]) -> str:
+    """A compact, readable shape of a reply schema (the decoder enforces the real one)."""
+    if "enum" in schema:
+        values = schema["enum"]
+        if values == list(PROBABILITIES):
+            return "<probability 0 to 1, steps of 0.05>"
+        return "<one of: " + " | ".join(json.dumps(v) for v in values) + ">"
+    kind = schema.get("type")
+    if kind == "object":
+        fields = ", ".join(
+            f"{json.dumps(k)}: {describe_schema(v)}"
+            for k, v in schema.get("properties", {}).items()
+        )
+        return "{" + fields + "}"
+    if kind == "integer":
+        return f"<integer {schema.get('minimum', 0)} to {schema.get('maximum', '...')}>"
+    if kind == "boolean":
+        return "<true | false>"
+    return "<text>"
 
 
 def _options(request: ActionRequest) -> str:

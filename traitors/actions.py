@@ -204,7 +204,8 @@ class ActionRequest(_Frozen):
             if self.roles:
                 props["claim_role"] = {"type": "string", "enum": [*self.roles, NONE]}
         elif kind == "belief":
-            players = {p: {"type": "number", "minimum": 0, "maximum": 1} for p in self.targets}
+            # An enum of probabilities rather than min/max: constrained decoders enforce it.
+            players = {p: {"type": "number", "enum": list(PROBABILITIES)} for p in self.targets}
             props["beliefs"] = {"type": "object", "properties": players, "required": list(players)}
         elif kind == "respond":
             props["accept"] = {"type": "boolean"}
@@ -245,6 +246,8 @@ class ActionRequest(_Frozen):
 
 NONE = "none"
 """The enum value meaning "no claim" in LLM replies."""
+PROBABILITIES = tuple(i / 20 for i in range(21))
+"""The probabilities an LLM may report in a belief probe (steps of 0.05)."""
 
 
 def _claims_from(data: dict[str, Any]) -> list[dict[str, str]]:

@@ -96,11 +96,13 @@ class RayExecutor:
     def _start(self, out_dir: Path) -> None:
         ray = import_ray()
         if not ray.is_initialized():
+            local = {} if self.address else {"_node_ip_address": "127.0.0.1"}
             ray.init(
                 address=self.address,
                 include_dashboard=False,
                 logging_level="ERROR",
                 log_to_driver=False,
+                **local,  # a local instance stays on loopback
             )
         token = uuid.uuid4().hex
         (out_dir / TOKEN_FILE).write_text(token if self.share_files else "not-shared")

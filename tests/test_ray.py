@@ -1,0 +1,71 @@
+"""The Ray executor on a local 2-CPU Ray instance gives the same episodes as the local one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from traitors.log import EVENTS, MANIFEST
+from traitors.runner.jobs import Job
+from traitors.runner.local import LocalExecutor
+from traitors.runner.progress import SweepProgress
+from traitors.runner.ray_executor import RayExecutor, import_ray
+from traitors.runner.sweep import run_sweep
+from traitors.spec import load_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def ray_instance() -> Iterator[None]:
+    ray = import_ray()
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+    )
+    yield
+    ray.shutdown()
+
+
+def jobs(tmp_path: Path) -> list[Job]:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"name: ray\nbase: {ROOT / 'scenarios' / 'the_traitors.yaml'}\n"
+        "set: {rules.n_players: 5, rules.n_traitors: 1, rules.max_rounds: 3}\n"
+        "grid:\n"
+        "  agents.default.policy: [heuristic, random, llm]\n"
+        "  agents.default.model: ['fake/random']\n"
+        "episodes: 3\n"
+    )
+    return [Job.of(e) for e in load_sweep(path)[1]]
+
+
+def quiet() -> SweepProgress:
+    return SweepProgress(0, Console(file=open(os.devnull, "w")))
+
+
+@pytest.mark.parametrize("share_files", [True, False])
+def test_ray_matches_local_byte_for_byte(ray_instance, tmp_path: Path, share_files: bool) -> None:
+    work = jobs(tmp_path)
+    local_out, ray_out = tmp_path / "local", tmp_path / "ray"
+    local = run_sweep(work, local_out, LocalExecutor(4), {"name": "t"}, quiet())
+    executor = RayExecutor(actors=2, per_actor=4, share_files=share_files)
+    try:
+        remote = run_sweep(work, ray_out, executor, {"name": "t"}, quiet())
+    finally:
+        executor.close()
+    assert [r.status for r in local] == [r.status for r in remote] == ["complete"] * len(work)
+    for job in work:
+        a, b = local_out / job.episode_id, ray_out / job.episode_id
+        assert (a / EVENTS).read_bytes() == (b / EVENTS).read_bytes()
+        assert (b / MANIFEST).is_file()
+        assert (a / "calls.jsonl").read_text().count("\n") == (b / "calls.jsonl").read_text().count(
+            "\n"
+        )
