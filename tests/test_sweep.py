@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from rich.console import Console
@@ -34,7 +35,7 @@ def write_sweep(tmp_path: Path, body: str, name: str = "sweep.yaml") -> Path:
 
 
 def quiet() -> SweepProgress:
-    return SweepProgress(0, Console(file=open(os.devnull, "w")))  # noqa: SIM115
+    return SweepProgress(0, Console(file=open(os.devnull, "w")))
 
 
 def sweep_jobs(path: Path) -> list[Job]:
@@ -52,7 +53,7 @@ def test_grid_and_zip_expand_deterministically(tmp_path: Path) -> None:
         + "zip: [{rules.n_traitors: [1, 2], rules.max_rounds: [3, 5]}]\n"
         + "episodes: 3\nseed: 10\n",
     )
-    sweep, episodes = load_sweep(path)
+    _, episodes = load_sweep(path)
     assert len(episodes) == 2 * 2 * 2 * 3
     cells = {e.cell: e.factors for e in episodes}
     assert len(cells) == 8
@@ -123,7 +124,7 @@ def test_local_executor_runs_everything_then_skips_it(tmp_path: Path) -> None:
 class _Crashing:
     """A policy that raises on some seats' first decision (fault injection)."""
 
-    attempts: dict[str, int] = {}
+    attempts: ClassVar[dict[str, int]] = {}
     fail_times = 1
 
     def __init__(self, key: str) -> None:
@@ -161,9 +162,9 @@ def test_an_episode_that_raises_is_recorded_and_retried(tmp_path: Path) -> None:
         assert not (directory / MANIFEST).exists() and not is_complete(directory)
     assert sum(r.status == "complete" for r in results) == 2  # the sweep went on
     state = json.loads((out / SWEEP_FILE).read_text())
-    assert sorted(e["status"] for e in state["episodes"].values()) == ["complete"] * 2 + [
-        "failed"
-    ] * 2
+    assert (
+        sorted(e["status"] for e in state["episodes"].values()) == ["complete"] * 2 + ["failed"] * 2
+    )
     retried = run_sweep(jobs, out, LocalExecutor(2), {"name": "t"}, quiet(), retries=1)
     assert sorted(r.status for r in retried) == ["complete", "complete", "skipped", "skipped"]
     assert all(is_complete(out / job.episode_id) for job in jobs)
