@@ -618,6 +618,7 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
             player=player,
             role=state.roles[player],
             allies=allies,
+            channels=(CHANNEL,) if player in state.channels[CHANNEL] else (),
         )
 
     # --- audit -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 
 from traitors.actions import Action, ActionError, ActionRequest
 from traitors.engine import RulesViolation, build_rules, run_episode
-from traitors.events import Direct, Event, GodOnly, Private, visible_to
+from traitors.events import Direct, Event, GodOnly, Private, player_view, visible_to
 from traitors.policy import Observation
 from traitors.rules import GameState
 from traitors.spec import ScenarioSpec, with_policy
@@ -110,6 +110,11 @@ async def check_episode(spec: ScenarioSpec, seed: int) -> EpisodeCheck:
     except RulesViolation as exc:
         return EpisodeCheck([f"seed {seed}: {exc}"], 0, auditor.decisions, "error", 0)
     problems = [f"seed {seed}: {p}" for p in auditor.problems]
+    for player in result.manifest["players"]:
+        from_log = [e.seq for e in player_view(result.events, player)]
+        delivered = [s for s, who in auditor.allowed.items() if player in who]
+        if from_log != delivered:
+            problems.append(f"seed {seed}: {player}'s view rebuilt from the log differs")
     outcome = result.outcome
     max_rounds = rules.config.max_rounds
     if outcome.rounds > max_rounds:

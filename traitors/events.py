@@ -7,7 +7,7 @@ wall-clock time, so the same spec and seed always produce byte-identical logs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -123,6 +123,8 @@ class RoleEvent(EventBase):
     """The role."""
     allies: tuple[str, ...] = ()
     """Team mates the player knows about (e.g. fellow traitors)."""
+    channels: tuple[str, ...] = ()
+    """Private channels the player belongs to from now on (e.g. ``traitors``)."""
 
 
 class SpeakEvent(EventBase):
@@ -271,3 +273,38 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 def parse_event(line: str | bytes) -> Event:
     """Parse one line of ``events.jsonl``."""
     return EVENT_ADAPTER.validate_json(line)
+
+
+class LogChannels:
+    """Channel membership rebuilt from a log: each role event sets its player's channels.
+
+    Lets anyone holding only ``events.jsonl`` (spectators, audits) call ``visible_to``
+    with the membership as it was when each event happened.
+    """
+
+    def __init__(self) -> None:
+        self._members: dict[str, set[str]] = {}
+
+    @property
+    def channels(self) -> Mapping[str, frozenset[str]]:
+        """Channel name -> members now."""
+        return {name: frozenset(members) for name, members in self._members.items()}
+
+    def update(self, event: Event) -> None:
+        """Follow one event, in log order."""
+        if isinstance(event, RoleEvent):
+            for members in self._members.values():
+                members.discard(event.player)
+            for name in event.channels:
+                self._members.setdefault(name, set()).add(event.player)
+
+
+def player_view(events: Iterable[Event], agent: str) -> list[Event]:
+    """The events ``agent`` saw, in order: exactly what the engine showed that player."""
+    membership = LogChannels()
+    seen = []
+    for event in events:
+        membership.update(event)
+        if visible_to(event, agent, membership):
+            seen.append(event)
+    return seen
