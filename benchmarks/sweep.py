@@ -23,7 +23,8 @@ from rich.table import Table
 from traitors.runner.jobs import Job
 from traitors.runner.local import LocalExecutor
 from traitors.runner.progress import SweepProgress
-from traitors.runner.ray_executor import RayExecutor, import_ray
+from traitors.runner.ray_executor import RayExecutor
+from traitors.runner.ray_setup import ensure_ray
 from traitors.runner.services import configure_gateway
 from traitors.runner.sweep import run_sweep
 from traitors.spec import SweepSpec, expand_sweep
@@ -67,9 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     model = f"fake/random?latency={args.latency}"
     llm_jobs = make_jobs("llm", args.episodes, model)
-    ray = import_ray()
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-             _node_ip_address="127.0.0.1")  # fmt: skip
+    ray = ensure_ray(num_cpus=2)
 
     configure_gateway(default_limit=1)  # one call at a time, one episode at a time
     sample = 8

@@ -13,7 +13,8 @@ from traitors.log import EVENTS, MANIFEST
 from traitors.runner.jobs import Job
 from traitors.runner.local import LocalExecutor
 from traitors.runner.progress import SweepProgress
-from traitors.runner.ray_executor import RayExecutor, import_ray
+from traitors.runner.ray_executor import RayExecutor
+from traitors.runner.ray_setup import ensure_ray
 from traitors.runner.sweep import run_sweep
 from traitors.spec import load_sweep
 
@@ -22,14 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def ray_instance() -> Iterator[None]:
-    ray = import_ray()
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        logging_level="ERROR",
-        log_to_driver=False,
-        _node_ip_address="127.0.0.1",
-    )
+    ray = ensure_ray(num_cpus=2)
     yield
     ray.shutdown()
 

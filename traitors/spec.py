@@ -259,6 +259,8 @@ class InferenceSpec(BaseModel):
     """Servers to start; episodes reach them through a litellm Router."""
     num_gpus: int = Field(0, ge=0)
     """GPUs reserved per server (vLLM: the tensor-parallel size)."""
+    num_cpus: int = Field(1, ge=1)
+    """CPUs reserved per server (llama.cpp: its thread count)."""
     serve_as: str = "served"
     """Model name agents use: ``hosted/<serve_as>`` in the spec is routed to these servers."""
     args: tuple[str, ...] = ()

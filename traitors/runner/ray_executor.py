@@ -9,7 +9,6 @@ files, which the driver writes with the same atomic scheme (manifest last).
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import uuid
@@ -20,19 +19,11 @@ from typing import Any
 
 from traitors.log import CALLS, ERROR, EVENTS, MANIFEST, write_bytes_atomic
 from traitors.runner.jobs import Job, JobResult, execute
+from traitors.runner.ray_setup import ensure_ray, import_ray
 from traitors.spec import InferenceSpec
 
 TOKEN_FILE = ".driver-token"
 EPISODE_FILES = (EVENTS, CALLS, ERROR)
-
-
-def import_ray() -> Any:
-    """Import Ray quietly (it takes seconds: only when the Ray executor is used)."""
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-    import ray
-
-    return ray
 
 
 class EpisodeActor:
@@ -94,16 +85,7 @@ class RayExecutor:
         self._pool: Any = None
 
     def _start(self, out_dir: Path) -> None:
-        ray = import_ray()
-        if not ray.is_initialized():
-            local = {} if self.address else {"_node_ip_address": "127.0.0.1"}
-            ray.init(
-                address=self.address,
-                include_dashboard=False,
-                logging_level="ERROR",
-                log_to_driver=False,
-                **local,  # a local instance stays on loopback
-            )
+        ray = ensure_ray(self.address)
         token = uuid.uuid4().hex
         (out_dir / TOKEN_FILE).write_text(token if self.share_files else "not-shared")
         routes = None
