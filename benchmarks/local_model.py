@@ -30,7 +30,9 @@ SYSTEM = (
 
 def prompts(count: int) -> list[str]:
     names = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank"]
-    return [f"Round {i + 1}. Speak briefly to the table about {names[i % 6]}." for i in range(count)]
+    return [
+        f"Round {i + 1}. Speak briefly to the table about {names[i % 6]}." for i in range(count)
+    ]
 
 
 def through_gateway(model: str, users: list[str], max_tokens: int) -> tuple[int, float]:
