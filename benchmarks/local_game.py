@@ -52,7 +52,7 @@ def play(model: str, seed: int, out: Path) -> dict[str, float]:
         "invalid": invalid,
         "valid_rate": 1 - invalid / first_tries if first_tries else 0.0,
         "first_try_rate": 1 - len(repairs) / first_tries if first_tries else 0.0,
-        "s_per_call": sum(c["latency_s"] for c in calls) / len(calls),
+        "s_per_call": elapsed / len(calls),  # wall time: simultaneous calls share the model
         "tokens_out": sum(c["usage"]["completion_tokens"] for c in calls),
         "seconds": elapsed,
     }

@@ -16,7 +16,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,7 @@ class Gateway:
         backoff: float = 1.0,
         max_backoff: float = 30.0,
         routes: Mapping[str, list[str]] | None = None,
+        json_object_routes: Collection[str] = (),
     ) -> None:
         self.default_limit = default_limit
         self.limits = dict(limits or {})
@@ -192,6 +193,9 @@ class Gateway:
         if self.routes and "hosted" not in self.limits:
             servers = sum(len(endpoints) for endpoints in self.routes.values())
             self.limits["hosted"] = default_limit * servers
+        self.json_object_routes = frozenset(json_object_routes)
+        """Routes whose servers take a schema as ``{"type": "json_object", "schema": ...}``
+        (llama.cpp's server) instead of OpenAI's ``json_schema`` form."""
         self._router: Any = None
         self._semaphores: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._jitter = random.Random()  # timing only; never affects what is played
@@ -277,6 +281,8 @@ class Gateway:
         messages = list(request.messages)
         if endpoint_of(request.model) == "hosted":
             name = request.model.split("/", 1)[1]
+            if name in self.json_object_routes and request.response_format:
+                options["response_format"] = as_json_object(request.response_format)
             response = await self._hosted(litellm).acompletion(name, messages, **options)
         else:
             response = await litellm.acompletion(
@@ -319,6 +325,14 @@ class Gateway:
             0.0,
             record["attempts"],
         )
+
+
+def as_json_object(response_format: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``json_schema`` response format in the ``json_object`` + schema form."""
+    schema = response_format.get("json_schema", {}).get("schema")
+    if response_format.get("type") != "json_schema" or schema is None:
+        return response_format
+    return {"type": "json_object", "schema": schema}
 
 
 def router_model_list(routes: Mapping[str, list[str]]) -> list[dict[str, Any]]:

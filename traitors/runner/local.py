@@ -29,12 +29,12 @@ class LocalExecutor:
         """Run every job; each result is reported as soon as it is known."""
         if self.inference and self._pool is None:
             from traitors.runner.ray_setup import ensure_ray
-            from traitors.runner.services import configure_gateway
+            from traitors.runner.services import configure_gateway, inference_options
             from traitors.runner.workers import start_inference
 
             ensure_ray()
             self._pool = start_inference(self.inference)
-            configure_gateway(self._pool.routes())
+            configure_gateway(**inference_options(self.inference, self._pool.routes()))
         asyncio.run(self._run(jobs, out_dir, on_start, on_result))
 
     def close(self) -> None:

@@ -29,14 +29,14 @@ EPISODE_FILES = (EVENTS, CALLS, ERROR)
 class EpisodeActor:
     """Runs episodes concurrently inside one Ray actor process."""
 
-    def __init__(self, out_dir: str, token: str, routes: dict[str, list[str]] | None) -> None:
+    def __init__(self, out_dir: str, token: str, gateway: dict[str, Any] | None) -> None:
         token_path = Path(out_dir) / TOKEN_FILE
         self.shared = token_path.is_file() and token_path.read_text() == token
         self.out_dir = Path(out_dir) if self.shared else Path(tempfile.mkdtemp(prefix="traitors-"))
-        if routes:
+        if gateway:
             from traitors.runner.services import configure_gateway
 
-            configure_gateway(routes)
+            configure_gateway(**gateway)
 
     async def run(self, job: Job) -> tuple[JobResult, dict[str, bytes] | None]:
         """Run one job; return its result and, without a shared filesystem, its files."""
@@ -88,16 +88,17 @@ class RayExecutor:
         ray = ensure_ray(self.address)
         token = uuid.uuid4().hex
         (out_dir / TOKEN_FILE).write_text(token if self.share_files else "not-shared")
-        routes = None
+        gateway = None
         if self.inference:
+            from traitors.runner.services import inference_options
             from traitors.runner.workers import start_inference
 
             self._pool = start_inference(self.inference)
-            routes = self._pool.routes()
+            gateway = inference_options(self.inference, self._pool.routes())
         count = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
         remote = ray.remote(num_cpus=0)(EpisodeActor)
         self._actors = [
-            remote.options(max_concurrency=self.per_actor).remote(str(out_dir), token, routes)
+            remote.options(max_concurrency=self.per_actor).remote(str(out_dir), token, gateway)
             for _ in range(count)
         ]
 

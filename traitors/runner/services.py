@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from traitors.llm.gateway import CallLog, Gateway
 from traitors.log import CALLS, EpisodeWriter
+from traitors.spec import InferenceSpec
 
 _gateway: Gateway | None = None
 
@@ -19,11 +21,19 @@ def shared_gateway() -> Gateway:
     return _gateway
 
 
-def configure_gateway(routes: dict[str, list[str]] | None = None, **options: Any) -> Gateway:
+def configure_gateway(**options: Any) -> Gateway:
     """Replace the process-wide gateway (e.g. with the routes of a sweep's inference servers)."""
     global _gateway
-    _gateway = Gateway(routes=routes, **options)
+    _gateway = Gateway(**options)
     return _gateway
+
+
+def inference_options(
+    specs: Sequence[InferenceSpec], routes: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Gateway options reaching a sweep's inference servers."""
+    llama_cpp = [spec.serve_as for spec in specs if spec.kind == "llama_cpp"]
+    return {"routes": routes, "json_object_routes": llama_cpp}
 
 
 def live_services(
