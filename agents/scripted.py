@@ -37,6 +37,10 @@ from traitors.policy import Decision, Observation, SeatContext
 
 TRAITOR = "traitor"
 FAITHFUL = "faithful"
+DECEIVERS = frozenset({"traitor", "werewolf"})
+"""Roles that hide among the others and know their allies."""
+INNOCENT_CLAIMS = ("faithful", "villager")
+"""Roles a player claims to look innocent, in order of preference."""
 PRIOR = 0.6
 """Upper bound of a heuristic faithful's random first impression of each player."""
 HEARSAY = 0.2
@@ -200,7 +204,7 @@ class HeuristicPolicy:
 
     def _revealed(self, player: str, role: str) -> None:
         self.known[player] = role
-        if role == TRAITOR:
+        if role in DECEIVERS:
             for friend in self.defenders[player]:
                 self.suspicion[friend] += 1.0
             for accuser in self.accusers[player]:
@@ -244,7 +248,7 @@ class HeuristicPolicy:
 
     def _choose(self, observation: Observation, request: ActionRequest) -> Action:
         purpose = request.purpose
-        traitor = self.role == TRAITOR
+        traitor = self.role in DECEIVERS
         if purpose == "discussion":
             return self._discuss(request, traitor)
         if purpose == "conclave":
@@ -263,6 +267,15 @@ class HeuristicPolicy:
             return Vote(target=min(request.targets, key=lambda p: (self.heat[p], p)))
         if purpose == "recruit_response":
             return Respond(accept=self.rng.random() < 0.5)
+        if purpose == "protect" and request.targets:
+            choice = self.seat if self.seat in request.targets else self._victim(request.targets)
+            return Vote(target=choice)
+        if purpose == "investigate" and request.targets:
+            unknown = tuple(p for p in request.targets if p not in self.known)
+            return Vote(target=self._suspect(unknown or request.targets))
+        if purpose == "bid":
+            pressed = self.round_accusations[self.seat] > 0
+            return Bid(amount=request.max_bid if pressed else self.rng.randint(0, 2))
         if purpose == "belief" and request.targets:
             return Belief(probs=self.beliefs(request.targets))
         return request.default
@@ -275,7 +288,8 @@ class HeuristicPolicy:
             target = self._suspect(options) if options else None
             if target is not None and self.suspicion[target] <= 0:
                 target = None
-        claims: list[Claim] = [ClaimRole(role=FAITHFUL)] if FAITHFUL in request.roles else []
+        innocent = [r for r in INNOCENT_CLAIMS if r in request.roles]
+        claims: list[Claim] = [ClaimRole(role=innocent[0])] if innocent else []
         if target is None:
             return Speak(text=_speech(self.rng, None, CALM_LINES), claims=tuple(claims))
         claims.append(Accuse(target=target))
@@ -286,8 +300,8 @@ class HeuristicPolicy:
         probs = {}
         for p in players:
             if p in self.known:
-                probs[p] = 1.0 if self.known[p] == TRAITOR else 0.0
-            elif self.role == TRAITOR:
+                probs[p] = 1.0 if self.known[p] in DECEIVERS else 0.0
+            elif self.role in DECEIVERS:
                 probs[p] = 1.0 if p in self.allies else 0.0
             else:
                 probs[p] = round(1.0 / (1.0 + math.exp(-(self.suspicion[p] - 1.0))), 4)

@@ -209,6 +209,14 @@ class RecruitResponseEvent(EventBase):
     """True if the player joined the traitors."""
 
 
+class BidEvent(EventBase):
+    """A player's private bid for the next speaking turn."""
+
+    kind: Literal["bid"] = "bid"
+    amount: int
+    """Bid size; the highest bid speaks next."""
+
+
 class BeliefEvent(EventBase):
     """A player's private belief that each other player is a traitor."""
 
@@ -260,6 +268,7 @@ Event = Annotated[
     | RevealEvent
     | RecruitOfferEvent
     | RecruitResponseEvent
+    | BidEvent
     | BeliefEvent
     | ReasoningEvent
     | InvalidActionEvent

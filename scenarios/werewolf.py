@@ -1,0 +1,531 @@
+"""Werewolf, with the rules of Werewolf Arena (Bailis et al. 2024).
+
+Night: the werewolves talk in their private channel and vote a victim; the doctor
+protects one player; the seer learns one player's role privately. Day: the death (if the
+doctor did not save the victim) is announced, then up to ``debate_turns`` turns of debate
+chosen by bidding (every living player privately bids 0-4; the highest bid speaks; ties
+are a seeded pick), then an exile vote that needs more than half of the votes cast.
+Werewolves win at parity; the village wins when no werewolf lives.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from scenarios.the_traitors import leaders, tally
+from traitors.actions import Action, ActionRequest, Bid, Pass, Speak, Vote
+from traitors.events import (
+    PUBLIC,
+    BanishEvent,
+    BidEvent,
+    Channel,
+    Event,
+    GodOnly,
+    MurderEvent,
+    PhaseEvent,
+    Private,
+    RevealEvent,
+    RoleEvent,
+    SpeakEvent,
+    Visibility,
+    VoteEvent,
+    VoteResultEvent,
+)
+from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
+from traitors.scheduling import highest_bidder
+from traitors.seeds import derive_rng
+
+WEREWOLF, SEER, DOCTOR, VILLAGER = "werewolf", "seer", "doctor", "villager"
+CHANNEL = "werewolves"
+WOLVES = Channel(name=CHANNEL)
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "setup": frozenset({"night_talk", "night"}),
+    "night_talk": frozenset({"night"}),
+    "night": frozenset({"bid", "exile_vote", "game_over"}),
+    "bid": frozenset({"debate"}),
+    "debate": frozenset({"bid", "exile_vote"}),
+    "exile_vote": frozenset({"night_talk", "night", "game_over"}),
+    "game_over": frozenset(),
+}
+
+
+class WerewolfConfig(RulesConfig):
+    """Rule options of Werewolf; defaults follow Werewolf Arena."""
+
+    n_players: int = Field(8, ge=4, le=20)
+    """Players at the table."""
+    n_werewolves: int = Field(2, ge=1)
+    """Werewolves among them; they know each other."""
+    seer: bool = True
+    """Whether one villager is a seer, who learns one player's role each night."""
+    doctor: bool = True
+    """Whether one villager is a doctor, who protects one player each night."""
+    doctor_self_protect: bool = True
+    """Whether the doctor may protect themself."""
+    werewolf_talk: bool = True
+    """Whether the werewolves speak (each once) in their channel before choosing a victim."""
+    debate_turns: int = Field(8, ge=0)
+    """Debate turns per day, each won by the highest bid."""
+    max_bid: int = Field(4, ge=1)
+    """Largest bid: 0 observe ... 4 addressed directly, must respond."""
+    exile_rule: Literal["majority", "plurality"] = "majority"
+    """majority: exile needs more than half of the votes cast; plurality: most votes (ties:
+    nobody is exiled)."""
+    reveal_on_exile: bool = False
+    """Whether the exiled player's role is revealed."""
+    max_rounds: int = Field(10, ge=1)
+    """Rounds (night + day) after which the game is a draw."""
+    max_speech_chars: int = Field(600, ge=1)
+    """Longest legal speech."""
+
+    @model_validator(mode="after")
+    def _roles_fit(self) -> WerewolfConfig:
+        specials = self.n_werewolves + self.seer + self.doctor
+        if specials > self.n_players or self.n_werewolves * 2 >= self.n_players:
+            raise ValueError(
+                f"{self.n_werewolves} werewolves (plus seer/doctor) do not fit {self.n_players} "
+                "players; werewolves must be fewer than half"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class WerewolfState:
+    """The full state of a game; replaced, never mutated."""
+
+    round: int
+    phase: str
+    players: tuple[str, ...]
+    alive: tuple[str, ...]
+    roles: Mapping[str, str]
+    channels: Mapping[str, frozenset[str]]
+    seed: int
+    queue: tuple[str, ...] = ()
+    """Werewolves still to speak tonight."""
+    turn: int = 0
+    """Debate turns held today."""
+    speaker: str | None = None
+    """Winner of the last bid, about to speak."""
+    result: Outcome | None = None
+
+    def living(self, *roles: str) -> tuple[str, ...]:
+        """Living players with one of ``roles``."""
+        return tuple(p for p in self.alive if self.roles[p] in roles)
+
+    def village(self) -> tuple[str, ...]:
+        """Living players who are not werewolves."""
+        return tuple(p for p in self.alive if self.roles[p] != WEREWOLF)
+
+
+class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
+    """Rules of Werewolf Arena."""
+
+    name: ClassVar[str] = "werewolf"
+    config_model: ClassVar[type[RulesConfig]] = WerewolfConfig
+    roles: ClassVar[tuple[str, ...]] = (VILLAGER, SEER, DOCTOR, WEREWOLF)
+
+    def seat_count(self) -> int:
+        return self.config.n_players
+
+    def describe(self) -> str:
+        c = self.config
+        specials = [r for r, on in ((SEER, c.seer), (DOCTOR, c.doctor)) if on]
+        return "\n".join(
+            [
+                f"You are playing Werewolf with {c.n_players} players: {c.n_werewolves} "
+                f"werewolves who know each other; the others are villagers"
+                + (f", among them a {' and a '.join(specials)}." if specials else "."),
+                "Each night the werewolves secretly choose a victim; the doctor protects one "
+                "player (a protected victim survives); the seer privately learns one player's "
+                "role.",
+                "Each day the death is announced, then players debate: before each turn "
+                f"everyone bids 0-{c.max_bid} to speak (higher = more urgent); the highest "
+                "bid speaks. Then everyone votes to exile one player"
+                + (
+                    ", which needs more than half of the votes."
+                    if c.exile_rule == "majority"
+                    else "."
+                ),
+                "The village wins when every werewolf is gone; the werewolves win when they "
+                f"equal or outnumber the others. After {c.max_rounds} rounds it is a draw.",
+            ]
+        )
+
+    # --- setup -----------------------------------------------------------------------
+
+    def initial_state(self, players: Sequence[str], rng: random.Random) -> WerewolfState:
+        players = tuple(players)
+        dealt = list(players)
+        rng.shuffle(dealt)
+        c = self.config
+        specials = [WEREWOLF] * c.n_werewolves + [SEER] * c.seer + [DOCTOR] * c.doctor
+        roles = {p: (specials[i] if i < len(specials) else VILLAGER) for i, p in enumerate(dealt)}
+        wolves = frozenset(p for p in players if roles[p] == WEREWOLF)
+        return WerewolfState(
+            round=0,
+            phase="setup",
+            players=players,
+            alive=players,
+            roles=roles,
+            channels={CHANNEL: wolves},
+            seed=rng.getrandbits(64),
+        )
+
+    def setup_events(self, state: WerewolfState) -> list[Event]:
+        events: list[Event] = [PhaseEvent(round=0, phase="setup", alive=state.alive)]
+        wolves = state.living(WEREWOLF)
+        for player in state.players:
+            wolf = state.roles[player] == WEREWOLF
+            events.append(
+                RoleEvent(
+                    round=0,
+                    phase="setup",
+                    visibility=Private(agent=player),
+                    player=player,
+                    role=state.roles[player],
+                    allies=tuple(w for w in wolves if w != player) if wolf else (),
+                    channels=(CHANNEL,) if wolf else (),
+                )
+            )
+        return events
+
+    # --- planning ------------------------------------------------------------------------
+
+    def plan(self, state: WerewolfState) -> Step:
+        phase = state.phase
+        if phase == "setup":
+            return Step(phase)
+        if phase == "night_talk":
+            speaker = state.queue[0]
+            return Step(phase, {speaker: self._speech(speaker, "night_talk", ())})
+        if phase == "night":
+            return Step(phase, self._night_requests(state), simultaneous=True)
+        if phase == "bid":
+            requests = {p: self._bid_request(p) for p in state.alive}
+            return Step(phase, requests, simultaneous=True)
+        if phase == "debate":
+            assert state.speaker is not None
+            others = tuple(p for p in state.alive if p != state.speaker)
+            return Step(phase, {state.speaker: self._speech(state.speaker, "discussion", others)})
+        if phase == "exile_vote":
+            requests = {
+                p: self._target(p, "banish_vote", "Vote to exile one player.", state.alive)
+                for p in state.alive
+            }
+            return Step(phase, requests, simultaneous=True)
+        raise IllegalTransition(f"nothing to plan in phase {phase!r}")
+
+    def _speech(self, speaker: str, purpose: str, others: tuple[str, ...]) -> ActionRequest:
+        night = purpose == "night_talk"
+        return ActionRequest(
+            actor=speaker,
+            purpose="conclave" if night else purpose,
+            prompt="Night: agree privately with the other werewolves whom to kill."
+            if night
+            else "Debate: speak to everyone. You may accuse, defend or claim a role.",
+            kinds=("speak", "pass"),
+            claim_targets=others,
+            roles=() if night else self.roles,
+            max_text_chars=self.config.max_speech_chars,
+        )
+
+    def _target(
+        self, actor: str, purpose: str, prompt: str, pool: Sequence[str], allow_self: bool = False
+    ) -> ActionRequest:
+        targets = tuple(p for p in pool if allow_self or p != actor)
+        return ActionRequest(
+            actor=actor, purpose=purpose, prompt=prompt, kinds=("vote", "pass"), targets=targets
+        )
+
+    def _night_requests(self, state: WerewolfState) -> dict[str, ActionRequest]:
+        requests = {
+            w: self._target(w, "murder_vote", "Vote for tonight's victim.", state.village())
+            for w in state.living(WEREWOLF)
+        }
+        for doctor in state.living(DOCTOR):
+            requests[doctor] = self._target(
+                doctor,
+                "protect",
+                "Choose a player to protect tonight.",
+                state.alive,
+                allow_self=self.config.doctor_self_protect,
+            )
+        for seer in state.living(SEER):
+            requests[seer] = self._target(
+                seer, "investigate", "Choose a player whose role you learn.", state.alive
+            )
+        return dict(sorted(requests.items()))
+
+    def _bid_request(self, player: str) -> ActionRequest:
+        return ActionRequest(
+            actor=player,
+            purpose="bid",
+            prompt=f"Bid 0-{self.config.max_bid} for the next turn to speak: 0 observe, 1 "
+            "general thoughts, 2 something critical, 3 urgent, 4 addressed directly.",
+            kinds=("bid",),
+            max_bid=self.config.max_bid,
+            default=Bid(amount=0),
+        )
+
+    # --- applying ------------------------------------------------------------------------
+
+    def apply(
+        self, state: WerewolfState, actions: Mapping[str, Action]
+    ) -> tuple[WerewolfState, list[Event]]:
+        events: list[Event] = []
+        phase = state.phase
+        if phase == "setup":
+            state = self._start_night(replace(state, round=1), events)
+        elif phase == "night_talk":
+            state = self._apply_night_talk(state, actions, events)
+        elif phase == "night":
+            state = self._apply_night(state, actions, events)
+        elif phase == "bid":
+            state = self._apply_bids(state, actions, events)
+        elif phase == "debate":
+            state = self._apply_debate(state, actions, events)
+        elif phase == "exile_vote":
+            state = self._apply_exile(state, actions, events)
+        else:
+            raise IllegalTransition(f"no actions apply in phase {phase!r}")
+        return state, events
+
+    def _goto(
+        self, state: WerewolfState, phase: str, events: list[Event], **changes: object
+    ) -> WerewolfState:
+        if phase not in TRANSITIONS[state.phase]:
+            raise IllegalTransition(f"{state.phase} -> {phase}")
+        state = replace(state, phase=phase, **changes)  # type: ignore[arg-type]
+        events.append(PhaseEvent(round=state.round, phase=phase, alive=state.alive))
+        return state
+
+    def _start_night(self, state: WerewolfState, events: list[Event]) -> WerewolfState:
+        if self.config.werewolf_talk:
+            return self._goto(state, "night_talk", events, queue=state.living(WEREWOLF))
+        return self._goto(state, "night", events)
+
+    def _apply_night_talk(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        speaker = state.queue[0]
+        self._speak(state, speaker, actions[speaker], WOLVES, events)
+        state = replace(state, queue=state.queue[1:])
+        return state if state.queue else self._goto(state, "night", events)
+
+    def _speak(
+        self,
+        state: WerewolfState,
+        speaker: str,
+        action: Action,
+        visibility: Visibility,
+        events: list[Event],
+    ) -> None:
+        if isinstance(action, Speak):
+            events.append(
+                SpeakEvent(
+                    round=state.round,
+                    phase=state.phase,
+                    actor=speaker,
+                    visibility=visibility,
+                    text=action.text,
+                    claims=action.claims,
+                )
+            )
+
+    def _apply_night(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        def choice(player: str) -> str | None:
+            action = actions.get(player, Pass())
+            return action.target if isinstance(action, Vote) else None
+
+        kills = {w: choice(w) for w in state.living(WEREWOLF)}
+        for wolf, target in kills.items():
+            events.append(self._vote(state, wolf, "murder", target, WOLVES))
+        counts = tally(kills)
+        top = leaders(counts) or state.village()
+        victim = top[0] if len(top) == 1 else self._pick(state, "kill", top)
+        events.append(
+            VoteResultEvent(
+                round=state.round,
+                phase=state.phase,
+                visibility=WOLVES,
+                purpose="murder",
+                ballot=0,
+                tally=counts,
+                decided=victim,
+                tied=top if len(top) > 1 else (),
+                random_pick=len(top) > 1,
+            )
+        )
+        protected = None
+        for doctor in state.living(DOCTOR):
+            protected = choice(doctor)
+            events.append(self._vote(state, doctor, "protect", protected, Private(agent=doctor)))
+        for seer in state.living(SEER):
+            target = choice(seer)
+            events.append(self._vote(state, seer, "investigate", target, Private(agent=seer)))
+            if target is not None:
+                events.append(
+                    RevealEvent(
+                        round=state.round,
+                        phase=state.phase,
+                        visibility=Private(agent=seer),
+                        player=target,
+                        role=state.roles[target],
+                    )
+                )
+        dead = None if victim == protected else victim
+        if dead is not None:  # announced at dawn; a saved victim goes unannounced
+            events.append(MurderEvent(round=state.round, phase="dawn", target=dead))
+        state = self._check_end(replace(state, alive=tuple(p for p in state.alive if p != dead)))
+        if state.phase == "game_over":
+            return state
+        day = "bid" if self.config.debate_turns else "exile_vote"
+        return self._goto(state, day, events, turn=0)
+
+    def _vote(
+        self,
+        state: WerewolfState,
+        actor: str,
+        purpose: str,
+        target: str | None,
+        visibility: Visibility,
+    ) -> VoteEvent:
+        return VoteEvent(
+            round=state.round,
+            phase=state.phase,
+            actor=actor,
+            visibility=visibility,
+            purpose=purpose,
+            ballot=0,
+            target=target,
+        )
+
+    def _pick(self, state: WerewolfState, purpose: str, options: Sequence[str]) -> str:
+        return derive_rng(state.seed, "pick", purpose, state.round).choice(sorted(options))
+
+    def _apply_bids(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        bids = {}
+        for player, action in sorted(actions.items()):
+            bids[player] = action.amount if isinstance(action, Bid) else 0
+            events.append(
+                BidEvent(
+                    round=state.round,
+                    phase=state.phase,
+                    actor=player,
+                    visibility=Private(agent=player),
+                    amount=bids[player],
+                )
+            )
+        speaker = highest_bidder(bids, state.seed, state.round, state.turn)
+        return self._goto(state, "debate", events, speaker=speaker)
+
+    def _apply_debate(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        assert state.speaker is not None
+        self._speak(state, state.speaker, actions[state.speaker], PUBLIC, events)
+        state = replace(state, turn=state.turn + 1, speaker=None)
+        if state.turn < self.config.debate_turns:
+            return self._goto(state, "bid", events)
+        return self._goto(state, "exile_vote", events)
+
+    def _apply_exile(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        votes = {p: (a.target if isinstance(a, Vote) else None) for p, a in sorted(actions.items())}
+        for voter, target in votes.items():
+            events.append(self._vote(state, voter, "banish", target, PUBLIC))
+        counts = tally(votes)
+        top = leaders(counts)
+        cast = sum(counts.values())
+        exiled: str | None = None
+        if len(top) == 1 and (self.config.exile_rule == "plurality" or counts[top[0]] * 2 > cast):
+            exiled = top[0]
+        events.append(
+            VoteResultEvent(
+                round=state.round,
+                phase=state.phase,
+                purpose="banish",
+                ballot=0,
+                tally=counts,
+                decided=exiled,
+                tied=top if len(top) > 1 else (),
+            )
+        )
+        if exiled is not None:
+            events.append(BanishEvent(round=state.round, phase=state.phase, target=exiled))
+            if self.config.reveal_on_exile:
+                role = state.roles[exiled]
+                events.append(
+                    RevealEvent(round=state.round, phase=state.phase, player=exiled, role=role)
+                )
+            state = replace(state, alive=tuple(p for p in state.alive if p != exiled))
+        state = self._check_end(state)
+        if state.phase == "game_over":
+            return state
+        if state.round >= self.config.max_rounds:
+            result = Outcome(None, "round limit reached", state.round, truncated=True)
+            return replace(state, phase="game_over", result=result)
+        return self._start_night(replace(state, round=state.round + 1), events)
+
+    # --- ending and auditing -----------------------------------------------------------
+
+    def _check_end(self, state: WerewolfState) -> WerewolfState:
+        wolves, village = len(state.living(WEREWOLF)), len(state.village())
+        if wolves == 0:
+            result = Outcome("villagers", "every werewolf is gone", state.round)
+        elif wolves >= village:
+            result = Outcome("werewolves", "werewolves equal or outnumber the village", state.round)
+        else:
+            return state
+        if "game_over" not in TRANSITIONS[state.phase]:
+            raise IllegalTransition(f"{state.phase} -> game_over")
+        return replace(state, phase="game_over", result=result)
+
+    def outcome(self, state: WerewolfState) -> Outcome | None:
+        return state.result
+
+    def judge(self, events: Sequence[Event]) -> str | None:
+        """Winner from the log: roles from role events, deaths from murder and exile events."""
+        roles: dict[str, str] = {}
+        alive: set[str] = set()
+        for event in events:
+            if isinstance(event, PhaseEvent) and event.phase == "setup":
+                alive = set(event.alive)
+            elif isinstance(event, RoleEvent):
+                roles[event.player] = event.role
+            elif isinstance(event, BanishEvent | MurderEvent):
+                alive.discard(event.target)
+        wolves = sum(roles[p] == WEREWOLF for p in alive)
+        if wolves == 0:
+            return "villagers"
+        return "werewolves" if wolves >= len(alive) - wolves else None
+
+    def audit(self, state: WerewolfState, event: Event, viewer: str) -> str | None:
+        """The game's secrets: the werewolves' talk and votes, roles, and night choices."""
+        wolf = viewer in state.channels[CHANNEL]
+        secret_night = event.phase in ("night_talk", "night") and event.kind != "phase"
+        if isinstance(event, RevealEvent):
+            if state.roles.get(viewer) == SEER and event.visibility == Private(agent=viewer):
+                return None  # the seer's own investigation
+            if event.player in state.alive or secret_night:
+                return f"role of {event.player} shown to {viewer}"
+        if secret_night and not wolf and event.actor != viewer:
+            return f"night secret ({event.kind}) shown to {viewer}"
+        if isinstance(event, RoleEvent) and event.player != viewer:
+            return f"role of {event.player} shown to {viewer}"
+        if isinstance(event, BidEvent) and event.actor != viewer:
+            return "another player's bid"
+        if isinstance(event.visibility, GodOnly):
+            return "god-only event shown to a player"
+        return None
