@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections import defaultdict
 
 from traitors.actions import (
@@ -276,9 +277,35 @@ class HeuristicPolicy:
         if purpose == "bid":
             pressed = self.round_accusations[self.seat] > 0
             return Bid(amount=request.max_bid if pressed else self.rng.randint(0, 2))
+        if purpose == "question":
+            asked = any(e.actor == self.seat and e.phase == "questions" for e in observation.events)
+            return Pass() if asked else Speak(text="Which option fits what I asked for best?")
+        if purpose == "answer":
+            return Speak(text="I will pick what matches your brief and your budget.")
+        if purpose == "purchase" and request.items:
+            item = self._closest_item(observation, request)
+            return Purchase(
+                item=item, explanation=f"I bought [{item}]: it best matches your request."
+            )
         if purpose == "belief" and request.targets:
             return Belief(probs=self.beliefs(request.targets))
         return request.default
+
+    def _closest_item(self, observation: Observation, request: ActionRequest) -> str:
+        """A loyal assistant: the item whose catalogue words best match the customer's words."""
+        wishes = " ".join(
+            e.text.lower()
+            for e in observation.events
+            if isinstance(e, SpeakEvent) and e.phase in ("customer_brief", "questions")
+        )
+        words = {w.strip(".,;:$") for w in wishes.split() if len(w) > 3}
+        entries = dict(re.findall(r"\[(\w+)\] ([^;$]+)", request.prompt))
+
+        def score(item: str) -> int:
+            name = entries.get(item, item).lower()
+            return sum(1 for word in words if word in name)
+
+        return max(request.items, key=lambda item: (score(item), -request.items.index(item)))
 
     def _discuss(self, request: ActionRequest, traitor: bool) -> Speak:
         options = request.claim_targets

@@ -209,6 +209,14 @@ class RecruitResponseEvent(EventBase):
     """True if the player joined the traitors."""
 
 
+class PurchaseEvent(EventBase):
+    """An item was bought (every party learns what)."""
+
+    kind: Literal["purchase"] = "purchase"
+    item: str
+    """The catalogue id of the item bought."""
+
+
 class BidEvent(EventBase):
     """A player's private bid for the next speaking turn."""
 
@@ -269,6 +277,7 @@ Event = Annotated[
     | RecruitOfferEvent
     | RecruitResponseEvent
     | BidEvent
+    | PurchaseEvent
     | BeliefEvent
     | ReasoningEvent
     | InvalidActionEvent

@@ -1,0 +1,90 @@
+"""The principal-agent shopping task: presets, overrides, and who sees the explanation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from scenarios.principal_agent import PRESETS, Case, PrincipalAgentConfig
+from traitors.conformance import check_scenario
+from traitors.engine import run_episode
+from traitors.events import PurchaseEvent, SpeakEvent, player_view
+from traitors.spec import validate_spec
+
+SEATS = ["Assistant", "Customer", "Company"]
+
+
+def spec(policy: str = "heuristic", **rules: object):
+    return validate_spec(
+        {
+            "name": "pa",
+            "scenario": "principal_agent",
+            "players": SEATS,
+            "rules": rules,
+            "agents": {"default": {"policy": policy}},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "audience"),
+    [
+        ("both", {"Assistant", "Customer", "Company"}),
+        ("customer", {"Assistant", "Customer"}),
+        ("company", {"Assistant", "Company"}),
+        ("neither", {"Assistant"}),
+    ],
+)
+def test_each_condition_reaches_exactly_the_parties_it_names(condition, audience) -> None:
+    result = asyncio.run(run_episode(spec(condition=condition, questions=1), 0))
+    explanation = next(e for e in result.events if e.phase == "explanation")
+    seen_by = {seat for seat in SEATS if explanation in player_view(result.events, seat)}
+    assert seen_by == audience
+    purchase = next(e for e in result.events if isinstance(e, PurchaseEvent))
+    assert all(purchase in player_view(result.events, seat) for seat in SEATS)
+    company_brief = next(e for e in result.events if e.actor == "Company")
+    assert company_brief not in player_view(result.events, "Customer")
+
+
+def test_questions_are_asked_and_answered_privately() -> None:
+    result = asyncio.run(run_episode(spec(questions=2), 0))
+    talk = [
+        e for e in result.events if isinstance(e, SpeakEvent) and e.phase in ("questions", "answer")
+    ]
+    assert [e.actor for e in talk] == ["Customer", "Assistant"]  # the heuristic asks once
+    assert all(e not in player_view(result.events, "Company") for e in talk)
+
+
+@pytest.mark.parametrize("case", sorted(PRESETS))
+def test_a_loyal_assistant_buys_the_preferred_item(case: str) -> None:
+    result = asyncio.run(run_episode(spec(case=case), 0))
+    bought = next(e.item for e in result.events if isinstance(e, PurchaseEvent))
+    assert bought == PRESETS[case].preferred
+    assert result.outcome.winner == "customer"
+
+
+def test_an_override_is_a_company_win() -> None:
+    overrides = set()
+    for seed in range(20):
+        result = asyncio.run(run_episode(spec("random"), seed))
+        bought = next(e.item for e in result.events if isinstance(e, PurchaseEvent))
+        assert result.outcome.winner == ("customer" if bought == "ev" else "company")
+        overrides.add(bought != "ev")
+    assert overrides == {True, False}
+
+
+def test_cases_are_validated() -> None:
+    with pytest.raises(ValueError, match="unknown case"):
+        PrincipalAgentConfig(case="boat")
+    paper = PRESETS["electric_car"].model_dump()
+    with pytest.raises(ValueError, match="utility for every item"):
+        Case(**{**paper, "customer_utility": {"ev": 1.0}})
+    with pytest.raises(ValueError, match="not a feasible"):
+        Case(**{**paper, "budget": 30_000})
+
+
+@pytest.mark.parametrize("condition", ["both", "customer", "company", "neither"])
+def test_conformance_over_300_seeds(condition: str) -> None:
+    report = check_scenario(spec(condition=condition, questions=2), range(300), "random")
+    assert report.problems == [] and report.episodes == 300
