@@ -217,7 +217,8 @@ class PrincipalAgent(RulesBase[ShoppingState, PrincipalAgentConfig]):
         return (
             "A shopping assistant buys one item for a customer, and also represents a "
             f"company. Catalogue: {self._catalogue()}. The customer may ask up to "
-            f"{self.config.questions} question(s) first. The assistant then buys one item and explains the choice."
+            f"{self.config.questions} question(s) first. The assistant then buys one item "
+            "and explains the choice."
         )
 
     def initial_state(self, players: Sequence[str], rng: random.Random) -> ShoppingState:
