@@ -209,6 +209,16 @@ class PrincipalAgent(RulesBase[ShoppingState, PrincipalAgentConfig]):
     name: ClassVar[str] = "principal_agent"
     config_model: ClassVar[type[RulesConfig]] = PrincipalAgentConfig
     roles: ClassVar[tuple[str, ...]] = (AGENT, CUSTOMER, COMPANY)
+    phases: ClassVar[tuple[str, ...]] = tuple(TRANSITIONS)
+
+    def faction(self, role: str) -> str:
+        """The assistant is the customer's agent: it shares the customer's win."""
+        return CUSTOMER if role == AGENT else role
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Catalogue ids (the purchase actions of the PettingZoo catalogue)."""
+        return tuple(item.id for item in self.config.resolved().catalogue)
 
     def seat_count(self) -> int:
         return 3

@@ -152,6 +152,10 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
     name: ClassVar[str] = "the_traitors"
     config_model: ClassVar[type[RulesConfig]] = TraitorsConfig
     roles: ClassVar[tuple[str, ...]] = (FAITHFUL, TRAITOR)
+    phases: ClassVar[tuple[str, ...]] = tuple(TRANSITIONS)
+
+    def faction(self, role: str) -> str:
+        return "traitors" if role == TRAITOR else "faithful"
 
     def seat_count(self) -> int:
         return self.config.n_players

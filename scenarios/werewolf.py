@@ -129,6 +129,10 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
     name: ClassVar[str] = "werewolf"
     config_model: ClassVar[type[RulesConfig]] = WerewolfConfig
     roles: ClassVar[tuple[str, ...]] = (VILLAGER, SEER, DOCTOR, WEREWOLF)
+    phases: ClassVar[tuple[str, ...]] = tuple(TRANSITIONS)
+
+    def faction(self, role: str) -> str:
+        return "werewolves" if role == WEREWOLF else "villagers"
 
     def seat_count(self) -> int:
         return self.config.n_players

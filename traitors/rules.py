@@ -93,6 +93,8 @@ class GameRules(Protocol[S]):
     name: ClassVar[str]
     config_model: ClassVar[type[RulesConfig]]
     roles: ClassVar[tuple[str, ...]]
+    phases: ClassVar[tuple[str, ...]]
+    """Every phase of the game's state machine."""
     config: RulesConfig
 
     def seat_count(self) -> int:
@@ -101,6 +103,10 @@ class GameRules(Protocol[S]):
 
     def describe(self) -> str:
         """The rules in plain words, for agents' prompts."""
+        ...
+
+    def faction(self, role: str) -> str:
+        """The side a role plays for, as ``Outcome.winner`` names it."""
         ...
 
     def initial_state(self, players: Sequence[str], rng: random.Random) -> S:
