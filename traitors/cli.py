@@ -1,4 +1,4 @@
-"""The ``traitors`` command line: run, replay, check.
+"""The ``traitors`` command line: run, sweep, replay, check, watch, play.
 
 Heavy modules are imported inside the commands, so ``traitors --help`` starts fast.
 """
@@ -28,7 +28,7 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="traitors",
-        description="Multi-agent deception simulation engine: run, replay and check episodes.",
+        description="Multi-agent deception simulation engine: run, sweep, replay, check, watch and play.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="print every event as it happens (default: on when LLM seats play)",
+    )
+    run.add_argument(
+        "--live", action="store_true", help="show each episode in the live watch view as it plays"
     )
     run.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes (default 1)")
     run.add_argument(
@@ -119,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
         help="override a spec field (repeatable)",
     )  # fmt: skip
     check.set_defaults(handler=_cmd_check)
+
+    from traitors.spectate.commands import add_play_parser, add_watch_parser
+
+    add_watch_parser(commands)
+    add_play_parser(commands)
     return parser
 
 
@@ -177,8 +185,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"after {outcome['rounds']} rounds, {state}"
         )
 
-    observers = [LinePrinter()] if show_events else []
-    summaries = run_episodes(spec, range(first, first + args.episodes), out, done, observers)
+    from traitors.spectate.commands import live_observer
+
+    seeds = range(first, first + args.episodes)
+    if args.live:
+        with live_observer(out, console) as live:
+            summaries = run_episodes(spec, seeds, out, done, [live])
+    else:
+        observers = [LinePrinter()] if show_events else []
+        summaries = run_episodes(spec, seeds, out, done, observers)
     table = Table(title=f"{spec.name}: {len(summaries)} episode(s) in {out}")
     for column in ("episode", "seed", "winner", "rounds", "banished", "murdered"):
         table.add_column(column)

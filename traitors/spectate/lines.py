@@ -1,4 +1,4 @@
-"""Plain one-line renderings of events (god view), printed as an episode runs."""
+"""Plain one-line renderings of events, printed as an episode runs or is watched."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from traitors.actions import Accuse, ClaimRole
 from traitors.events import (
     BanishEvent,
     BeliefEvent,
+    BidEvent,
     Channel,
+    Direct,
     Event,
     GameOverEvent,
+    GodOnly,
     InvalidActionEvent,
     MurderEvent,
     PhaseEvent,
+    Private,
+    PurchaseEvent,
     ReasoningEvent,
     RecruitOfferEvent,
     RecruitResponseEvent,
@@ -38,43 +43,68 @@ def _claims(event: SpeakEvent) -> str:
     return f"  [{'; '.join(parts)}]" if parts else ""
 
 
-def format_line(event: Event) -> str | None:
-    """A short god-view line for an event, or None for events not worth a line."""
-    head = f"r{event.round} {event.phase:<14}"
+def marker(event: Event) -> str:
+    """Who may see a non-public event: ``[traitors]``, ``[private]``, ``[to A, B]``, ``[god]``."""
+    vis = event.visibility
+    if isinstance(vis, Channel):
+        return f"[{vis.name}]"
+    if isinstance(vis, Private):
+        return "[private]"
+    if isinstance(vis, Direct):
+        return f"[to {', '.join(vis.recipients)}]"
+    if isinstance(vis, GodOnly):
+        return "[god]"
+    return ""
+
+
+def event_text(event: Event) -> str | None:
+    """What an event says, without round, phase or marker; None for events not worth a line."""
     if isinstance(event, SpeakEvent):
-        where = " (traitors)" if isinstance(event.visibility, Channel) else ""
-        return f"{head} {event.actor}{where}: {event.text}{_claims(event)}"
+        return f"{event.actor}: {event.text}{_claims(event)}"
     if isinstance(event, VoteEvent):
-        return f"{head} {event.actor} votes {event.purpose} -> {event.target or 'abstains'}"
+        return f"{event.actor} votes {event.purpose} -> {event.target or 'abstains'}"
     if isinstance(event, VoteResultEvent):
         tally = ", ".join(f"{t} {n}" for t, n in event.tally.items())
         outcome = event.decided or ("tie: " + ", ".join(event.tied) if event.tied else "none")
-        return f"{head} {event.purpose} result: {tally} => {outcome}"
+        return f"{event.purpose} result: {tally} => {outcome}"
     if isinstance(event, BanishEvent):
-        return f"{head} ** {event.target} is banished"
+        return f"** {event.target} is banished"
     if isinstance(event, MurderEvent):
-        return f"{head} ** {event.target} was murdered"
+        return f"** {event.target} was murdered"
     if isinstance(event, RevealEvent):
-        return f"{head} ** {event.player} was a {event.role}"
+        return f"** {event.player} was a {event.role}"
     if isinstance(event, RoleEvent):
         allies = f" (allies: {', '.join(event.allies)})" if event.allies else ""
-        return f"{head} {event.player} is {event.role}{allies}"
+        return f"{event.player} is {event.role}{allies}"
     if isinstance(event, BeliefEvent):
         probs = ", ".join(f"{p} {v:.2f}" for p, v in event.probs.items())
-        return f"{head} {event.actor} believes P(traitor): {probs or '-'}"
+        return f"{event.actor} believes P(traitor): {probs or '-'}"
     if isinstance(event, ReasoningEvent):
-        return f"{head} {event.actor} thinks: {event.text}"
+        return f"{event.actor} thinks: {event.text}"
     if isinstance(event, InvalidActionEvent):
-        return f"{head} {event.actor} invalid action ({event.error}); applied {event.applied}"
+        return f"{event.actor} invalid action ({event.error}); applied {event.applied}"
     if isinstance(event, RecruitOfferEvent):
-        return f"{head} traitors offer {event.target} to join"
+        return f"traitors offer {event.target} to join"
     if isinstance(event, RecruitResponseEvent):
-        return f"{head} {event.actor} {'accepts' if event.accepted else 'refuses'}"
+        return f"{event.actor} {'accepts' if event.accepted else 'refuses'}"
+    if isinstance(event, BidEvent):
+        return f"{event.actor} bids {event.amount}"
+    if isinstance(event, PurchaseEvent):
+        return f"{event.actor} buys {event.item}"
     if isinstance(event, GameOverEvent):
-        return f"{head} GAME OVER: {event.winner or 'draw'} ({event.reason})"
+        return f"GAME OVER: {event.winner or 'draw'} ({event.reason})"
     if isinstance(event, PhaseEvent) and event.phase in ("breakfast", "setup"):
-        return f"{head} -- alive: {', '.join(event.alive)}"
+        return f"-- alive: {', '.join(event.alive)}"
     return None
+
+
+def format_line(event: Event) -> str | None:
+    """A short line for an event (round, phase, visibility marker, text), or None."""
+    text = event_text(event)
+    if text is None:
+        return None
+    tag = marker(event)
+    return f"r{event.round} {event.phase:<14} {tag + ' ' if tag else ''}{text}"
 
 
 class LinePrinter:
