@@ -28,7 +28,7 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="traitors",
-        description="Multi-agent deception simulation engine: run, sweep, replay, check, watch and play.",
+        description="Multi-agent deception simulation engine: run, sweep, replay, watch, play.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
