@@ -1,1 +1,29 @@
-"""Analysis of run logs (reads logs only, never the engine)."""
+"""Analysis of run logs (reads logs only, never the engine).
+
+``analysis.load(path)`` gives the polars frames of an episode, run or sweep directory; the
+metric modules (outcome, deception, honesty, trust, inference, paper, ratings) compute from
+them. ``analysis/METRICS.md`` gives every formula. Submodules are imported on first use, so
+``traitors --help`` does not pay for polars.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analysis.errors import AnalysisError
+    from analysis.loader import RunData, compact, load
+
+__all__ = ["AnalysisError", "RunData", "compact", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AnalysisError":
+        from analysis.errors import AnalysisError
+
+        return AnalysisError
+    if name in ("RunData", "compact", "load"):
+        from analysis import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")

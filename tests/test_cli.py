@@ -143,7 +143,16 @@ def test_missing_file_and_bad_set_exit_2(traitors_yaml: Path, tmp_path: Path) ->
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["run"], ["sweep"], ["replay"], ["check"], ["watch"], ["play"]):
+    for command in (
+        [],
+        ["run"],
+        ["sweep"],
+        ["replay"],
+        ["check"],
+        ["watch"],
+        ["play"],
+        ["analyze"],
+    ):
         result = run_cli(*command, "--help")
         assert result.returncode == 0 and "usage: traitors" in result.stdout
 

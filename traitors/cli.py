@@ -1,4 +1,4 @@
-"""The ``traitors`` command line: run, sweep, replay, check, watch, play.
+"""The ``traitors`` command line: run, sweep, replay, check, watch, play, analyze.
 
 Heavy modules are imported inside the commands, so ``traitors --help`` starts fast.
 """
@@ -28,7 +28,7 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="traitors",
-        description="Multi-agent deception simulation engine: run, sweep, replay, watch, play.",
+        description="Multi-agent deception simulation engine: run, sweep, analyze, watch, play.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -127,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_watch_parser(commands)
     add_play_parser(commands)
+
+    from analysis.command import add_parser as add_analyze_parser
+
+    add_analyze_parser(commands)
     return parser
 
 

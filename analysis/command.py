@@ -1,0 +1,133 @@
+"""``traitors analyze``: the metric suite over a directory of logs, as tables, files and a report.
+
+Only argparse is imported at module level, so adding the subcommand costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analysis.loader import RunData
+    from analysis.summary import Table
+
+EXIT_BAD_INPUT = 2
+FORMATS = ("table", "csv", "json")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``analyze`` subcommand; its handler is :func:`run`."""
+    parser = subparsers.add_parser(
+        "analyze",
+        help="compute the metric suite over episode logs (tables, CSV/JSON, figures, report)",
+        usage=(
+            "%(prog)s PATH [--by FACTOR ...] [--metrics GROUP ...] [--out DIR] "
+            "[--format table|csv|json] [--compact]"
+        ),
+        description=(
+            "Read every complete episode under PATH (an episode, run or sweep directory) and "
+            "compute the metric groups, split by the factors given with --by. See "
+            "analysis/METRICS.md for every formula."
+        ),
+    )
+    parser.add_argument("path", type=Path, metavar="PATH", help="episode, run or sweep directory")
+    parser.add_argument(
+        "--by",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="FACTOR",
+        help="split by episode columns, e.g. rules.n_players or traitor_model (sweep factors "
+        "are columns too)",
+    )
+    parser.add_argument(
+        "--metrics",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="GROUP",
+        help="metric groups: outcome deception honesty trust inference paper ratings "
+        "(default: all)",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="write CSV tables, PNG figures and report.html"
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="table", help="terminal output (default: table)"
+    )
+    parser.add_argument(
+        "--compact",
+        action="store_true",
+        help="first write the frames as Parquet into PATH/.compact (reused while up to date)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``traitors analyze``; bad input prints one line and returns 2."""
+    from analysis.errors import AnalysisError
+
+    try:
+        return _analyze(args)
+    except AnalysisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from analysis.loader import compact, load
+    from analysis.render import print_tables, to_csv, to_json
+    from analysis.suite import check_groups, compute
+
+    check_groups(args.metrics)
+    console = Console()
+    notes = Console(stderr=True) if args.format != "table" else console
+    if args.compact:
+        notes.print(
+            f"compacted the logs into {compact(args.path)}", highlight=False, soft_wrap=True
+        )
+    data = load(args.path)
+    tables = compute(data, args.metrics, args.by)
+    summary = _describe(data)
+    notes.print(summary, highlight=False, soft_wrap=True)
+    if args.format == "table":
+        print_tables(tables, console)
+    else:
+        sys.stdout.write(to_csv(tables) if args.format == "csv" else to_json(tables) + "\n")
+    if args.out is not None:
+        report = _write_outputs(data, tables, args.by, args.out, summary)
+        notes.print(f"wrote tables, figures and {report}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def _describe(data: RunData) -> str:
+    episodes = data.episodes.select("episode_id").collect().height
+    notes = [
+        f"{data.incomplete} incomplete episode(s) skipped" if data.incomplete else "",
+        f"{data.duplicates} duplicate episode(s) skipped" if data.duplicates else "",
+        "read from the Parquet cache" if data.cached else "",
+    ]
+    details = "; ".join(n for n in notes if n)
+    return f"{episodes} complete episode(s) in {data.root}" + (f" ({details})" if details else "")
+
+
+def _write_outputs(
+    data: RunData, tables: Sequence[Table], by: Sequence[str], out: Path, summary: str
+) -> Path:
+    """CSV per table, PNG figures and report.html into ``out``; returns the report's path."""
+    from analysis.figures import draw_figures
+    from analysis.render import write_csv_files
+    from analysis.report import write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv_files(tables, out)
+    figures = draw_figures(data, tables, by, out)
+    split = f"Split by: {', '.join(by)}." if by else "All episodes together."
+    notes = [summary, split, "Formulas: analysis/METRICS.md."]
+    return write_report(out / "report.html", "traitors analysis", notes, tables, figures)

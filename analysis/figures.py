@@ -1,0 +1,214 @@
+"""PNG figures of the suite's tables (matplotlib, imported only when drawing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from analysis.loader import RunData
+from analysis.summary import Table, row_labels
+from analysis.trust import trust_graphs
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+ROLE_COLOURS = {"traitor": "#c0392b", "faithful": "#2e86c1"}
+EDGE_COLOURS = {True: "#2ca02c", False: "#d62728"}
+"""Trust-graph edge colour by sign: positive (defence) green, negative red."""
+SNAPSHOT_COLUMNS = 4
+
+
+@dataclass(frozen=True)
+class FigureFile:
+    """A figure written to disk."""
+
+    title: str
+    """What the figure shows (also its heading in the report)."""
+    path: Path
+    """The PNG file."""
+
+
+def draw_figures(
+    data: RunData, tables: Sequence[Table], by: Sequence[str], directory: Path
+) -> list[FigureFile]:
+    """Every figure whose table was computed, written into ``directory``."""
+    frames = {t.name: t.frame for t in tables}
+    drawers: list[tuple[str, str, Callable[[Figure, pl.DataFrame, Sequence[str], str], None]]] = [
+        ("outcome", "Win rate by faction (Wilson 95% interval)", _win_rates),
+        ("traitor_survival", "Traitor survival by round", _survival),
+        ("calibration", "Belief calibration of the faithful", _calibration),
+        ("ratings", "Elo per model and role (bootstrap 95% interval)", _ratings),
+    ]
+    figures = []
+    for name, title, draw in drawers:
+        if name in frames:
+            figure = _new_figure()
+            draw(figure, frames[name], by, title)
+            figures.append(_save(figure, title, directory / f"{name}.png"))
+    if "trust" in frames:
+        figures.append(_trust_snapshots(data, directory / "trust_graphs.png"))
+    return figures
+
+
+def _new_figure(width: float = 8.0, height: float = 4.5) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _save(figure: Figure, title: str, path: Path) -> FigureFile:
+    figure.savefig(path, dpi=100)
+    return FigureFile(title, path)
+
+
+def _win_rates(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+    ax = figure.subplots()
+    labels = row_labels(frame, by)
+    width = 0.38
+    for offset, faction in ((-width / 2, "faithful"), (width / 2, "traitor")):
+        rate = frame.get_column(f"{faction}_win_rate").to_list()
+        low = frame.get_column(f"{faction}_win_low").to_list()
+        high = frame.get_column(f"{faction}_win_high").to_list()
+        errors = _error_bars(rate, low, high)
+        positions = [i + offset for i in range(len(labels))]
+        ax.bar(
+            positions,
+            rate,
+            width,
+            yerr=errors,
+            capsize=4,
+            label=faction,
+            color=ROLE_COLOURS[faction],
+        )
+    ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("win rate")
+    ax.legend()
+    ax.set_title(title)
+
+
+def _survival(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax = figure.subplots()
+    for label, group in _groups(frame, by):
+        ax.step(
+            group.get_column("round"),
+            group.get_column("survival"),
+            where="post",
+            marker="o",
+            label=label,
+        )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("round")
+    ax.set_ylabel("share of initial traitors left")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize="small")
+    ax.set_title(title)
+
+
+def _calibration(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+    ax = figure.subplots()
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    for label, group in _groups(frame, by):
+        ax.plot(
+            group.get_column("mean_belief"),
+            group.get_column("traitor_share"),
+            marker="o",
+            label=label,
+        )
+    ax.set_xlabel("reported P(traitor)")
+    ax.set_ylabel("share that were traitors")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize="small")
+    ax.set_title(title)
+
+
+def _ratings(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+    ax = figure.subplots()
+    for index, row in enumerate(frame.iter_rows(named=True)):
+        colour = ROLE_COLOURS.get(row["role"], "grey")
+        errors = _error_bars([row["elo_mean"]], [row["elo_low"]], [row["elo_high"]])
+        ax.errorbar(
+            row["elo_mean"], index, xerr=errors, fmt="o", capsize=5, markersize=8, color=colour
+        )
+        ax.plot(row["elo"], index, marker="x", markersize=9, color="black")
+    labels = [f"{label} ({role})" for label, role in frame.select("label", "role").iter_rows()]
+    ax.set_yticks(range(frame.height), labels)
+    ax.set_ylim(-0.5, frame.height - 0.5)
+    ax.axvline(1500, linestyle="--", color="grey")
+    ax.set_xlabel("Elo from 1500: dot and bar bootstrap mean and 95% interval, x in play order")
+    ax.set_title(title)
+
+
+def _error_bars(
+    centres: Sequence[float], lows: Sequence[float], highs: Sequence[float]
+) -> list[list[float]]:
+    """Distances below and above each centre, for matplotlib; clamped at 0, since rounding can
+    put an interval's bound a hair past its centre (p = 1, or a one-valued bootstrap)."""
+    below = [max(c - lo, 0.0) for c, lo in zip(centres, lows, strict=True)]
+    above = [max(hi - c, 0.0) for c, hi in zip(centres, highs, strict=True)]
+    return [below, above]
+
+
+def _groups(frame: pl.DataFrame, by: Sequence[str]) -> list[tuple[str, pl.DataFrame]]:
+    if not by:
+        return [("all", frame)]
+    return [
+        (row_labels(group, by)[0], group)
+        for group in frame.partition_by(list(by), maintain_order=True)
+    ]
+
+
+def _trust_snapshots(data: RunData, path: Path) -> FigureFile:
+    """The trust graph of every round of the longest episode (first by id on a tie)."""
+    import networkx as nx
+
+    longest = (
+        data.episodes.select("episode_id", "rounds")
+        .sort(["rounds", "episode_id"], descending=[True, False])
+        .head(1)
+        .collect()
+    )
+    episode = longest.get_column("episode_id").item()
+    graphs = {r: g for (_, r), g in sorted(trust_graphs(data, episode).items()) if g.size() > 0}
+    title = f"Trust graphs by round, episode {episode}"
+    columns = min(SNAPSHOT_COLUMNS, max(len(graphs), 1))
+    rows = -(-max(len(graphs), 1) // columns)
+    figure = _new_figure(3.4 * columns, 3.4 * rows + 0.9)
+    axes: Mapping[int, Axes] = dict(enumerate(figure.subplots(rows, columns, squeeze=False).flat))
+    everyone: nx.Graph[str] = nx.Graph()
+    everyone.add_nodes_from(p for g in graphs.values() for p in g)
+    layout = nx.circular_layout(everyone)
+    for index, (round_no, graph) in enumerate(graphs.items()):
+        ax = axes[index]
+        colours = [ROLE_COLOURS.get(str(role), "grey") for _, role in graph.nodes(data="role")]
+        weights = [d["weight"] for _, _, d in graph.edges(data=True)]
+        nx.draw_networkx_edges(
+            graph,
+            layout,
+            ax=ax,
+            width=[0.6 + abs(w) * 0.6 for w in weights],
+            edge_color=[EDGE_COLOURS[w > 0] for w in weights],
+            arrowsize=10,
+            node_size=500,
+            connectionstyle="arc3,rad=0.1",
+        )
+        nx.draw_networkx_nodes(graph, layout, ax=ax, node_color=colours, node_size=500)
+        nx.draw_networkx_labels(graph, layout, ax=ax, font_size=7, font_color="white")
+        ax.set_title(f"round {round_no}")
+    for ax in axes.values():
+        ax.set_axis_off()
+        ax.margins(0.15)
+    figure.suptitle(
+        f"{title}\nnodes: red traitor, blue faithful; arrows: red vote or accusation, "
+        "green defence (width: count)",
+        fontsize="medium",
+    )
+    return _save(figure, title, path)

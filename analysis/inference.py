@@ -1,0 +1,144 @@
+"""Collective inference: how well the faithful's private beliefs find the traitors.
+
+Only faithful observers count (traitors know the answer). The truth of a belief is the
+target's role at the moment of the report; the report of a round is the observer's last one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from analysis.loader import RunData
+from analysis.summary import Table, episode_factors, grouped, summarize
+from analysis.tables import FAITHFUL, TRAITOR, role_timeline, round_beliefs
+
+METRICS = (
+    "brier",
+    "log_loss",
+    "accuracy",
+    "auc",
+    "crowd_gain",
+    "rounds_to_consensus",
+    "consensus_reached",
+)
+CLIP = (1e-4, 0.9999)
+"""Probabilities are clipped to this range before a logarithm (as AvalonBench does)."""
+
+
+def faithful_beliefs(data: RunData) -> pl.DataFrame:
+    """Faithful observers' reports: episode_id, round, observer, target, p, truth (1 traitor)."""
+    frame = round_beliefs(data, role_timeline(data)).filter(pl.col("observer_role") == FAITHFUL)
+    return frame.select(
+        "episode_id",
+        "round",
+        "observer",
+        "target",
+        "p",
+        truth=(pl.col("target_role") == TRAITOR).cast(pl.Float64()),
+    )
+
+
+def per_episode(data: RunData) -> pl.DataFrame:
+    """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
+    pairs = faithful_beliefs(data)
+    frame = episode_factors(data, [])
+    for part in (_scores(pairs), _crowd_gain(pairs), _consensus(pairs)):
+        frame = frame.join(part, on="episode_id", how="left")
+    reached = pl.col("rounds_to_consensus").is_not_null().cast(pl.Float64())
+    has_beliefs = pl.col("brier").is_not_null()
+    return frame.with_columns(consensus_reached=pl.when(has_beliefs).then(reached)).select(
+        "episode_id", *METRICS
+    )
+
+
+def calibration(data: RunData, by: Sequence[str], bins: int = 10) -> pl.DataFrame:
+    """Reliability table: per group and probability bin, mean belief and share of traitors."""
+    pairs = faithful_beliefs(data).join(episode_factors(data, by), on="episode_id")
+    binned = pairs.with_columns(bin=(pl.col("p") * bins).floor().clip(0, bins - 1).cast(pl.Int64()))
+    return grouped(
+        binned,
+        [*by, "bin"],
+        [
+            pl.len().alias("reports"),
+            pl.col("p").mean().alias("mean_belief"),
+            pl.col("truth").mean().alias("traitor_share"),
+        ],
+    )
+
+
+def _scores(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Brier, log loss, accuracy and AUC over all the episode's reports."""
+    p, y = pl.col("p"), pl.col("truth")
+    clipped = p.clip(*CLIP)
+    ranked = pairs.with_columns(rank=p.rank("average").over("episode_id"))
+    positives, negatives = y.sum(), (1 - y).sum()
+    auc = (pl.col("rank").filter(y == 1).sum() - positives * (positives + 1) / 2) / (
+        positives * negatives
+    )
+    return ranked.group_by("episode_id").agg(
+        ((p - y) ** 2).mean().alias("brier"),
+        (-(y * clipped.log() + (1 - y) * (1 - clipped).log())).mean().alias("log_loss"),
+        ((p >= 0.5).cast(pl.Float64()) == y).mean().alias("accuracy"),
+        pl.when((positives > 0) & (negatives > 0)).then(auc).alias("auc"),
+    )
+
+
+def _crowd_beliefs(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Per round and target: the observers' mean belief ``q`` and mean squared error."""
+    return pairs.group_by("episode_id", "round", "target").agg(
+        pl.col("p").mean().alias("q"),
+        ((pl.col("p") - pl.col("truth")) ** 2).mean().alias("individual"),
+        pl.col("truth").first(),
+    )
+
+
+def _crowd_gain(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Mean individual Brier minus the Brier of the averaged belief, both averaged over the
+    round's targets, then over rounds (never negative: it is the observers' disagreement)."""
+    gain = pl.col("individual") - (pl.col("q") - pl.col("truth")) ** 2
+    return (
+        _crowd_beliefs(pairs)
+        .group_by("episode_id", "round")
+        .agg(gain.mean().alias("gain"))
+        .group_by("episode_id")
+        .agg(pl.col("gain").mean().alias("crowd_gain"))
+    )
+
+
+def _consensus(pairs: pl.DataFrame) -> pl.DataFrame:
+    """First round whose averaged belief ranks every living traitor above every living
+    faithful (null if it never happens)."""
+    q, traitor = pl.col("q"), pl.col("truth") == 1
+    per_round = (
+        _crowd_beliefs(pairs)
+        .group_by("episode_id", "round")
+        .agg(
+            q.filter(traitor).min().alias("lowest_traitor"),
+            q.filter(~traitor).max().alias("top_faithful"),
+        )
+    )
+    return (
+        per_round.filter(pl.col("lowest_traitor") > pl.col("top_faithful"))
+        .group_by("episode_id")
+        .agg(pl.col("round").min().alias("rounds_to_consensus"))
+    )
+
+
+def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
+    """The inference group's tables."""
+    return [
+        Table(
+            "inference",
+            "Collective inference of the faithful (means over episodes)",
+            summarize(per_episode(data), data, by),
+            tuple(by),
+        ),
+        Table(
+            "calibration",
+            "Belief calibration of the faithful",
+            calibration(data, by),
+            (*by, "bin"),
+        ),
+    ]

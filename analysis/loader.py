@@ -1,0 +1,73 @@
+"""``analysis.load(path)``: the frames of an episode, run or sweep directory, as LazyFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from analysis.cache import load_cache, save_cache
+from analysis.discover import Discovery, discover
+from analysis.errors import AnalysisError
+from analysis.frames import build_frames
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The logs under one path, as polars LazyFrames (see METRICS.md for every column)."""
+
+    root: Path
+    """The directory that was loaded."""
+    episodes: pl.LazyFrame
+    """One row per complete episode: manifest fields, outcome, flattened spec, sweep factors."""
+    players: pl.LazyFrame
+    """One row per seat: initial and final role, policy, model, label."""
+    events: pl.LazyFrame
+    """One row per event, every kind in one schema."""
+    claims: pl.LazyFrame
+    """One row per structured claim of a speech (accuse, defend, claim_role)."""
+    beliefs: pl.LazyFrame
+    """One row per reported P(traitor): observer, target, p."""
+    calls: pl.LazyFrame
+    """One row per LLM call: model, tokens, cost, latency."""
+    incomplete: int
+    """Episode directories skipped because they are not complete."""
+    duplicates: int
+    """Complete episodes skipped because their episode_id appeared in another directory."""
+    cached: bool
+    """Whether the frames came from the ``--compact`` Parquet cache."""
+
+
+def load(path: str | Path) -> RunData:
+    """Load every complete episode under ``path`` (reusing an up-to-date Parquet cache)."""
+    discovery = _discover_episodes(path)
+    cached = load_cache(discovery)
+    frames = cached or {k: v.lazy() for k, v in build_frames(discovery).items()}
+    return RunData(
+        root=discovery.root,
+        episodes=frames["episodes"],
+        players=frames["players"],
+        events=frames["events"],
+        claims=frames["claims"],
+        beliefs=frames["beliefs"],
+        calls=frames["calls"],
+        incomplete=discovery.incomplete,
+        duplicates=discovery.duplicates,
+        cached=cached is not None,
+    )
+
+
+def compact(path: str | Path) -> Path:
+    """Write the frames of ``path`` as Parquet into ``path/.compact``; return that directory."""
+    discovery = _discover_episodes(path)
+    return save_cache(discovery, build_frames(discovery))
+
+
+def _discover_episodes(path: str | Path) -> Discovery:
+    discovery = discover(path)
+    if not discovery.complete:
+        raise AnalysisError(
+            f"{path}: no complete episodes ({discovery.incomplete} incomplete skipped)"
+        )
+    return discovery

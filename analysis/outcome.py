@@ -1,0 +1,76 @@
+"""Outcome: who won, with Wilson 95% intervals, and how long the traitors survived."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from analysis.loader import RunData
+from analysis.summary import Table, grouped, wilson_interval
+from analysis.tables import role_timeline, traitor_fates
+
+
+def per_episode(data: RunData) -> pl.DataFrame:
+    """(episode_id, winner, rounds, truncated) from the manifests."""
+    return data.episodes.select("episode_id", "winner", "rounds", "truncated").collect()
+
+
+def win_rates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
+    """Episodes, wins per faction with Wilson 95% intervals, draws and mean rounds per group."""
+    frame = data.episodes.select(*by, "winner", "rounds").collect()
+    counts = grouped(
+        frame,
+        by,
+        [
+            pl.len().alias("episodes"),
+            (pl.col("winner") == "faithful").sum().alias("faithful_wins"),
+            (pl.col("winner") == "traitors").sum().alias("traitor_wins"),
+            pl.col("winner").is_null().sum().alias("draws"),
+            pl.col("rounds").mean().alias("mean_rounds"),
+        ],
+    )
+    columns = []
+    for faction, wins in (("faithful", "faithful_wins"), ("traitor", "traitor_wins")):
+        low, high = wilson_interval(pl.col(wins), pl.col("episodes"))
+        columns += [
+            (pl.col(wins) / pl.col("episodes")).alias(f"{faction}_win_rate"),
+            low.alias(f"{faction}_win_low"),
+            high.alias(f"{faction}_win_high"),
+        ]
+    return counts.with_columns(columns)
+
+
+def traitor_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
+    """Share of the initial traitors not yet removed at the end of each round, per group.
+
+    A game that ended keeps its final state in the later rounds.
+    """
+    fates = traitor_fates(data, role_timeline(data), by)
+    rounds = fates.select(pl.int_range(0, pl.col("rounds").max().fill_null(0) + 1).alias("round"))
+    grid = fates.join(rounds, how="cross").with_columns(
+        alive=pl.col("removed_round").is_null() | (pl.col("removed_round") > pl.col("round"))
+    )
+    return grouped(
+        grid,
+        [*by, "round"],
+        [pl.len().alias("traitors"), pl.col("alive").sum().alias("surviving")],
+    ).with_columns(survival=pl.col("surviving") / pl.col("traitors"))
+
+
+def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
+    """The outcome group's tables."""
+    return [
+        Table(
+            "outcome",
+            "Outcome: win rates with Wilson 95% intervals",
+            win_rates(data, by),
+            tuple(by),
+        ),
+        Table(
+            "traitor_survival",
+            "Traitor survival: share of initial traitors left after each round",
+            traitor_survival(data, by),
+            (*by, "round"),
+        ),
+    ]

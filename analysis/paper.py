@@ -1,0 +1,163 @@
+"""The Traitors paper's ten metrics (Curvo 2025), computed as its reference code does.
+
+The reference code (``src/utils/metrics.py``) reads one row per vote. :func:`vote_table`
+builds that table from a log: the ballot that decided each banishment ("General") and each
+murder ("Traitor"), only for phases that removed someone, with the voter's role at the time
+and the removed player as ``eliminated``. Every quirk is kept so the numbers compare with the
+paper (see METRICS.md); ``FCR_valid`` is the one correction offered beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from analysis.loader import RunData
+from analysis.summary import Table, summarize
+from analysis.tables import FAITHFUL, TRAITOR, eliminations, role_timeline, votes
+
+METRICS = ("TAS", "FAS", "FCR", "TSR", "FSR", "DES", "IDR", "BRR", "VSF", "TNS", "FCR_valid")
+VOTE_TYPES = {"banish": "General", "murder": "Traitor"}
+ROUND = ["episode_id", "round"]
+
+
+def vote_table(data: RunData) -> pl.DataFrame:
+    """episode_id, seq, round, vote_type, player, role, target, eliminated (in log order)."""
+    roles = role_timeline(data)
+    ballots = votes(data, roles).filter(
+        pl.col("purpose").is_in(list(VOTE_TYPES)) & pl.col("deciding")
+    )
+    removed = eliminations(data, roles).select(
+        "episode_id", "round", pl.col("how").alias("purpose"), pl.col("target").alias("eliminated")
+    )
+    return (
+        ballots.join(removed, on=["episode_id", "round", "purpose"])
+        .select(
+            "episode_id",
+            "seq",
+            "round",
+            pl.col("purpose").replace_strict(VOTE_TYPES).alias("vote_type"),
+            pl.col("voter").alias("player"),
+            pl.col("voter_role").alias("role"),
+            "target",
+            "eliminated",
+        )
+        .sort("episode_id", "seq")
+    )
+
+
+def per_episode(data: RunData) -> pl.DataFrame:
+    """One row per episode with the ten metrics and ``FCR_valid`` (null where undefined)."""
+    return compute(vote_table(data), data.episodes.select("episode_id").collect())
+
+
+def compute(table: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
+    """The metrics of every episode of ``episodes`` from its rows of ``table``."""
+    members = table.group_by("episode_id").agg(
+        pl.col("player").filter(pl.col("role") == TRAITOR).unique().alias("traitors"),
+        pl.col("player").filter(pl.col("role") == FAITHFUL).unique().alias("faithful"),
+    )
+    rows = table.join(members, on="episode_id").with_columns(
+        names_traitor=pl.col("target").is_in(pl.col("traitors")).fill_null(False),
+        previous=pl.col("target").shift(1).over("episode_id", "player", order_by="seq"),
+    )
+    night = rows.filter(pl.col("vote_type") == "Traitor")
+    day = rows.filter((pl.col("vote_type") == "General") & (pl.col("role") == FAITHFUL))
+    correct = pl.col("names_traitor").mean()
+    switched = (pl.col("target") != pl.col("previous")).fill_null(True).mean()
+    parts = [
+        _mean_over_rounds(_agreement(night), pl.col("share").first(), "TAS"),
+        _mean_over_rounds(_agreement(day), pl.col("share").first(), "FAS"),
+        _mean_over_rounds(day, correct, "FCR"),
+        _survival(rows, "traitors", "TSR"),
+        _survival(rows, "faithful", "FSR"),
+        _mean_over_rounds(night, _des(), "DES"),
+        _mean_over_rounds(day, correct, "IDR"),
+        _mean_over_rounds(_with_modal_target(day), _brr(), "BRR"),
+        _mean_over_rounds(rows, switched, "VSF"),
+        _mean_over_rounds(rows, 1 - switched, "TNS"),
+        _mean_over_rounds(day.filter(pl.col("target").is_not_null()), correct, "FCR_valid"),
+    ]
+    frame = episodes.select("episode_id")
+    for part in parts:
+        frame = frame.join(part, on="episode_id", how="left")
+    return frame.select("episode_id", *METRICS)
+
+
+def _mean_over_rounds(rows: pl.DataFrame, per_round: pl.Expr, name: str) -> pl.DataFrame:
+    """``per_round`` for each round present in ``rows``, then its mean over those rounds."""
+    return (
+        rows.group_by(ROUND)
+        .agg(per_round.alias("value"))
+        .group_by("episode_id")
+        .agg(pl.col("value").mean().alias(name))
+    )
+
+
+def _agreement(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per round: votes for the most-voted target / all votes (abstentions count, never win)."""
+    counts = (
+        rows.drop_nulls("target")
+        .group_by([*ROUND, "target"])
+        .agg(pl.len().alias("n"))
+        .group_by(ROUND)
+        .agg(pl.col("n").max().alias("top"))
+    )
+    totals = rows.group_by(ROUND).agg(pl.len().alias("votes"))
+    return totals.join(counts, on=ROUND, how="left").select(
+        *ROUND, share=pl.col("top") / pl.col("votes")
+    )
+
+
+def _survival(rows: pl.DataFrame, members: str, name: str) -> pl.DataFrame:
+    """(|members| - distinct eliminated members) / |members|; 0 when there are none."""
+    per_episode = rows.group_by("episode_id").agg(
+        pl.col(members).first().list.len().alias("size"),
+        pl.col("eliminated")
+        .filter(pl.col("eliminated").is_in(pl.col(members)))
+        .n_unique()
+        .alias("gone"),
+    )
+    return per_episode.select(
+        "episode_id",
+        pl.when(pl.col("size") > 0)
+        .then((pl.col("size") - pl.col("gone")) / pl.col("size"))
+        .otherwise(0.0)
+        .alias(name),
+    )
+
+
+def _des() -> pl.Expr:
+    """1 when every Traitor vote of the round names the eliminated player, who is faithful."""
+    unanimous = (pl.col("target") == pl.col("eliminated")).fill_null(False).all()
+    victim_faithful = pl.col("eliminated").first().is_in(pl.col("faithful").first())
+    return (unanimous & victim_faithful).cast(pl.Float64())
+
+
+def _with_modal_target(day: pl.DataFrame) -> pl.DataFrame:
+    """Add each round's most-voted target; ties go to the target voted first (pandas'
+    ``value_counts().idxmax()``)."""
+    modal = (
+        day.drop_nulls("target")
+        .group_by([*ROUND, "target"])
+        .agg(pl.len().alias("n"), pl.col("seq").min().alias("first_seq"))
+        .sort("n", "first_seq", descending=[True, False])
+        .group_by(ROUND)
+        .agg(pl.col("target").first().alias("modal"))
+    )
+    return day.join(modal, on=ROUND, how="left")
+
+
+def _brr() -> pl.Expr:
+    """Votes for a traitor other than the modal target / votes for any traitor (0 if none)."""
+    for_traitor = pl.col("names_traitor")
+    elsewhere = (for_traitor & (pl.col("target") != pl.col("modal"))).sum()
+    return pl.when(for_traitor.sum() > 0).then(elsewhere / for_traitor.sum()).otherwise(0.0)
+
+
+def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
+    """The paper group's table."""
+    frame = summarize(per_episode(data), data, by)
+    title = "The Traitors paper's metrics (means over episodes)"
+    return [Table("paper", title, frame, tuple(by))]

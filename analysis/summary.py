@@ -1,0 +1,89 @@
+"""Per-episode metrics to group summaries, and the small formulas several groups use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis.loader import RunData
+
+Z95 = 1.959963984540054
+"""The standard normal quantile of a two-sided 95% interval."""
+
+
+def episode_factors(data: RunData, by: Sequence[str]) -> pl.DataFrame:
+    """(episode_id, *by) for every episode."""
+    return data.episodes.select("episode_id", *by).collect()
+
+
+def summarize(
+    per_episode: pl.DataFrame, data: RunData, by: Sequence[str], keys: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Mean of every metric column over the episodes of each group, nulls skipped.
+
+    ``keys`` are extra row keys of ``per_episode`` (e.g. ``role``) kept as groups. The
+    ``episodes`` column counts the rows of each group.
+    """
+    metrics = [c for c in per_episode.columns if c != "episode_id" and c not in keys]
+    joined = per_episode.join(episode_factors(data, by), on="episode_id", how="left")
+    aggregates = [
+        pl.len().alias("episodes"),
+        *(pl.col(m).cast(pl.Float64()).mean() for m in metrics),
+    ]
+    return grouped(joined, [*by, *keys], aggregates)
+
+
+def grouped(
+    frame: pl.DataFrame, groups: Sequence[str], aggregates: Sequence[pl.Expr]
+) -> pl.DataFrame:
+    """``group_by(groups).agg(aggregates)`` sorted by the groups; one row when there are none."""
+    if not groups:
+        return frame.select(aggregates)
+    return frame.group_by(groups).agg(aggregates).sort(groups, nulls_last=True)
+
+
+def wilson_interval(successes: pl.Expr, trials: pl.Expr, z: float = Z95) -> tuple[pl.Expr, pl.Expr]:
+    """Wilson score interval of ``successes`` in ``trials`` (lower, upper)."""
+    p = successes / trials
+    denominator = 1 + z**2 / trials
+    centre = p + z**2 / (2 * trials)
+    half = z * (p * (1 - p) / trials + z**2 / (4 * trials**2)).sqrt()
+    return (centre - half) / denominator, (centre + half) / denominator
+
+
+def entropy_bits(counts: pl.Expr) -> pl.Expr:
+    """Shannon entropy in bits of the distribution given by ``counts`` (an aggregation)."""
+    share = counts / counts.sum()
+    return -(share * share.log(2)).sum()
+
+
+def nan_to_null(expr: pl.Expr) -> pl.Expr:
+    """NaN (e.g. a correlation of a constant) becomes null: undefined, not a number."""
+    return expr.fill_nan(None)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One result table of the suite, as printed, exported and put in the report."""
+
+    name: str
+    """Short identifier, used as file name (``outcome`` -> ``outcome.csv``)."""
+    title: str
+    """Heading shown above the table."""
+    frame: pl.DataFrame
+    """The rows."""
+    keys: tuple[str, ...]
+    """The columns that identify a row (factors, role, round...); the others are values."""
+
+
+def row_labels(frame: pl.DataFrame, keys: Sequence[str]) -> list[str]:
+    """One label per row from its key columns (``rules.n_players=6, role=traitor``), or
+    ``all`` when there are no keys."""
+    if not keys:
+        return ["all"] * frame.height
+    return [
+        ", ".join(f"{k}={v}" for k, v in zip(keys, row, strict=True))
+        for row in frame.select(keys).iter_rows()
+    ]

@@ -1,0 +1,141 @@
+"""Item tables the metric groups share: votes, eliminations, claims and beliefs with roles.
+
+Roles come from the log's ``role`` events (setup, then any recruitment): an item is given the
+role its player held at that moment (the last role event at or before the item's ``seq``).
+A murder is dated to the round of the murder vote (its event is logged at the next
+breakfast, one round later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from analysis.loader import RunData
+
+TRAITOR = "traitor"
+FAITHFUL = "faithful"
+
+
+def role_timeline(data: RunData) -> pl.DataFrame:
+    """(episode_id, seq, player, role): every role a player was given, in order."""
+    return (
+        data.events.filter(pl.col("kind") == "role")
+        .select("episode_id", "seq", "player", "role")
+        .sort("seq")
+        .collect()
+    )
+
+
+def with_role(
+    frame: pl.DataFrame, roles: pl.DataFrame, player: str, alias: str, seq: str = "seq"
+) -> pl.DataFrame:
+    """Add ``alias``: the role ``player`` held at ``seq`` (the last role event before it)."""
+    timeline = roles.select(
+        "episode_id",
+        pl.col("seq").alias("_role_seq"),
+        pl.col("player").alias(player),
+        pl.col("role").alias(alias),
+    )
+    joined = frame.sort(seq).join_asof(
+        timeline,
+        left_on=seq,
+        right_on="_role_seq",
+        by=["episode_id", player],
+        check_sortedness=False,
+    )
+    return joined.drop("_role_seq")
+
+
+def votes(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+    """One row per ballot cast, with both roles and what the ballot decided.
+
+    ``decided`` is the ballot's chosen target (null when it led to a re-vote or no choice);
+    ``deciding`` marks the ballots that chose someone.
+    """
+    cast = data.events.filter(pl.col("kind") == "vote").select(
+        "episode_id",
+        "seq",
+        "round",
+        "phase",
+        "purpose",
+        "ballot",
+        pl.col("actor").alias("voter"),
+        "target",
+    )
+    results = data.events.filter(pl.col("kind") == "vote_result").select(
+        "episode_id", "round", "purpose", "ballot", "decided"
+    )
+    ballots = (
+        cast.join(results, on=["episode_id", "round", "purpose", "ballot"], how="left")
+        .with_columns(deciding=pl.col("decided").is_not_null())
+        .collect()
+    )
+    ballots = _target_role(with_role(ballots, roles, "voter", "voter_role"), roles)
+    return ballots.sort("episode_id", "seq")
+
+
+def eliminations(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+    """(episode_id, seq, round, how, target, target_role): banishments and murders.
+
+    ``round`` is the round whose vote removed the player.
+    """
+    frame = (
+        data.events.filter(pl.col("kind").is_in(["banish", "murder"]))
+        .select(
+            "episode_id",
+            "seq",
+            pl.when(pl.col("kind") == "murder")
+            .then(pl.col("round") - 1)
+            .otherwise(pl.col("round"))
+            .alias("round"),
+            pl.col("kind").alias("how"),
+            "target",
+        )
+        .collect()
+    )
+    return _target_role(frame, roles).sort("episode_id", "seq")
+
+
+def traitor_fates(data: RunData, roles: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Initial traitors with the round they were removed (null: never) and their game's length."""
+    removed = eliminations(data, roles).select(
+        "episode_id", pl.col("target").alias("player"), pl.col("round").alias("removed_round")
+    )
+    traitors = (
+        data.players.filter(pl.col("role") == TRAITOR).select("episode_id", "player").collect()
+    )
+    games = data.episodes.select("episode_id", "rounds", *by).collect()
+    return traitors.join(removed, on=["episode_id", "player"], how="left").join(
+        games, on="episode_id"
+    )
+
+
+def public_claims(data: RunData, roles: pl.DataFrame, claim: str) -> pl.DataFrame:
+    """Public claims of one kind (``accuse``, ``defend``, ``claim_role``) with both roles."""
+    frame = (
+        data.claims.filter((pl.col("claim") == claim) & (pl.col("visibility") == "public"))
+        .drop("visibility", "claim")
+        .collect()
+    )
+    frame = with_role(frame, roles, "actor", "actor_role")
+    return _target_role(frame, roles).sort("episode_id", "seq")
+
+
+def beliefs(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+    """Every reported P(traitor), with the observer's role and the target's true role."""
+    frame = data.beliefs.collect()
+    frame = with_role(frame, roles, "observer", "observer_role")
+    return _target_role(frame, roles).sort("episode_id", "seq", "target")
+
+
+def round_beliefs(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+    """Each observer's last belief report of each round (the probe after the discussion)."""
+    frame = beliefs(data, roles)
+    last = frame.group_by("episode_id", "round", "observer").agg(pl.col("seq").max())
+    return frame.join(last, on=["episode_id", "round", "observer", "seq"])
+
+
+def _target_role(frame: pl.DataFrame, roles: pl.DataFrame) -> pl.DataFrame:
+    return with_role(frame, roles, "target", "target_role")

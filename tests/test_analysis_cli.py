@@ -1,0 +1,119 @@
+"""``traitors analyze``: exit codes, output formats, figures and the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_analysis_support import example_game, write_sweep
+
+from analysis.command import add_parser
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def analyze(*argv: str | Path) -> int:
+    """Parse ``traitors analyze ...`` with the subcommand alone and run it."""
+    parser = argparse.ArgumentParser(prog="traitors")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["analyze", *map(str, argv)])
+    code: int = args.handler(args)
+    return code
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Path:
+    """A two-episode sweep over rules.n_players."""
+    directory = tmp_path / "sweep"
+    example_game("g1", started_at=1.0).write(directory)
+    example_game("g2", started_at=2.0).write(directory)
+    write_sweep(directory, {"g1": {"rules.n_players": 6}, "g2": {"rules.n_players": 8}})
+    return directory
+
+
+def test_table_output(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert analyze(run, "--by", "rules.n_players") == 0
+    out = capsys.readouterr().out
+    assert "2 complete episode(s)" in out
+    for title in ("Outcome", "Deception", "Honesty", "Trust", "inference", "paper", "Elo"):
+        assert title in out
+
+
+def test_csv_output(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert analyze(run, "--metrics", "paper", "--format", "csv") == 0
+    captured = capsys.readouterr()
+    assert "2 complete episode(s)" in captured.err
+    lines = captured.out.splitlines()
+    assert lines[0] == "# paper"
+    assert lines[1] == "episodes,TAS,FAS,FCR,TSR,FSR,DES,IDR,BRR,VSF,TNS,FCR_valid"
+    assert lines[2].startswith("2,1.0,0.75,0.75,0.5,0.25,1.0,0.75,0.0,")
+
+
+def test_json_output_by_factor(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = analyze(
+        run, "--metrics", "outcome", "deception", "--by", "rules.n_players", "--format", "json"
+    )
+    assert code == 0
+    tables = json.loads(capsys.readouterr().out)
+    assert list(tables) == ["outcome", "traitor_survival", "deception", "traitor_banish_hazard"]
+    assert [r["rules.n_players"] for r in tables["outcome"]] == [6, 8]
+    assert tables["outcome"][0]["traitor_win_rate"] == 1.0
+    assert tables["deception"][1]["misdirected_banish_rate"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["missing"], "no such directory"),
+        (["empty"], "no complete episodes"),
+        (["sweep", "--by", "nope"], "unknown factor 'nope'"),
+        (["sweep", "--metrics", "vibes"], "unknown metric group 'vibes'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    run: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (run.parent / "empty").mkdir()
+    assert analyze(run.parent / argv[0], *argv[1:]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("error: ") and message in captured.err
+
+
+def test_out_writes_figures_tables_and_a_self_contained_report(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert analyze(run, "--out", out, "--by", "rules.n_players") == 0
+    figures = sorted(p.name for p in out.glob("*.png"))
+    assert figures == [
+        "calibration.png",
+        "outcome.png",
+        "ratings.png",
+        "traitor_survival.png",
+        "trust_graphs.png",
+    ]
+    for figure in figures:
+        assert (out / figure).read_bytes().startswith(PNG_MAGIC)
+    assert (out / "paper.csv").read_text().startswith("rules.n_players,episodes,TAS")
+    report = (out / "report.html").read_text()
+    assert report.count('src="data:image/png;base64,') == 5
+    assert "The Traitors paper&#x27;s metrics" in report
+    assert 'src="http' not in report and "<script" not in report
+
+
+def test_compact_then_reuse(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert analyze(run, "--compact", "--metrics", "outcome") == 0
+    assert "compacted the logs into" in capsys.readouterr().out
+    assert (run / ".compact" / "events.parquet").is_file()
+    assert analyze(run, "--metrics", "outcome") == 0
+    assert "read from the Parquet cache" in capsys.readouterr().out
+
+
+def test_the_subcommand_does_not_import_polars() -> None:
+    code = "import sys, analysis.command; print('polars' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"
