@@ -231,3 +231,28 @@ def test_resume_after_sigkill_of_the_driver(tmp_path: Path) -> None:
         assert (out / name / MANIFEST).stat().st_mtime_ns == finished_at[name]
     state = json.loads((out / SWEEP_FILE).read_text())
     assert {e["status"] for e in state["episodes"].values()} == {"complete"}
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+    path = write_sweep(
+        tmp_path,
+        "set: {agents.default.policy: llm, agents.default.model: 'fake/random?latency=0.05',"
+        " rules.n_players: 5, rules.n_traitors: 1}\nepisodes: 6\n",
+    )
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "traitors.cli", "sweep", str(path), "--out", str(out)]
+    driver = subprocess.Popen(
+        [*command, "--concurrency", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.glob("*/events.jsonl")):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    driver.send_signal(signal.SIGINT)
+    output, _ = driver.communicate(timeout=60)
+    assert driver.returncode == 130, output
+    assert "interrupted" in output and f"traitors sweep {path} --out {out}" in output
+    assert "Traceback" not in output
+    state = json.loads((out / SWEEP_FILE).read_text())
+    assert "running" not in {e["status"] for e in state["episodes"].values()}
+    assert "interrupted" in {e["status"] for e in state["episodes"].values()}

@@ -241,6 +241,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             f"  traitors sweep {args.sweep} --out {out}"
             + (f" --executor {args.executor}" if args.executor != "local" else ""),
             highlight=False,
+            soft_wrap=True,
         )
         return 130
 
