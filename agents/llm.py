@@ -44,7 +44,8 @@ def persona_text(name: str | None, personas: dict[str, Persona]) -> str:
 
 
 def parse_reply(text: str) -> Any:
-    """The JSON object in a reply; tolerates code fences and a reply cut off by max_tokens."""
+    """The JSON object in a reply; tolerates code fences and a reply cut off by max_tokens
+    (the unfinished last field is dropped and the brackets are closed)."""
     body = text.strip()
     if body.startswith("```"):
         body = body.strip("`").removeprefix("json").strip()
@@ -52,13 +53,38 @@ def parse_reply(text: str) -> Any:
     if start < 0:
         raise ActionError("reply holds no JSON object")
     body = body[start:]
-    for ending in ("", '"}', "}", '"}}', "}}"):
+    try:
+        return json.JSONDecoder().raw_decode(body)[0]  # a whole object, maybe text after it
+    except json.JSONDecodeError:
+        pass
+    cuts = [len(body), *(i for i in range(len(body) - 1, 0, -1) if body[i] == ",")]
+    for cut in cuts:
         try:
-            data = json.loads(body + ending)
+            return json.loads(_closed(body[:cut]))
         except json.JSONDecodeError:
             continue
-        return data
     raise ActionError("reply is not valid JSON")
+
+
+def _closed(fragment: str) -> str:
+    """``fragment`` with its open string, arrays and objects closed."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for char in fragment:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            stack.append("}" if char == "{" else "]")
+        elif char in "}]" and stack:
+            stack.pop()
+    return fragment + ('"' if in_string else "") + "".join(reversed(stack))
 
 
 class LLMPolicy:

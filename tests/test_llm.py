@@ -437,3 +437,16 @@ def test_fill_schema_respects_enums_and_ranges() -> None:
     for seed in range(20):
         value = fill_schema(schema, random.Random(seed))
         assert value["vote"] in ("A", "B") and 0 <= value["p"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"text": "hi","accuse" : "Alice","defend', {"text": "hi", "accuse": "Alice"}),
+        ('{"beliefs": {"Bob": 0.1, "Erin": 0.', {"beliefs": {"Bob": 0.1}}),
+        ('{"text": "a \\"quote', {"text": 'a "quote'}),
+        ('noise {"vote": "B"} and more', {"vote": "B"}),
+    ],
+)
+def test_parse_reply_drops_the_unfinished_field_of_a_cut_reply(text: str, expected: dict) -> None:
+    assert parse_reply(text) == expected
