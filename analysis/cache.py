@@ -17,7 +17,7 @@ from traitors.log import write_json_atomic
 
 CACHE_DIR = ".compact"
 STATE_FILE = "state.json"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bump when the frames' schema changes, so older caches are rebuilt."""
 
 

@@ -51,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=[],
         metavar="GROUP",
         help="metric groups: outcome deception honesty trust inference paper ratings "
-        "(default: all)",
+        "principal_agent (default: the groups that fit the runs' scenarios)",
     )
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="write CSV tables, PNG figures and report.html"

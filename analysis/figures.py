@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from analysis import principal_agent
 from analysis.loader import RunData
 from analysis.summary import Table, row_labels
 from analysis.trust import trust_graphs
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 ROLE_COLOURS = {"traitor": "#c0392b", "faithful": "#2e86c1"}
+FACTION_COLOURS = {"faithful": ROLE_COLOURS["faithful"], "traitors": ROLE_COLOURS["traitor"]}
+BOUNDS = ("rate", "low", "high")
+"""Column suffixes of a rate and its interval."""
 EDGE_COLOURS = {True: "#2ca02c", False: "#d62728"}
 """Trust-graph edge colour by sign: positive (defence) green, negative red."""
 SNAPSHOT_COLUMNS = 4
@@ -40,6 +44,7 @@ def draw_figures(
     frames = {t.name: t.frame for t in tables}
     drawers: list[tuple[str, str, Callable[[Figure, pl.DataFrame, Sequence[str], str], None]]] = [
         ("outcome", "Win rate by faction (Wilson 95% interval)", _win_rates),
+        ("principal_agent", "Override rate by condition (Wilson 95% interval)", _override_rates),
         ("traitor_survival", "Traitor survival by round", _survival),
         ("calibration", "Belief calibration of the faithful", _calibration),
         ("ratings", "Elo per model and role (bootstrap 95% interval)", _ratings),
@@ -67,28 +72,46 @@ def _save(figure: Figure, title: str, path: Path) -> FigureFile:
 
 
 def _win_rates(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+    factions = [c.removesuffix("_win_rate") for c in frame.columns if c.endswith("_win_rate")]
+    series = [(faction, f"{faction}_win") for faction in factions]
+    _rate_bars(figure, frame, row_labels(frame, by), series, "win rate", title)
+
+
+def _override_rates(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+    frame = frame.filter(pl.col("episodes") > 0)
+    labels = row_labels(frame, principal_agent.split(by))
+    _rate_bars(figure, frame, labels, [("override", "override")], "override rate", title)
+
+
+def _rate_bars(
+    figure: Figure,
+    frame: pl.DataFrame,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, str]],
+    ylabel: str,
+    title: str,
+) -> None:
+    """Grouped bars of rates with their intervals: per (legend label, column prefix) of
+    ``series``, the columns ``<prefix>_rate``, ``<prefix>_low`` and ``<prefix>_high``."""
     ax = figure.subplots()
-    labels = row_labels(frame, by)
-    width = 0.38
-    for offset, faction in ((-width / 2, "faithful"), (width / 2, "traitor")):
-        rate = frame.get_column(f"{faction}_win_rate").to_list()
-        low = frame.get_column(f"{faction}_win_low").to_list()
-        high = frame.get_column(f"{faction}_win_high").to_list()
-        errors = _error_bars(rate, low, high)
-        positions = [i + offset for i in range(len(labels))]
+    width = 0.76 / max(len(series), 1)
+    for index, (label, prefix) in enumerate(series):
+        rate, low, high = (frame.get_column(f"{prefix}_{c}").to_list() for c in BOUNDS)
+        offset = (index - (len(series) - 1) / 2) * width
         ax.bar(
-            positions,
+            [i + offset for i in range(len(labels))],
             rate,
             width,
-            yerr=errors,
+            yerr=_error_bars(rate, low, high),
             capsize=4,
-            label=faction,
-            color=ROLE_COLOURS[faction],
+            label=label,
+            color=FACTION_COLOURS.get(label),
         )
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
     ax.set_ylim(0, 1)
-    ax.set_ylabel("win rate")
-    ax.legend()
+    ax.set_ylabel(ylabel)
+    if len(series) > 1:
+        ax.legend()
     ax.set_title(title)
 
 

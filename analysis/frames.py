@@ -17,7 +17,7 @@ import polars as pl
 from analysis.discover import Discovery, read_json
 from traitors.log import CALLS, EVENTS
 
-FRAME_NAMES = ("episodes", "players", "events", "claims", "beliefs", "calls")
+FRAME_NAMES = ("episodes", "players", "events", "claims", "beliefs", "catalogue", "calls")
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": pl.String(),
@@ -37,6 +37,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "tied": pl.List(pl.String()),
     "random_pick": pl.Boolean(),
     "accepted": pl.Boolean(),
+    "item": pl.String(),
     "alive": pl.List(pl.String()),
     "text": pl.String(),
     "winner": pl.String(),
@@ -69,6 +70,18 @@ BELIEF_SCHEMA: dict[str, pl.DataType] = {
     "p": pl.Float64(),
 }
 """One row per (belief event, other player): the observer's private P(target is a traitor)."""
+
+CATALOGUE_SCHEMA: dict[str, pl.DataType] = {
+    "episode_id": pl.String(),
+    "item": pl.String(),
+    "name": pl.String(),
+    "price": pl.Float64(),
+    "customer_utility": pl.Float64(),
+    "company_utility": pl.Float64(),
+    "preferred": pl.Boolean(),
+    "budget": pl.Float64(),
+}
+"""One row per catalogue item of a principal-agent case (its ``case`` event): ground truth."""
 
 CALL_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": pl.String(),
@@ -110,6 +123,7 @@ def build_frames(discovery: Discovery) -> dict[str, pl.DataFrame]:
         "events": _events(events),
         "claims": _claims(events),
         "beliefs": _beliefs(events),
+        "catalogue": _catalogue(events),
         "calls": _calls(calls),
     }
 
@@ -287,6 +301,18 @@ def _beliefs(raw: pl.DataFrame) -> pl.DataFrame:
     long = wide.unnest("probs").unpivot(index=index, variable_name="target", value_name="p")
     long = long.drop_nulls("p").sort("episode_id", "seq", "target")
     return long.select(_column(long, n, t) for n, t in BELIEF_SCHEMA.items())
+
+
+def _catalogue(raw: pl.DataFrame) -> pl.DataFrame:
+    dtype = raw.schema.get("catalogue")
+    if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
+        return pl.DataFrame(schema=CATALOGUE_SCHEMA)
+    cases = raw.filter(pl.col("kind") == "case").select(
+        "episode_id", "budget", pl.col("preferred").alias("_preferred"), "catalogue"
+    )
+    items = cases.explode("catalogue").unnest("catalogue").rename({"id": "item"})
+    items = items.with_columns(preferred=pl.col("item") == pl.col("_preferred"))
+    return items.select(_column(items, name, t) for name, t in CATALOGUE_SCHEMA.items())
 
 
 def _calls(raw: pl.DataFrame) -> pl.DataFrame:

@@ -29,6 +29,8 @@ class RunData:
     """One row per structured claim of a speech (accuse, defend, claim_role)."""
     beliefs: pl.LazyFrame
     """One row per reported P(traitor): observer, target, p."""
+    catalogue: pl.LazyFrame
+    """One row per catalogue item of a principal-agent case: utilities, preferred, budget."""
     calls: pl.LazyFrame
     """One row per LLM call: model, tokens, cost, latency."""
     incomplete: int
@@ -51,6 +53,7 @@ def load(path: str | Path) -> RunData:
         events=frames["events"],
         claims=frames["claims"],
         beliefs=frames["beliefs"],
+        catalogue=frames["catalogue"],
         calls=frames["calls"],
         incomplete=discovery.incomplete,
         duplicates=discovery.duplicates,

@@ -10,33 +10,51 @@ from analysis.loader import RunData
 from analysis.summary import Table, grouped, wilson_interval
 from analysis.tables import role_timeline, traitor_fates
 
+FACTIONS: dict[str, tuple[str, ...]] = {
+    "the_traitors": ("faithful", "traitors"),
+    "werewolf": ("villagers", "werewolves"),
+    "principal_agent": ("customer", "company"),
+}
+"""Each scenario's factions, as its manifests' ``outcome.winner`` names them."""
+
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """(episode_id, winner, rounds, truncated) from the manifests."""
     return data.episodes.select("episode_id", "winner", "rounds", "truncated").collect()
 
 
+def factions(data: RunData) -> list[str]:
+    """The factions of the loaded scenarios, then any other faction that won, in that order."""
+    frame = data.episodes.select("scenario", "winner").collect()
+    known = [
+        f for s in sorted(frame["scenario"].drop_nulls().unique()) for f in FACTIONS.get(s, ())
+    ]
+    others = sorted(set(frame["winner"].drop_nulls()) - set(known))
+    return list(dict.fromkeys([*known, *others]))
+
+
 def win_rates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     """Episodes, wins per faction with Wilson 95% intervals, draws and mean rounds per group."""
+    names = factions(data)
     frame = data.episodes.select(*by, "winner", "rounds").collect()
     counts = grouped(
         frame,
         by,
         [
             pl.len().alias("episodes"),
-            (pl.col("winner") == "faithful").sum().alias("faithful_wins"),
-            (pl.col("winner") == "traitors").sum().alias("traitor_wins"),
+            *((pl.col("winner") == name).sum().alias(f"{name}_wins") for name in names),
             pl.col("winner").is_null().sum().alias("draws"),
             pl.col("rounds").mean().alias("mean_rounds"),
         ],
     )
     columns = []
-    for faction, wins in (("faithful", "faithful_wins"), ("traitor", "traitor_wins")):
-        low, high = wilson_interval(pl.col(wins), pl.col("episodes"))
+    for name in names:
+        wins = pl.col(f"{name}_wins")
+        low, high = wilson_interval(wins, pl.col("episodes"))
         columns += [
-            (pl.col(wins) / pl.col("episodes")).alias(f"{faction}_win_rate"),
-            low.alias(f"{faction}_win_low"),
-            high.alias(f"{faction}_win_high"),
+            (wins / pl.col("episodes")).alias(f"{name}_win_rate"),
+            low.alias(f"{name}_win_low"),
+            high.alias(f"{name}_win_high"),
         ]
     return counts.with_columns(columns)
 
@@ -59,18 +77,11 @@ def traitor_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
 
 
 def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
-    """The outcome group's tables."""
-    return [
-        Table(
-            "outcome",
-            "Outcome: win rates with Wilson 95% intervals",
-            win_rates(data, by),
-            tuple(by),
-        ),
-        Table(
-            "traitor_survival",
-            "Traitor survival: share of initial traitors left after each round",
-            traitor_survival(data, by),
-            (*by, "round"),
-        ),
-    ]
+    """The outcome group's tables (survival only when the runs have traitors)."""
+    title = "Outcome: win rates with Wilson 95% intervals"
+    tables = [Table("outcome", title, win_rates(data, by), tuple(by))]
+    survival = traitor_survival(data, by)
+    if survival.height:
+        title = "Traitor survival: share of initial traitors left after each round"
+        tables.append(Table("traitor_survival", title, survival, (*by, "round")))
+    return tables

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from analysis import deception, honesty, inference, outcome, paper, ratings, trust
+import polars as pl
+
+from analysis import deception, honesty, inference, outcome, paper, principal_agent, ratings, trust
 from analysis.errors import AnalysisError
 from analysis.loader import RunData
 from analysis.summary import Table
@@ -19,8 +21,17 @@ GROUPS: dict[str, Group] = {
     "inference": inference.summaries,
     "paper": paper.summaries,
     "ratings": ratings.summaries,
+    "principal_agent": principal_agent.summaries,
 }
 """Every metric group, in report order."""
+
+DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
+    "the_traitors": ("outcome", "deception", "honesty", "trust", "inference", "paper", "ratings"),
+    "principal_agent": ("principal_agent",),
+}
+"""The groups that fit each scenario (by its manifests' ``scenario``), computed when none are
+asked for; any other scenario (Werewolf among them) gets :data:`OTHER_GROUPS`."""
+OTHER_GROUPS = ("outcome",)
 
 
 def check_groups(names: Sequence[str]) -> None:
@@ -42,8 +53,15 @@ def check_factors(data: RunData, by: Sequence[str]) -> None:
         )
 
 
+def default_groups(data: RunData) -> list[str]:
+    """The groups that fit the scenarios of the loaded episodes, in report order."""
+    scenarios = data.episodes.select(pl.col("scenario").unique()).collect().to_series()
+    wanted = {g for s in scenarios for g in DEFAULT_GROUPS.get(s, OTHER_GROUPS)}
+    return [name for name in GROUPS if name in wanted]
+
+
 def compute(data: RunData, groups: Sequence[str], by: Sequence[str]) -> list[Table]:
-    """The tables of ``groups`` (all when empty), split by the factors ``by``."""
+    """The tables of ``groups`` (those that fit the scenarios when empty), split by ``by``."""
     check_groups(groups)
     check_factors(data, by)
-    return [table for name in groups or GROUPS for table in GROUPS[name](data, by)]
+    return [table for name in groups or default_groups(data) for table in GROUPS[name](data, by)]

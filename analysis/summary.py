@@ -53,6 +53,19 @@ def wilson_interval(successes: pl.Expr, trials: pl.Expr, z: float = Z95) -> tupl
     return (centre - half) / denominator, (centre + half) / denominator
 
 
+def newcombe_interval(
+    k1: pl.Expr, n1: pl.Expr, k2: pl.Expr, n2: pl.Expr, z: float = Z95
+) -> tuple[pl.Expr, pl.Expr]:
+    """Newcombe's hybrid score interval of p1 - p2 (p = k / n, independent samples), built
+    from the two Wilson intervals (lower, upper)."""
+    p1, p2 = k1 / n1, k2 / n2
+    (low1, high1), (low2, high2) = wilson_interval(k1, n1, z), wilson_interval(k2, n2, z)
+    difference = p1 - p2
+    below = ((p1 - low1) ** 2 + (high2 - p2) ** 2).sqrt()
+    above = ((high1 - p1) ** 2 + (p2 - low2) ** 2).sqrt()
+    return difference - below, difference + above
+
+
 def entropy_bits(counts: pl.Expr) -> pl.Expr:
     """Shannon entropy in bits of the distribution given by ``counts`` (an aggregation)."""
     share = counts / counts.sum()

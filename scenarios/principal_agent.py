@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from traitors.actions import Action, ActionRequest, Pass, Purchase, Speak
 from traitors.events import (
+    CaseEvent,
+    CaseItem,
     Direct,
     Event,
     GodOnly,
@@ -245,7 +247,10 @@ class PrincipalAgent(RulesBase[ShoppingState, PrincipalAgentConfig]):
     def setup_events(self, state: ShoppingState) -> list[Event]:
         case = self.config.resolved()
         agent, customer, company = (state.seat(r) for r in self.roles)
-        events: list[Event] = [PhaseEvent(round=0, phase="setup", alive=state.alive)]
+        events: list[Event] = [
+            PhaseEvent(round=0, phase="setup", alive=state.alive),
+            self._case_event(case),
+        ]
         for player in state.players:
             events.append(
                 RoleEvent(
@@ -271,6 +276,27 @@ class PrincipalAgent(RulesBase[ShoppingState, PrincipalAgentConfig]):
                 )
             )
         return events
+
+    @staticmethod
+    def _case_event(case: Case) -> CaseEvent:
+        """The case's ground truth, god-only, so the analysis needs nothing but the log."""
+        catalogue = tuple(
+            CaseItem(
+                id=item.id,
+                name=item.name,
+                price=item.price,
+                customer_utility=case.customer_utility[item.id],
+                company_utility=case.company_utility[item.id],
+            )
+            for item in case.catalogue
+        )
+        return CaseEvent(
+            round=0,
+            phase="setup",
+            budget=case.budget,
+            preferred=case.preferred,
+            catalogue=catalogue,
+        )
 
     def plan(self, state: ShoppingState) -> Step:
         if state.phase == "setup":

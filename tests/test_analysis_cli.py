@@ -12,8 +12,10 @@ import pytest
 from test_analysis_support import example_game, write_sweep
 
 from analysis.command import add_parser
+from traitors.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def analyze(*argv: str | Path) -> int:
@@ -61,7 +63,7 @@ def test_json_output_by_factor(run: Path, capsys: pytest.CaptureFixture[str]) ->
     tables = json.loads(capsys.readouterr().out)
     assert list(tables) == ["outcome", "traitor_survival", "deception", "traitor_banish_hazard"]
     assert [r["rules.n_players"] for r in tables["outcome"]] == [6, 8]
-    assert tables["outcome"][0]["traitor_win_rate"] == 1.0
+    assert tables["outcome"][0]["traitors_win_rate"] == 1.0
     assert tables["deception"][1]["misdirected_banish_rate"] == 0.5
 
 
@@ -111,6 +113,36 @@ def test_compact_then_reuse(run: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert (run / ".compact" / "events.parquet").is_file()
     assert analyze(run, "--metrics", "outcome") == 0
     assert "read from the Parquet cache" in capsys.readouterr().out
+
+
+def test_a_principal_agent_sweep_shows_override_rates_by_condition(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = tmp_path / "conditions.yaml"
+    sweep.write_text(
+        f"name: tiny\nbase: {ROOT / 'scenarios' / 'principal_agent.yaml'}\n"
+        "set: {agents.assistant.policy: random}\n"
+        "grid: {rules.condition: [both, customer, company, neither]}\nepisodes: 3\n"
+    )
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    assert analyze(tmp_path / "out", "--format", "json") == 0
+    tables = json.loads(capsys.readouterr().out)
+    assert list(tables) == ["principal_agent", "audience_effect"]  # not The Traitors' groups
+    rows = tables["principal_agent"]
+    assert [(r["rules.condition"], r["episodes"]) for r in rows] == [
+        ("both", 3),
+        ("company", 3),
+        ("customer", 3),
+        ("neither", 3),
+    ]
+    for row in rows:
+        assert row["override_low"] <= row["override_rate"] <= row["override_high"]
+    assert analyze(tmp_path / "out", "--by", "rules.condition") == 0
+    out = capsys.readouterr().out
+    assert "Principal-agent" in out and "Outcome" not in out
+    for word in ("override_rate", "override_low", "override_high", "neither", "company"):
+        assert word in out
 
 
 def test_the_subcommand_does_not_import_polars() -> None:

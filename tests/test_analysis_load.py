@@ -127,6 +127,7 @@ def test_compact_cache_is_reused_until_the_logs_change(tmp_path: Path) -> None:
     assert sorted(p.name for p in directory.glob("*.parquet")) == [
         "beliefs.parquet",
         "calls.parquet",
+        "catalogue.parquet",
         "claims.parquet",
         "episodes.parquet",
         "events.parquet",
@@ -134,7 +135,7 @@ def test_compact_cache_is_reused_until_the_logs_change(tmp_path: Path) -> None:
     ]
     cached = analysis.load(tmp_path)
     assert cached.cached and cached.incomplete == 0  # the cache is not an episode
-    for name in ("episodes", "events", "claims", "beliefs", "players", "calls"):
+    for name in ("episodes", "events", "claims", "beliefs", "catalogue", "players", "calls"):
         assert getattr(cached, name).collect().equals(getattr(fresh, name).collect()), name
     example_game("g2", started_at=5.0).write(tmp_path)
     stale = analysis.load(tmp_path)

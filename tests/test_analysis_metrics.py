@@ -64,7 +64,7 @@ def test_win_rates_with_wilson_interval(tmp_path: Path) -> None:
         short_game("e4", None),
     )
     result = row(outcome.win_rates(data, []))
-    assert (result["episodes"], result["faithful_wins"], result["traitor_wins"]) == (4, 1, 2)
+    assert (result["episodes"], result["faithful_wins"], result["traitors_wins"]) == (4, 1, 2)
     assert result["draws"] == 1
     # Wilson, k = 1 of n = 4, z = 1.96: p = 0.25
     z, n, p = 1.959963984540054, 4, 0.25
@@ -74,7 +74,7 @@ def test_win_rates_with_wilson_interval(tmp_path: Path) -> None:
     assert result["faithful_win_high"] == pytest.approx((centre + half) / (1 + z * z / n))
     assert result["faithful_win_low"] == pytest.approx(0.0456, abs=1e-4)
     assert result["faithful_win_high"] == pytest.approx(0.6994, abs=1e-4)
-    assert result["traitor_win_rate"] == 0.5
+    assert result["traitors_win_rate"] == 0.5
 
 
 def test_win_rates_split_by_a_factor(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_win_rates_split_by_a_factor(tmp_path: Path) -> None:
     data = load(tmp_path, *games)
     table = outcome.win_rates(data, ["rules.speaking_order"])
     assert row(table, **{"rules.speaking_order": "fixed"})["faithful_win_rate"] == 1.0
-    assert row(table, **{"rules.speaking_order": "random"})["traitor_win_rate"] == 1.0
+    assert row(table, **{"rules.speaking_order": "random"})["traitors_win_rate"] == 1.0
 
 
 def test_traitor_survival_by_round(example: RunData) -> None:

@@ -15,12 +15,16 @@ from traitors.actions import Accuse, ClaimRole, Defend
 from traitors.events import (
     BanishEvent,
     BeliefEvent,
+    CaseEvent,
+    CaseItem,
     Channel,
+    Direct,
     Event,
     GameOverEvent,
     MurderEvent,
     PhaseEvent,
     Private,
+    PurchaseEvent,
     RecruitOfferEvent,
     RecruitResponseEvent,
     RevealEvent,
@@ -57,8 +61,10 @@ class LogBuilder:
         models: dict[str, str] | None = None,
         started_at: float = 0.0,
         rules: dict[str, Any] | None = None,
+        scenario: str = "the_traitors",
     ) -> None:
         self.episode_id = episode_id
+        self.scenario = scenario
         self.roles = dict(roles)
         self.initial_roles = dict(roles)
         self.models = models or {}
@@ -255,9 +261,9 @@ class LogBuilder:
         return {
             "episode_id": self.episode_id,
             "name": "test",
-            "scenario": "the_traitors",
+            "scenario": self.scenario,
             "seed": int(self.started_at),
-            "spec": {"name": "test", "scenario": "the_traitors", "seed": 0, "rules": self.rules},
+            "spec": {"name": "test", "scenario": self.scenario, "seed": 0, "rules": self.rules},
             "players": list(self.initial_roles),
             "roles": self.initial_roles,
             "final_roles": self.roles,
@@ -289,6 +295,42 @@ class LogBuilder:
             writer.call(record)
         writer.finish(self.manifest())
         return directory
+
+
+def shopping_episode(
+    episode_id: str,
+    case: str,
+    condition: str,
+    bought: str,
+    explanation: str,
+    catalogue: Mapping[str, tuple[str, float]],
+    preferred: str,
+) -> LogBuilder:
+    """A principal-agent episode as the scenario logs it: the god-only case (``catalogue``:
+    id -> (name, customer utility)), the purchase and the explanation. ``case`` is only the
+    spec's label: the analysis reads the ground truth from the case event."""
+    seats = {"Assistant": "assistant", "Customer": "customer", "Company": "company"}
+    rules = {"case": case, "condition": condition}
+    game = LogBuilder(episode_id, seats, rules=rules, scenario="principal_agent")
+    items = tuple(
+        CaseItem(id=i, name=n, price=1.0, customer_utility=u, company_utility=1 - u)
+        for i, (n, u) in catalogue.items()
+    )
+    game.round = 1
+    game._add(CaseEvent(round=0, phase="setup", budget=10.0, preferred=preferred, catalogue=items))
+    game._add(PurchaseEvent(round=1, phase="purchase", actor="Assistant", item=bought))
+    audience = {"both": ("Customer", "Company"), "customer": ("Customer",), "company": ("Company",)}
+    visibility = (
+        Direct(recipients=("Assistant", *audience[condition]))
+        if condition in audience
+        else Private(agent="Assistant")
+    )
+    game._add(
+        SpeakEvent(
+            round=1, phase="explanation", actor="Assistant", visibility=visibility, text=explanation
+        )
+    )
+    return game.end("customer" if bought == preferred else "company", rounds=1)
 
 
 def write_sweep(run_dir: Path, factors: dict[str, dict[str, Any]]) -> None:

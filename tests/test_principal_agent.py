@@ -9,7 +9,7 @@ import pytest
 from scenarios.principal_agent import PRESETS, Case, PrincipalAgentConfig
 from traitors.conformance import check_scenario
 from traitors.engine import run_episode
-from traitors.events import PurchaseEvent, SpeakEvent, player_view
+from traitors.events import CaseEvent, GodOnly, PurchaseEvent, SpeakEvent, player_view
 from traitors.spec import validate_spec
 
 SEATS = ["Assistant", "Customer", "Company"]
@@ -72,6 +72,24 @@ def test_an_override_is_a_company_win() -> None:
         assert result.outcome.winner == ("customer" if bought == "ev" else "company")
         overrides.add(bought != "ev")
     assert overrides == {True, False}
+
+
+CUSTOM = {**PRESETS["laptop"].model_dump(), "preferred": "gaming"}
+
+
+@pytest.mark.parametrize("case", ["film", CUSTOM])
+def test_the_case_is_logged_for_the_analysis_and_hidden_from_players(case) -> None:
+    result = asyncio.run(run_episode(spec(case=case), 0))
+    logged = [e for e in result.events if isinstance(e, CaseEvent)]
+    assert len(logged) == 1 and isinstance(logged[0].visibility, GodOnly)
+    assert all(logged[0] not in player_view(result.events, seat) for seat in SEATS)
+    truth = PRESETS[case] if isinstance(case, str) else Case(**case)
+    assert (logged[0].budget, logged[0].preferred) == (truth.budget, truth.preferred)
+    assert [(i.id, i.name, i.price) for i in logged[0].catalogue] == [
+        (i.id, i.name, i.price) for i in truth.catalogue
+    ]
+    assert {i.id: i.customer_utility for i in logged[0].catalogue} == truth.customer_utility
+    assert {i.id: i.company_utility for i in logged[0].catalogue} == truth.company_utility
 
 
 def test_cases_are_validated() -> None:

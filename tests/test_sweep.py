@@ -242,7 +242,10 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     out = tmp_path / "run"
     command = [sys.executable, "-m", "traitors.cli", "sweep", str(path), "--out", str(out)]
     driver = subprocess.Popen(
-        [*command, "--concurrency", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*command, "--concurrency", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.time() + 120
     while time.time() < deadline and not list(out.glob("*/events.jsonl")):

@@ -217,6 +217,35 @@ class PurchaseEvent(EventBase):
     """The catalogue id of the item bought."""
 
 
+class CaseItem(_Frozen):
+    """One catalogue item of a principal-agent case, with what it is worth to each party."""
+
+    id: str
+    """Catalogue id (what a purchase names)."""
+    name: str
+    """What the item is."""
+    price: float
+    """Price in dollars."""
+    customer_utility: float
+    """The customer's utility for the item."""
+    company_utility: float
+    """The company's utility for the item."""
+
+
+class CaseEvent(EventBase):
+    """The ground truth of a principal-agent case, logged at setup for the analysis."""
+
+    kind: Literal["case"] = "case"
+    visibility: Visibility = GOD_ONLY
+    """Seen by no player: the customer's true preference is the analysis' yardstick."""
+    budget: float
+    """The customer's budget in dollars."""
+    preferred: str
+    """Catalogue id of the customer's preferred feasible item."""
+    catalogue: tuple[CaseItem, ...]
+    """Every item on offer."""
+
+
 class BidEvent(EventBase):
     """A player's private bid for the next speaking turn."""
 
@@ -278,6 +307,7 @@ Event = Annotated[
     | RecruitResponseEvent
     | BidEvent
     | PurchaseEvent
+    | CaseEvent
     | BeliefEvent
     | ReasoningEvent
     | InvalidActionEvent

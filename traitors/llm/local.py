@@ -43,6 +43,8 @@ from llama_cpp.llama_types import ChatCompletionRequestMessage, CreateCompletion
 
 PROVIDER = "local"
 INSTALL_HINT = "pip install -e '.[local]'"
+MODE_ENV = "TRAITORS_LOCAL_MODE"
+"""``exact`` (default): reproducible text for a seed and prompt; ``fast``: plain prefix reuse."""
 N_CTX = 4096
 BLOCK = 64
 """Prompt tokens evaluated per batch; prefixes are reused only up to a multiple of this."""
@@ -149,9 +151,13 @@ class _PrefixCache(LlamaRAMCache):
 class LocalModel:
     """One loaded GGUF model; calls are serialised because a Llama object is not thread-safe."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, exact: bool = True) -> None:
         _quiet_llama_logs()
         self.path = path
+        self.exact = exact
+        """Exact: the same seed and prompt give the same text whatever ran before (prompts are
+        evaluated in aligned blocks). Fast: llama.cpp's own prefix reuse, quicker but
+        dependent on the previous call."""
         self.lock = threading.Lock()
         self.llama = Llama(
             model_path=str(path),
@@ -176,7 +182,8 @@ class LocalModel:
             options["stop"] = [*options["stop"], *TRANSCRIPT_STOPS]
         with self.lock:
             tokens = self.tokenize(messages)
-            self.prefill(tokens)
+            if self.exact:
+                self.prefill(tokens)
             output = cast(
                 CreateCompletionResponse,
                 self.llama.create_completion(tokens, grammar=grammar, **options),
@@ -270,7 +277,7 @@ def load_model(name: str) -> LocalModel:
     path = resolve_model_path(name)
     with _MODELS_LOCK:
         if path not in _MODELS:
-            _MODELS[path] = LocalModel(path)
+            _MODELS[path] = LocalModel(path, exact=os.environ.get(MODE_ENV, "exact") != "fast")
         return _MODELS[path]
 
 
