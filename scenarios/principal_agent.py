@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scenarios.common import goto
 from traitors.actions import Action, ActionRequest, Pass, Purchase, Speak
 from traitors.events import (
     CaseEvent,
@@ -363,11 +364,7 @@ class PrincipalAgent(RulesBase[ShoppingState, PrincipalAgentConfig]):
     def _goto(
         self, state: ShoppingState, phase: str, events: list[Event], **changes: object
     ) -> ShoppingState:
-        if phase not in TRANSITIONS[state.phase]:
-            raise IllegalTransition(f"{state.phase} -> {phase}")
-        state = replace(state, phase=phase, **changes)  # type: ignore[arg-type]
-        events.append(PhaseEvent(round=state.round, phase=phase, alive=state.alive))
-        return state
+        return goto(state, phase, TRANSITIONS, events, **changes)
 
     def _apply_talk(
         self, state: ShoppingState, actions: Mapping[str, Action], events: list[Event]

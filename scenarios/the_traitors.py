@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from scenarios.common import goto, survivors
 from traitors.actions import Action, ActionRequest, Belief, Respond, Speak, Vote
 from traitors.events import (
     PUBLIC,
@@ -337,11 +338,7 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
     def _goto(
         self, state: TraitorsState, phase: str, events: list[Event], **changes: object
     ) -> TraitorsState:
-        if phase not in TRANSITIONS[state.phase]:
-            raise IllegalTransition(f"{state.phase} -> {phase}")
-        state = replace(state, phase=phase, **changes)  # type: ignore[arg-type]
-        events.append(PhaseEvent(round=state.round, phase=phase, alive=state.alive))
-        return state
+        return goto(state, phase, TRANSITIONS, events, **changes)
 
     def _start_round(
         self, state: TraitorsState, round_no: int, victim: str | None, events: list[Event]
@@ -598,15 +595,7 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
 
     def judge(self, events: Sequence[Event]) -> str | None:
         """Winner from the log: roles from role events, eliminations from banish/murder."""
-        roles: dict[str, str] = {}
-        alive: set[str] = set()
-        for event in events:
-            if isinstance(event, PhaseEvent) and event.phase == "setup":
-                alive = set(event.alive)
-            elif isinstance(event, RoleEvent):
-                roles[event.player] = event.role
-            elif isinstance(event, BanishEvent | MurderEvent):
-                alive.discard(event.target)
+        roles, alive = survivors(events)
         traitors = sum(roles[p] == TRAITOR for p in alive)
         if traitors == 0:
             return "faithful"

@@ -17,6 +17,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from scenarios.common import goto, survivors
 from scenarios.the_traitors import leaders, tally
 from traitors.actions import Action, ActionRequest, Bid, Pass, Speak, Vote
 from traitors.events import (
@@ -303,11 +304,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
     def _goto(
         self, state: WerewolfState, phase: str, events: list[Event], **changes: object
     ) -> WerewolfState:
-        if phase not in TRANSITIONS[state.phase]:
-            raise IllegalTransition(f"{state.phase} -> {phase}")
-        state = replace(state, phase=phase, **changes)  # type: ignore[arg-type]
-        events.append(PhaseEvent(round=state.round, phase=phase, alive=state.alive))
-        return state
+        return goto(state, phase, TRANSITIONS, events, **changes)
 
     def _start_night(self, state: WerewolfState, events: list[Event]) -> WerewolfState:
         if self.config.werewolf_talk:
@@ -501,15 +498,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
 
     def judge(self, events: Sequence[Event]) -> str | None:
         """Winner from the log: roles from role events, deaths from murder and exile events."""
-        roles: dict[str, str] = {}
-        alive: set[str] = set()
-        for event in events:
-            if isinstance(event, PhaseEvent) and event.phase == "setup":
-                alive = set(event.alive)
-            elif isinstance(event, RoleEvent):
-                roles[event.player] = event.role
-            elif isinstance(event, BanishEvent | MurderEvent):
-                alive.discard(event.target)
+        roles, alive = survivors(events)
         wolves = sum(roles[p] == WEREWOLF for p in alive)
         if wolves == 0:
             return "villagers"

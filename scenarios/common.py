@@ -1,0 +1,55 @@
+"""Pieces the scenarios share: phase transitions and reading survivors from a log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Protocol, TypeVar
+
+from traitors.events import BanishEvent, Event, MurderEvent, PhaseEvent, RoleEvent
+from traitors.rules import IllegalTransition
+
+
+class PhasedState(Protocol):
+    """A frozen dataclass state with a phase, a round and the living players."""
+
+    @property
+    def phase(self) -> str: ...
+
+    @property
+    def round(self) -> int: ...
+
+    @property
+    def alive(self) -> tuple[str, ...]: ...
+
+
+S = TypeVar("S", bound=PhasedState)
+
+
+def goto(
+    state: S,
+    phase: str,
+    transitions: Mapping[str, frozenset[str]],
+    events: list[Event],
+    **changes: Any,
+) -> S:
+    """Move to ``phase`` (raising on a transition the table does not allow) and announce it."""
+    if phase not in transitions[state.phase]:
+        raise IllegalTransition(f"{state.phase} -> {phase}")
+    state = replace(state, phase=phase, **changes)  # type: ignore[type-var]
+    events.append(PhaseEvent(round=state.round, phase=phase, alive=state.alive))
+    return state
+
+
+def survivors(events: Sequence[Event]) -> tuple[dict[str, str], set[str]]:
+    """Every player's latest role and the players still alive, from the log alone."""
+    roles: dict[str, str] = {}
+    alive: set[str] = set()
+    for event in events:
+        if isinstance(event, PhaseEvent) and event.phase == "setup":
+            alive = set(event.alive)
+        elif isinstance(event, RoleEvent):
+            roles[event.player] = event.role
+        elif isinstance(event, BanishEvent | MurderEvent):
+            alive.discard(event.target)
+    return roles, alive
