@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from traitors.events import BanishEvent, Event, MurderEvent, PhaseEvent, RoleEvent
@@ -24,6 +24,24 @@ class PhasedState(Protocol):
 
 
 S = TypeVar("S", bound=PhasedState)
+
+
+@dataclass(frozen=True)
+class SeatsState:
+    """The fields every scenario's state has; scenarios add their own after them."""
+
+    round: int
+    phase: str
+    players: tuple[str, ...]
+    alive: tuple[str, ...]
+    roles: Mapping[str, str]
+    """Player -> current role."""
+    channels: Mapping[str, frozenset[str]]
+    """Channel name -> members now."""
+
+    def living(self, *roles: str) -> tuple[str, ...]:
+        """Living players holding one of ``roles``, in seat order."""
+        return tuple(p for p in self.alive if self.roles[p] in roles)
 
 
 def goto(

@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from scenarios.common import goto
+from scenarios.common import SeatsState, goto
 from traitors.actions import Action, ActionRequest, Pass, Purchase, Speak
 from traitors.events import (
     CaseEvent,
@@ -186,15 +186,9 @@ class PrincipalAgentConfig(RulesConfig):
 
 
 @dataclass(frozen=True)
-class ShoppingState:
+class ShoppingState(SeatsState):
     """The state of one shopping episode."""
 
-    round: int
-    phase: str
-    players: tuple[str, ...]
-    alive: tuple[str, ...]
-    roles: Mapping[str, str]
-    channels: Mapping[str, frozenset[str]]
     asked: int = 0
     """Questions asked so far."""
     bought: str | None = None

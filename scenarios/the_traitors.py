@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.common import goto, survivors
+from scenarios.common import SeatsState, goto, survivors
 from traitors.actions import Action, ActionRequest, Belief, Respond, Speak, Vote
 from traitors.events import (
     PUBLIC,
@@ -106,15 +106,9 @@ class TraitorsConfig(RulesConfig):
 
 
 @dataclass(frozen=True)
-class TraitorsState:
+class TraitorsState(SeatsState):
     """The full (god's-eye) state of a game; never mutated, replaced."""
 
-    round: int
-    phase: str
-    players: tuple[str, ...]
-    alive: tuple[str, ...]
-    roles: Mapping[str, str]
-    channels: Mapping[str, frozenset[str]]
     seed: int
     """Seed of the rules' own random stream (tie-breaks, speaking orders)."""
     queue: tuple[str, ...] = ()
@@ -127,10 +121,6 @@ class TraitorsState:
     """Player offered to join the traitors, awaiting an answer."""
     result: Outcome | None = None
     """Set when the game is over."""
-
-    def living(self, role: str) -> tuple[str, ...]:
-        """Living players of a role, in seat order."""
-        return tuple(p for p in self.alive if self.roles[p] == role)
 
 
 def tally(votes: Mapping[str, str | None]) -> dict[str, int]:

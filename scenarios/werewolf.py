@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.common import goto, survivors
+from scenarios.common import SeatsState, goto, survivors
 from scenarios.the_traitors import leaders, tally
 from traitors.actions import Action, ActionRequest, Bid, Pass, Speak, Vote
 from traitors.events import (
@@ -97,15 +97,9 @@ class WerewolfConfig(RulesConfig):
 
 
 @dataclass(frozen=True)
-class WerewolfState:
+class WerewolfState(SeatsState):
     """The full state of a game; replaced, never mutated."""
 
-    round: int
-    phase: str
-    players: tuple[str, ...]
-    alive: tuple[str, ...]
-    roles: Mapping[str, str]
-    channels: Mapping[str, frozenset[str]]
     seed: int
     queue: tuple[str, ...] = ()
     """Werewolves still to speak tonight."""
@@ -114,10 +108,6 @@ class WerewolfState:
     speaker: str | None = None
     """Winner of the last bid, about to speak."""
     result: Outcome | None = None
-
-    def living(self, *roles: str) -> tuple[str, ...]:
-        """Living players with one of ``roles``."""
-        return tuple(p for p in self.alive if self.roles[p] in roles)
 
     def village(self) -> tuple[str, ...]:
         """Living players who are not werewolves."""
