@@ -6,7 +6,7 @@ with one model call at a time; it is timed on the first 8 episodes and scaled to
 Part 2: scripted episodes/s, local (one process) against Ray with 2 CPUs.
 Goals: at least 20x over one-at-a-time; Ray overhead under 10% of wall time at 64 episodes.
 
-    python benchmarks/sweep.py [--latency 0.05] [--episodes 64]
+    python benchmarks/sweep.py [--latency 0.2] [--episodes 64]
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def timed(jobs: list[Job], executor: object) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=float, default=0.05, help="fake model latency (s)")
+    parser.add_argument("--latency", type=float, default=0.2, help="fake model latency (s)")
     parser.add_argument("--episodes", type=int, default=64)
     parser.add_argument("--scripted", type=int, default=640, help="scripted episodes")
     args = parser.parse_args()

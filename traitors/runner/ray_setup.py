@@ -8,6 +8,7 @@ from typing import Any
 LOCAL_ENV = {
     "RAY_AUTH_MODE": "disabled",  # no token file or warning for a local instance
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's own servers listen on 127.0.0.1 only
+    "RAY_USAGE_STATS_ENABLED": "0",  # no usage reports sent anywhere
 }
 
 
