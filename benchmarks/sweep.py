@@ -48,10 +48,13 @@ def make_jobs(policy: str, episodes: int, model: str = "fake/random") -> list[Jo
     return [Job.of(e) for e in expand_sweep(sweep, ROOT / "bench.yaml")]
 
 
-def timed(jobs: list[Job], executor: object) -> float:
-    """Wall seconds to run ``jobs`` into a fresh directory."""
+def timed(jobs: list[Job], executor: object, warm: bool = False) -> float:
+    """Wall seconds to run ``jobs`` into a fresh directory (Ray actors started first if warm)."""
     quiet = SweepProgress(len(jobs), Console(file=open(os.devnull, "w")))  # noqa: SIM115
     with tempfile.TemporaryDirectory() as tmp:
+        if warm:
+            assert isinstance(executor, RayExecutor)
+            executor.start(Path(tmp), warm_llm=True)
         started = time.perf_counter()
         results = run_sweep(jobs, Path(tmp), executor, {"name": "bench"}, quiet)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
@@ -75,8 +78,14 @@ def main() -> None:
     sequential = timed(llm_jobs[:sample], LocalExecutor(1)) * args.episodes / sample
     configure_gateway(default_limit=args.episodes)
     local = timed(llm_jobs, LocalExecutor(args.episodes))
-    ray_executor = RayExecutor(actors=2, per_actor=args.episodes // 2)
+    per_actor = args.episodes // 2
+    ray_executor = RayExecutor(
+        actors=2, per_actor=per_actor, gateway={"default_limit": per_actor}
+    )  # the same total model limit as the local executor's
     remote = timed(llm_jobs, ray_executor)
+    ray_executor.close()
+    ray_executor = RayExecutor(actors=2, per_actor=per_actor, gateway={"default_limit": per_actor})
+    remote_warm = timed(llm_jobs, ray_executor, warm=True)
     ray_executor.close()
 
     table = Table(title=f"{args.episodes} LLM episodes, fake model {args.latency * 1000:.0f} ms")
@@ -85,9 +94,17 @@ def main() -> None:
     table.add_row(f"one at a time (timed on {sample}, scaled)", f"{sequential:.1f}", "1.0")
     table.add_row("local executor", f"{local:.1f}", f"{sequential / local:.1f}x")
     table.add_row("ray executor (2 actors)", f"{remote:.1f}", f"{sequential / remote:.1f}x")
+    table.add_row(
+        "ray executor, actors started and warm",
+        f"{remote_warm:.1f}",
+        f"{sequential / remote_warm:.1f}x",
+    )
     console = Console()
     console.print(table)
-    print(f"Ray overhead vs local: {100 * (remote - local) / remote:.1f}% of Ray's wall time")
+    for label, wall in (("cold actors", remote), ("warm actors", remote_warm)):
+        print(
+            f"Ray overhead vs local, {label}: {100 * (wall - local) / wall:.1f}% of Ray's wall time"
+        )
 
     scripted = make_jobs("heuristic", args.scripted)
     local_s = timed(scripted, LocalExecutor(16))

@@ -38,6 +38,14 @@ class EpisodeActor:
 
             configure_gateway(**gateway)
 
+    def ready(self, llm: bool) -> bool:
+        """Answer once the actor is up; with ``llm``, import litellm first (takes seconds)."""
+        if llm:
+            from traitors.llm.gateway import _import_litellm
+
+            _import_litellm()
+        return True
+
     async def run(self, job: Job) -> tuple[JobResult, dict[str, bytes] | None]:
         """Run one job; return its result and, without a shared filesystem, its files."""
         result = await execute(job, self.out_dir)
@@ -74,6 +82,7 @@ class RayExecutor:
         per_actor: int = 16,
         inference: Sequence[InferenceSpec] = (),
         share_files: bool = True,
+        gateway: dict[str, Any] | None = None,
     ) -> None:
         self.address = address
         self.actors = actors
@@ -81,20 +90,28 @@ class RayExecutor:
         self.inference = list(inference)
         self.share_files = share_files
         """False forces the no-shared-filesystem path (actors return files)."""
+        self.gateway = dict(gateway or {})
+        """Gateway options for every actor's process (e.g. ``default_limit``)."""
         self._actors: list[Any] = []
         self._pool: Any = None
 
-    def _start(self, out_dir: Path) -> None:
+    def start(self, out_dir: Path, warm_llm: bool = False) -> None:
+        """Start the actors for ``out_dir`` and wait until they answer (``run`` does this too)."""
         ray = ensure_ray(self.address)
+        if not self._actors:
+            self._create(ray, out_dir)
+        ray.get([actor.ready.remote(warm_llm) for actor in self._actors])
+
+    def _create(self, ray: Any, out_dir: Path) -> None:
         token = uuid.uuid4().hex
         (out_dir / TOKEN_FILE).write_text(token if self.share_files else "not-shared")
-        gateway = None
+        gateway = dict(self.gateway)
         if self.inference:
             from traitors.runner.services import inference_options
             from traitors.runner.workers import start_inference
 
             self._pool = start_inference(self.inference)
-            gateway = inference_options(self.inference, self._pool.routes())
+            gateway |= inference_options(self.inference, self._pool.routes())
         count = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
         remote = ray.remote(num_cpus=0)(EpisodeActor)
         self._actors = [
@@ -112,7 +129,7 @@ class RayExecutor:
         """Run every job on the actors; results are reported as they arrive."""
         ray = import_ray()
         if not self._actors:
-            self._start(out_dir)
+            self.start(out_dir)
         queue = deque(jobs)
         load = [0] * len(self._actors)
         inflight: dict[Any, tuple[Job, int]] = {}
