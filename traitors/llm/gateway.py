@@ -25,6 +25,9 @@ from pydantic import BaseModel, ConfigDict
 
 from traitors.log import EpisodeWriter
 
+IN_PROCESS = frozenset({"local", "fake"})
+"""Providers that run inside this process and cost nothing."""
+FREE_MODEL = {"mode": "chat", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
 
@@ -197,6 +200,7 @@ class Gateway:
         """Routes whose servers take a schema as ``{"type": "json_object", "schema": ...}``
         (llama.cpp's server) instead of OpenAI's ``json_schema`` form."""
         self._router: Any = None
+        self._priced: set[str] = set()
         self._semaphores: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._jitter = random.Random()  # timing only; never affects what is played
 
@@ -269,14 +273,19 @@ class Gateway:
 
     async def _call(self, request: ModelRequest) -> tuple[str, dict[str, int], float]:
         litellm = _import_litellm()
-        if endpoint_of(request.model) == "local":
+        endpoint = endpoint_of(request.model)
+        if endpoint == "local":
             from traitors.llm.local import register_local_provider
 
             register_local_provider()
-        elif endpoint_of(request.model) == "fake":
+        elif endpoint == "fake":
             from traitors.llm.fake import register_fake_provider
 
             register_fake_provider()
+        if endpoint in IN_PROCESS and request.model not in self._priced:
+            # Known to litellm as free: its cost lookup then skips a slow search per call.
+            litellm.register_model({request.model: {**FREE_MODEL, "litellm_provider": endpoint}})
+            self._priced.add(request.model)
         options = {"num_retries": 0, "timeout": self.timeout, **request.params()}
         messages = list(request.messages)
         if endpoint_of(request.model) == "hosted":
@@ -348,7 +357,7 @@ def router_model_list(routes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
 
 
 def _cost(litellm: Any, response: Any, model: str) -> float:
-    if endpoint_of(model) in ("local", "fake"):
+    if endpoint_of(model) in IN_PROCESS:
         return 0.0  # in-process models cost nothing
     try:
         cost: float = litellm.completion_cost(completion_response=response)
