@@ -8,6 +8,7 @@ that does not parse or is illegal returns an error; the engine then gives one re
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 from string import Template
@@ -25,10 +26,12 @@ REFLECTION_TOKENS = 120
 LESSON_TOKENS = 96
 
 
+@functools.cache
 def _template(name: str) -> Template:
     return Template(resources.files("agents.prompts").joinpath(name).read_text())
 
 
+@functools.cache
 def builtin_personas() -> dict[str, Persona]:
     """Personas shipped in ``agents/personas.yaml``."""
     text = resources.files("agents").joinpath("personas.yaml").read_text()

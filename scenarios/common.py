@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
@@ -71,3 +72,17 @@ def survivors(events: Sequence[Event]) -> tuple[dict[str, str], set[str]]:
         elif isinstance(event, BanishEvent | MurderEvent):
             alive.discard(event.target)
     return roles, alive
+
+
+def tally(votes: Mapping[str, str | None]) -> dict[str, int]:
+    """Votes per target, sorted by target; abstentions are not counted."""
+    counts = Counter(t for t in votes.values() if t is not None)
+    return dict(sorted(counts.items()))
+
+
+def leaders(counts: Mapping[str, int]) -> tuple[str, ...]:
+    """Targets with the most votes, sorted."""
+    if not counts:
+        return ()
+    best = max(counts.values())
+    return tuple(sorted(t for t, n in counts.items() if n == best))

@@ -9,14 +9,13 @@ private channel -> murder vote among the traitors -> a faithful dies at next bre
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.common import SeatsState, goto, survivors
+from scenarios.common import SeatsState, goto, leaders, survivors, tally
 from traitors.actions import Action, ActionRequest, Belief, Respond, Speak, Vote
 from traitors.events import (
     PUBLIC,
@@ -121,20 +120,6 @@ class TraitorsState(SeatsState):
     """Player offered to join the traitors, awaiting an answer."""
     result: Outcome | None = None
     """Set when the game is over."""
-
-
-def tally(votes: Mapping[str, str | None]) -> dict[str, int]:
-    """Votes per target, sorted by target; abstentions are not counted."""
-    counts = Counter(t for t in votes.values() if t is not None)
-    return dict(sorted(counts.items()))
-
-
-def leaders(counts: Mapping[str, int]) -> tuple[str, ...]:
-    """Targets with the most votes, sorted."""
-    if not counts:
-        return ()
-    best = max(counts.values())
-    return tuple(sorted(t for t, n in counts.items() if n == best))
 
 
 class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):

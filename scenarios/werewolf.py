@@ -17,8 +17,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.common import SeatsState, goto, survivors
-from scenarios.the_traitors import leaders, tally
+from scenarios.common import SeatsState, goto, leaders, survivors, tally
 from traitors.actions import Action, ActionRequest, Bid, Pass, Speak, Vote
 from traitors.events import (
     PUBLIC,

@@ -10,7 +10,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from traitors.spec import ScenarioSpec
 
 EXIT_BAD_INPUT = 2
 AGENT_CHOICES = {
@@ -151,9 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _load(  # type: ignore[no-untyped-def]
+def _load(
     path: str, overrides: Sequence[str], agents: str | None = None, model: str | None = None
-):
+) -> ScenarioSpec:
     from traitors.spec import load_spec, with_model, with_policy
 
     spec = load_spec(path, overrides)

@@ -144,9 +144,8 @@ def episode_id(spec: ScenarioSpec, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> ScenarioSpec:
-    """Read a YAML spec, apply ``PATH=VALUE`` overrides, and validate everything."""
-    path = Path(path)
+def read_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping; SpecError names the file when it is not one."""
     if not path.is_file():
         raise SpecError(f"{path}: no such file")
     try:
@@ -155,6 +154,13 @@ def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> ScenarioSpec:
         raise SpecError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: expected a mapping at the top level")
+    return raw
+
+
+def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> ScenarioSpec:
+    """Read a YAML spec, apply ``PATH=VALUE`` overrides, and validate everything."""
+    path = Path(path)
+    raw = read_mapping(path)
     for item in overrides:
         raw = apply_override(raw, item, source=path)
     return validate_spec(raw, source=str(path))
@@ -313,14 +319,7 @@ class SweepEpisode(BaseModel):
 def load_sweep(path: str | Path) -> tuple[SweepSpec, list[SweepEpisode]]:
     """Read a sweep YAML and expand it into episodes; SpecError names file and field."""
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: no such file")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SpecError(f"{path}: expected a mapping at the top level")
+    raw = read_mapping(path)
     try:
         sweep = SweepSpec.model_validate(raw)
     except ValidationError as exc:
@@ -331,10 +330,7 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, list[SweepEpisode]]:
 def expand_sweep(sweep: SweepSpec, source: Path) -> list[SweepEpisode]:
     """Every cell x episode, in a deterministic order."""
     if isinstance(sweep.base, str):
-        base_path = (source.parent / sweep.base).resolve()
-        if not base_path.is_file():
-            raise SpecError(f"{source}: base: no such file {base_path}")
-        base = yaml.safe_load(base_path.read_text())
+        base = read_mapping((source.parent / sweep.base).resolve())
     else:
         base = dict(sweep.base)
     for dotted, value in sweep.set.items():
