@@ -13,7 +13,6 @@ from analysis.tables import (
     TRAITOR,
     eliminations,
     public_claims,
-    role_timeline,
     round_beliefs,
     traitor_fates,
     votes,
@@ -29,9 +28,8 @@ METRICS = (
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
-    roles = role_timeline(data)
     frame = episode_factors(data, [])
-    for metric in (_banishments(data, roles), *_accusations(data, roles)):
+    for metric in (_banishments(data), *_accusations(data)):
         frame = frame.join(metric, on="episode_id", how="left")
     return frame.select("episode_id", *METRICS)
 
@@ -42,7 +40,7 @@ def traitor_banish_hazard(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     At risk: the game reached round r's vote (it lasted r rounds or more) and the traitor had
     not been removed before round r.
     """
-    fates = traitor_fates(data, role_timeline(data), by)
+    fates = traitor_fates(data, by)
     rounds = fates.select(pl.int_range(1, pl.col("rounds").max().fill_null(0) + 1).alias("round"))
     at_risk = fates.join(rounds, how="cross").filter(
         (pl.col("rounds") >= pl.col("round"))
@@ -58,9 +56,9 @@ def traitor_banish_hazard(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     ).with_columns(hazard=pl.col("banished") / pl.col("at_risk"))
 
 
-def _banishments(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
-    banished = eliminations(data, roles).filter(pl.col("how") == "banish")
-    traitor_ballots = votes(data, roles).filter(
+def _banishments(data: RunData) -> pl.DataFrame:
+    banished = eliminations(data).filter(pl.col("how") == "banish")
+    traitor_ballots = votes(data).filter(
         (pl.col("purpose") == "banish") & pl.col("deciding") & (pl.col("voter_role") == TRAITOR)
     )
     united = traitor_ballots.group_by("episode_id", "round").agg(
@@ -76,14 +74,14 @@ def _banishments(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _accusations(data: RunData, roles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _accusations(data: RunData) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Accusation success and belief shift, over traitors' accusations of faithful players."""
     accusations = (
-        public_claims(data, roles, "accuse")
+        public_claims(data, "accuse")
         .filter((pl.col("actor_role") == TRAITOR) & (pl.col("target_role") == FAITHFUL))
         .unique(["episode_id", "round", "actor", "target"])
     )
-    banished = eliminations(data, roles).filter(pl.col("how") == "banish")
+    banished = eliminations(data).filter(pl.col("how") == "banish")
     success = (
         accusations.join(
             banished.select("episode_id", "round", "target", banished=pl.lit(True)),
@@ -93,7 +91,7 @@ def _accusations(data: RunData, roles: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
         .group_by("episode_id")
         .agg(pl.col("banished").fill_null(False).mean().alias("accusation_success"))
     )
-    beliefs = round_beliefs(data, roles).filter(pl.col("observer_role") == FAITHFUL)
+    beliefs = round_beliefs(data).filter(pl.col("observer_role") == FAITHFUL)
     now = beliefs.select("episode_id", "round", "observer", "target", "p")
     before = now.with_columns(pl.col("round") + 1).rename({"p": "p_before"})
     shifts = (

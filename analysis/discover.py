@@ -22,30 +22,40 @@ EPISODE_MARKERS = (MANIFEST, EVENTS, ERROR)
 
 
 @dataclass(frozen=True)
-class Discovery:
-    """What lies under an analysis root."""
+class Listing:
+    """The episode directories and sweep files under an analysis root, from the file system
+    alone (no file is parsed): enough to tell whether the Parquet cache is up to date."""
 
     root: Path
     """The directory given by the user."""
+    episode_dirs: tuple[Path, ...]
+    """Every episode directory, sorted."""
+    sweeps: tuple[Path, ...]
+    """``sweep.json`` files found at or below the root."""
+    fingerprint: tuple[tuple[str, int, int], ...]
+    """(relative path, mtime_ns, size) of every manifest and sweep file, and (directory, 0, 0)
+    for an episode directory without a manifest: changes on any write."""
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The episodes of a listing, after reading their manifests."""
+
+    listing: Listing
     complete: tuple[tuple[Path, dict[str, Any]], ...]
     """Complete episode directories, sorted, with their manifests."""
     incomplete: int
     """Episode directories without a complete manifest (skipped)."""
     duplicates: int
     """Complete episodes whose ``episode_id`` was already found in another directory (skipped)."""
-    sweeps: tuple[Path, ...]
-    """``sweep.json`` files found at or below the root."""
-    fingerprint: tuple[tuple[str, int, int], ...]
-    """(relative path, mtime_ns, size) of every manifest and sweep file: changes on any write."""
 
 
-def discover(path: str | Path) -> Discovery:
+def list_episodes(path: str | Path) -> Listing:
     """Walk ``path`` (an episode, run, sweep or a directory of runs)."""
     root = Path(path)
     if not root.is_dir():
         raise AnalysisError(f"{root}: no such directory")
-    complete: list[tuple[Path, dict[str, Any]]] = []
-    incomplete = 0
+    episode_dirs: list[Path] = []
     sweeps: list[Path] = []
     stamps: list[tuple[str, int, int]] = []
     for walked, subdirs, files in os.walk(root):
@@ -57,18 +67,28 @@ def discover(path: str | Path) -> Discovery:
         if not any(marker in files for marker in EPISODE_MARKERS):
             continue
         subdirs[:] = []
-        manifest = _complete_manifest(here / MANIFEST) if MANIFEST in files else None
+        episode_dirs.append(here)
+        has_manifest = MANIFEST in files
+        stamps.append(
+            _stamp(root, here / MANIFEST) if has_manifest else (_relative(root, here), 0, 0)
+        )
+    return Listing(root, tuple(sorted(episode_dirs)), tuple(sweeps), tuple(stamps))
+
+
+def discover(listing: Listing) -> Discovery:
+    """Read the manifests of a listing: complete episodes (each episode_id once), the rest
+    counted."""
+    unique: dict[str, tuple[Path, dict[str, Any]]] = {}
+    incomplete = duplicates = 0
+    for directory in listing.episode_dirs:
+        manifest = _complete_manifest(directory / MANIFEST)
         if manifest is None:
             incomplete += 1
+        elif manifest["episode_id"] in unique:
+            duplicates += 1
         else:
-            complete.append((here, manifest))
-            stamps.append(_stamp(root, here / MANIFEST))
-    unique: dict[str, tuple[Path, dict[str, Any]]] = {}
-    for directory, manifest in sorted(complete, key=lambda c: c[0]):
-        unique.setdefault(manifest["episode_id"], (directory, manifest))
-    episodes = tuple(unique.values())
-    duplicates = len(complete) - len(episodes)
-    return Discovery(root, episodes, incomplete, duplicates, tuple(sweeps), tuple(stamps))
+            unique[manifest["episode_id"]] = (directory, manifest)
+    return Discovery(listing, tuple(unique.values()), incomplete, duplicates)
 
 
 def read_json(path: Path) -> Any:
@@ -88,4 +108,8 @@ def _complete_manifest(path: Path) -> dict[str, Any] | None:
 
 def _stamp(root: Path, path: Path) -> tuple[str, int, int]:
     stat = path.stat()
-    return (str(path.relative_to(root)), stat.st_mtime_ns, stat.st_size)
+    return (_relative(root, path), stat.st_mtime_ns, stat.st_size)
+
+
+def _relative(root: Path, path: Path) -> str:
+    return str(path.relative_to(root))

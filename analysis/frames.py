@@ -109,7 +109,7 @@ _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
 def build_frames(discovery: Discovery) -> dict[str, pl.DataFrame]:
     """Every frame of :data:`FRAME_NAMES` for the complete episodes found."""
     episodes = [(m["episode_id"], d, m) for d, m in discovery.complete]
-    factors = sweep_factors(discovery.sweeps)
+    factors = sweep_factors(discovery.listing.sweeps)
     events = _read_jsonl([(eid, d / EVENTS) for eid, d, _ in episodes])
     calls = _read_jsonl([(eid, d / CALLS) for eid, d, _ in episodes], _CALL_JSON_SCHEMA)
     return {
@@ -140,9 +140,15 @@ def sweep_factors(sweeps: Iterable[Path]) -> dict[str, dict[str, Any]]:
     return factors
 
 
+MODEL_FREE_POLICIES = frozenset({"random", "heuristic", "human"})
+"""Built-in policies that never call a model (a spec may still name one for its seats)."""
+
+
 def seat_label(agent: Mapping[str, Any]) -> str:
-    """What plays a seat: its model, or its policy when no model is involved."""
-    return str(agent.get("model") or agent.get("policy") or "unknown")
+    """What plays a seat: its model, or its policy when that policy calls no model."""
+    policy = agent.get("policy")
+    model = None if policy in MODEL_FREE_POLICIES else agent.get("model")
+    return str(model or policy or "unknown")
 
 
 def episode_row(

@@ -28,15 +28,15 @@ KEYS = ["episode_id", "role"]
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per (episode, role) with every metric of :data:`METRICS` (null where undefined)."""
     roles = role_timeline(data)
-    beliefs = round_beliefs(data, roles).select(
+    beliefs = round_beliefs(data).select(
         "episode_id", "round", "observer", "observer_role", "target", "p"
     )
-    accusations = public_claims(data, roles, "accuse")
-    banish_votes = votes(data, roles).filter(
+    accusations = public_claims(data, "accuse")
+    banish_votes = votes(data).filter(
         (pl.col("purpose") == "banish") & pl.col("target").is_not_null()
     )
     parts = [
-        _role_claim_lies(data, roles),
+        _role_claim_lies(data),
         _against_belief(accusations, beliefs, "actor", "actor_role", "accusation_against_belief"),
         _against_belief(
             _with_candidates(data, banish_votes),
@@ -53,8 +53,8 @@ def per_episode(data: RunData) -> pl.DataFrame:
     return frame.select(*KEYS, *METRICS).sort(KEYS)
 
 
-def _role_claim_lies(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
-    claims = public_claims(data, roles, "claim_role")
+def _role_claim_lies(data: RunData) -> pl.DataFrame:
+    claims = public_claims(data, "claim_role")
     return claims.group_by("episode_id", pl.col("actor_role").alias("role")).agg(
         (pl.col("role") != pl.col("actor_role")).mean().alias("role_claim_lie_rate")
     )

@@ -12,7 +12,7 @@ import polars as pl
 
 from analysis.loader import RunData
 from analysis.summary import Table, episode_factors, grouped, summarize
-from analysis.tables import FAITHFUL, TRAITOR, role_timeline, round_beliefs
+from analysis.tables import FAITHFUL, TRAITOR, round_beliefs
 
 METRICS = (
     "brier",
@@ -29,7 +29,7 @@ CLIP = (1e-4, 0.9999)
 
 def faithful_beliefs(data: RunData) -> pl.DataFrame:
     """Faithful observers' reports: episode_id, round, observer, target, p, truth (1 traitor)."""
-    frame = round_beliefs(data, role_timeline(data)).filter(pl.col("observer_role") == FAITHFUL)
+    frame = round_beliefs(data).filter(pl.col("observer_role") == FAITHFUL)
     return frame.select(
         "episode_id",
         "round",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from analysis.cache import load_cache, save_cache
-from analysis.discover import Discovery, discover
+from analysis.discover import Discovery, Listing, discover, list_episodes
 from analysis.errors import AnalysisError
 from analysis.frames import build_frames
 
@@ -39,15 +39,24 @@ class RunData:
     """Complete episodes skipped because their episode_id appeared in another directory."""
     cached: bool
     """Whether the frames came from the ``--compact`` Parquet cache."""
+    memo: dict[tuple[object, ...], pl.DataFrame] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Item tables several metric groups share, computed once (see ``analysis.tables``)."""
 
 
 def load(path: str | Path) -> RunData:
     """Load every complete episode under ``path`` (reusing an up-to-date Parquet cache)."""
-    discovery = _discover_episodes(path)
-    cached = load_cache(discovery)
-    frames = cached or {k: v.lazy() for k, v in build_frames(discovery).items()}
+    listing = list_episodes(path)
+    cached = load_cache(listing)
+    if cached is None:
+        discovery = _discover_episodes(listing)
+        frames = {k: v.lazy() for k, v in build_frames(discovery).items()}
+        skipped = (discovery.incomplete, discovery.duplicates)
+    else:
+        frames, skipped = cached.frames, (cached.incomplete, cached.duplicates)
     return RunData(
-        root=discovery.root,
+        root=listing.root,
         episodes=frames["episodes"],
         players=frames["players"],
         events=frames["events"],
@@ -55,22 +64,22 @@ def load(path: str | Path) -> RunData:
         beliefs=frames["beliefs"],
         catalogue=frames["catalogue"],
         calls=frames["calls"],
-        incomplete=discovery.incomplete,
-        duplicates=discovery.duplicates,
+        incomplete=skipped[0],
+        duplicates=skipped[1],
         cached=cached is not None,
     )
 
 
 def compact(path: str | Path) -> Path:
     """Write the frames of ``path`` as Parquet into ``path/.compact``; return that directory."""
-    discovery = _discover_episodes(path)
+    discovery = _discover_episodes(list_episodes(path))
     return save_cache(discovery, build_frames(discovery))
 
 
-def _discover_episodes(path: str | Path) -> Discovery:
-    discovery = discover(path)
+def _discover_episodes(listing: Listing) -> Discovery:
+    discovery = discover(listing)
     if not discovery.complete:
         raise AnalysisError(
-            f"{path}: no complete episodes ({discovery.incomplete} incomplete skipped)"
+            f"{listing.root}: no complete episodes ({discovery.incomplete} incomplete skipped)"
         )
     return discovery

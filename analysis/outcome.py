@@ -8,7 +8,7 @@ import polars as pl
 
 from analysis.loader import RunData
 from analysis.summary import Table, grouped, wilson_interval
-from analysis.tables import role_timeline, traitor_fates
+from analysis.tables import traitor_fates
 
 FACTIONS: dict[str, tuple[str, ...]] = {
     "the_traitors": ("faithful", "traitors"),
@@ -64,7 +64,7 @@ def traitor_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
 
     A game that ended keeps its final state in the later rounds.
     """
-    fates = traitor_fates(data, role_timeline(data), by)
+    fates = traitor_fates(data, by)
     rounds = fates.select(pl.int_range(0, pl.col("rounds").max().fill_null(0) + 1).alias("round"))
     grid = fates.join(rounds, how="cross").with_columns(
         alive=pl.col("removed_round").is_null() | (pl.col("removed_round") > pl.col("round"))

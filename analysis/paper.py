@@ -15,7 +15,7 @@ import polars as pl
 
 from analysis.loader import RunData
 from analysis.summary import Table, summarize
-from analysis.tables import FAITHFUL, TRAITOR, eliminations, role_timeline, votes
+from analysis.tables import FAITHFUL, TRAITOR, eliminations, votes
 
 METRICS = ("TAS", "FAS", "FCR", "TSR", "FSR", "DES", "IDR", "BRR", "VSF", "TNS", "FCR_valid")
 VOTE_TYPES = {"banish": "General", "murder": "Traitor"}
@@ -24,11 +24,8 @@ ROUND = ["episode_id", "round"]
 
 def vote_table(data: RunData) -> pl.DataFrame:
     """episode_id, seq, round, vote_type, player, role, target, eliminated (in log order)."""
-    roles = role_timeline(data)
-    ballots = votes(data, roles).filter(
-        pl.col("purpose").is_in(list(VOTE_TYPES)) & pl.col("deciding")
-    )
-    removed = eliminations(data, roles).select(
+    ballots = votes(data).filter(pl.col("purpose").is_in(list(VOTE_TYPES)) & pl.col("deciding"))
+    removed = eliminations(data).select(
         "episode_id", "round", pl.col("how").alias("purpose"), pl.col("target").alias("eliminated")
     )
     return (

@@ -8,10 +8,11 @@ by K * (S - E) with the team's score S (1 win, 0.5 draw, 0 loss) and expected sc
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from analysis.loader import RunData
@@ -48,23 +49,44 @@ class Game:
     """1 if the traitors won, 0 if the faithful did, 0.5 for a draw."""
 
 
-def expected_score(rating: float, opponent: float) -> float:
-    """Elo expected score of ``rating`` against ``opponent``."""
-    return 1 / (1 + 10 ** ((opponent - rating) / 400))
-
-
 def elo(games: Sequence[Game], k: float = K, start: float = START) -> dict[Entity, float]:
     """Ratings after playing ``games`` in order."""
-    ratings: dict[Entity, float] = {}
-    for game in games:
-        teams = (game.traitors, game.faithful)
-        means = [sum(ratings.get(e, start) for e in team) / len(team) for team in teams]
-        scores = (game.traitor_score, 1 - game.traitor_score)
-        for team, mean, other, score in zip(teams, means, reversed(means), scores, strict=True):
-            change = k * (score - expected_score(mean, other))
-            for entity in team:
-                ratings[entity] = ratings.get(entity, start) + change
-    return ratings
+    entities, ratings = elo_runs(games, np.arange(len(games))[None, :], k, start)
+    return {entity: float(rating) for entity, rating in zip(entities, ratings[0], strict=True)}
+
+
+def elo_runs(
+    games: Sequence[Game], orders: npt.NDArray[np.int64], k: float = K, start: float = START
+) -> tuple[list[Entity], npt.NDArray[np.float64]]:
+    """Elo of many runs at once: run b plays ``games[orders[b, t]]`` for t = 0, 1, ...
+
+    Returns the entities (sorted) and their ratings, shape (runs, entities). An entity the run
+    never met keeps ``start``.
+    """
+    entities = sorted({e for game in games for e in (*game.traitors, *game.faithful)})
+    column = {entity: i for i, entity in enumerate(entities)}
+    teams = np.zeros((2, len(games), len(entities)))  # [traitors|faithful, game, entity]
+    for g, game in enumerate(games):
+        for side, team in enumerate((game.traitors, game.faithful)):
+            teams[side, g, [column[e] for e in team]] = 1.0
+    shares = teams / teams.sum(axis=2, keepdims=True)  # a team's rating is its mean
+    scores = np.array([game.traitor_score for game in games])
+    ratings = np.full((orders.shape[0], len(entities)), start)
+    for played in orders.T:  # one game per run at a time
+        traitors = (ratings * shares[0, played]).sum(axis=1)
+        faithful = (ratings * shares[1, played]).sum(axis=1)
+        traitor_change = k * (scores[played] - _expected(traitors, faithful))
+        faithful_change = k * ((1 - scores[played]) - _expected(faithful, traitors))
+        ratings += traitor_change[:, None] * teams[0, played]
+        ratings += faithful_change[:, None] * teams[1, played]
+    return entities, ratings
+
+
+def _expected(
+    rating: npt.NDArray[np.float64], opponent: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Elo expected score of ``rating`` against ``opponent``."""
+    return 1 / (1 + 10 ** ((opponent - rating) / 400))
 
 
 def games(data: RunData) -> list[Game]:
@@ -86,39 +108,31 @@ def games(data: RunData) -> list[Game]:
 def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.DataFrame:
     """label, role, games, elo (in play order), and the bootstrap mean and 95% interval."""
     played = games(data)
-    point = elo(played)
-    rng = random.Random(seed)
-    samples: dict[Entity, list[float]] = {entity: [] for entity in point}
-    for _ in range(resamples):
-        for entity, rating in elo(rng.choices(played, k=len(played))).items():
-            samples[entity].append(rating)
-    counts: dict[Entity, int] = {}
-    for game in played:
-        for entity in {*game.traitors, *game.faithful}:
-            counts[entity] = counts.get(entity, 0) + 1
+    if not played:
+        return pl.DataFrame(schema=RATING_SCHEMA)
+    n = len(played)
+    entities, point = elo_runs(played, np.arange(n)[None, :])
+    orders = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    _, samples = elo_runs(played, orders)
+    member: npt.NDArray[np.bool_] = np.array(
+        [[e in {*g.traitors, *g.faithful} for e in entities] for g in played], dtype=bool
+    )
+    met = np.any(member[orders], axis=1)  # (resample, entity): the entity played in that resample
     rows = []
-    for (label, role), rating in sorted(point.items()):
-        draws = sorted(samples[(label, role)]) or [rating]
+    for i, (label, role) in enumerate(entities):
+        draws = samples[met[:, i], i] if met[:, i].any() else point[0, i : i + 1]
         rows.append(
             {
                 "label": label,
                 "role": role,
-                "games": counts[(label, role)],
-                "elo": rating,
-                "elo_mean": sum(draws) / len(draws),
-                "elo_low": _quantile(draws, 0.025),
-                "elo_high": _quantile(draws, 0.975),
+                "games": int(member[:, i].sum()),
+                "elo": float(point[0, i]),
+                "elo_mean": float(draws.mean()),
+                "elo_low": float(np.quantile(draws, 0.025)),
+                "elo_high": float(np.quantile(draws, 0.975)),
             }
         )
     return pl.DataFrame(rows, schema=RATING_SCHEMA)
-
-
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    """Linear-interpolation quantile of sorted values."""
-    position = q * (len(ordered) - 1)
-    below = int(position)
-    above = min(below + 1, len(ordered) - 1)
-    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
 
 
 def summaries(data: RunData, by: Sequence[str]) -> list[Table]:

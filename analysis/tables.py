@@ -8,7 +8,9 @@ breakfast, one round later).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Concatenate, ParamSpec
 
 import polars as pl
 
@@ -17,7 +19,25 @@ from analysis.loader import RunData
 TRAITOR = "traitor"
 FAITHFUL = "faithful"
 
+P = ParamSpec("P")
 
+
+def shared(
+    table: Callable[Concatenate[RunData, P], pl.DataFrame],
+) -> Callable[Concatenate[RunData, P], pl.DataFrame]:
+    """Compute ``table(data, *args)`` once per loaded run: several groups use the same tables."""
+
+    @functools.wraps(table)
+    def once(data: RunData, /, *args: P.args, **kwargs: P.kwargs) -> pl.DataFrame:
+        key = (table.__module__, table.__qualname__, *args, *sorted(kwargs.items()))
+        if key not in data.memo:
+            data.memo[key] = table(data, *args, **kwargs)
+        return data.memo[key]
+
+    return once
+
+
+@shared
 def role_timeline(data: RunData) -> pl.DataFrame:
     """(episode_id, seq, player, role): every role a player was given, in order."""
     return (
@@ -48,7 +68,8 @@ def with_role(
     return joined.drop("_role_seq")
 
 
-def votes(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+@shared
+def votes(data: RunData) -> pl.DataFrame:
     """One row per ballot cast, with both roles and what the ballot decided.
 
     ``decided`` is the ballot's chosen target (null when it led to a re-vote or no choice);
@@ -72,11 +93,13 @@ def votes(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
         .with_columns(deciding=pl.col("decided").is_not_null())
         .collect()
     )
+    roles = role_timeline(data)
     ballots = _target_role(with_role(ballots, roles, "voter", "voter_role"), roles)
     return ballots.sort("episode_id", "seq")
 
 
-def eliminations(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+@shared
+def eliminations(data: RunData) -> pl.DataFrame:
     """(episode_id, seq, round, how, target, target_role): banishments and murders.
 
     ``round`` is the round whose vote removed the player.
@@ -95,12 +118,12 @@ def eliminations(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
         )
         .collect()
     )
-    return _target_role(frame, roles).sort("episode_id", "seq")
+    return _target_role(frame, role_timeline(data)).sort("episode_id", "seq")
 
 
-def traitor_fates(data: RunData, roles: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+def traitor_fates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     """Initial traitors with the round they were removed (null: never) and their game's length."""
-    removed = eliminations(data, roles).select(
+    removed = eliminations(data).select(
         "episode_id", pl.col("target").alias("player"), pl.col("round").alias("removed_round")
     )
     traitors = (
@@ -112,27 +135,31 @@ def traitor_fates(data: RunData, roles: pl.DataFrame, by: Sequence[str]) -> pl.D
     )
 
 
-def public_claims(data: RunData, roles: pl.DataFrame, claim: str) -> pl.DataFrame:
+@shared
+def public_claims(data: RunData, claim: str) -> pl.DataFrame:
     """Public claims of one kind (``accuse``, ``defend``, ``claim_role``) with both roles."""
     frame = (
         data.claims.filter((pl.col("claim") == claim) & (pl.col("visibility") == "public"))
         .drop("visibility", "claim")
         .collect()
     )
+    roles = role_timeline(data)
     frame = with_role(frame, roles, "actor", "actor_role")
     return _target_role(frame, roles).sort("episode_id", "seq")
 
 
-def beliefs(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+@shared
+def beliefs(data: RunData) -> pl.DataFrame:
     """Every reported P(traitor), with the observer's role and the target's true role."""
-    frame = data.beliefs.collect()
-    frame = with_role(frame, roles, "observer", "observer_role")
+    roles = role_timeline(data)
+    frame = with_role(data.beliefs.collect(), roles, "observer", "observer_role")
     return _target_role(frame, roles).sort("episode_id", "seq", "target")
 
 
-def round_beliefs(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+@shared
+def round_beliefs(data: RunData) -> pl.DataFrame:
     """Each observer's last belief report of each round (the probe after the discussion)."""
-    frame = beliefs(data, roles)
+    frame = beliefs(data)
     last = frame.group_by("episode_id", "round", "observer").agg(pl.col("seq").max())
     return frame.join(last, on=["episode_id", "round", "observer", "seq"])
 

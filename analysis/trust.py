@@ -7,14 +7,21 @@ a defence +1). Each node carries its ``role`` at the start of the round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import networkx as nx
 import polars as pl
 
 from analysis.loader import RunData
 from analysis.summary import Table, entropy_bits, nan_to_null, summarize
-from analysis.tables import public_claims, role_timeline, round_beliefs, votes, with_role
+from analysis.tables import (
+    public_claims,
+    role_timeline,
+    round_beliefs,
+    shared,
+    votes,
+    with_role,
+)
 
 METRICS = (
     "vote_stability",
@@ -28,34 +35,31 @@ STANCE_SIGNS = {"vote": -1, "accuse": -1, "defend": 1}
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
-    roles = role_timeline(data)
-    first_ballots = votes(data, roles).filter(
+    first_ballots = votes(data).filter(
         (pl.col("purpose") == "banish") & (pl.col("ballot") == 0) & pl.col("target").is_not_null()
     )
     frame = data.episodes.select("episode_id").collect()
     for part in (
         _vote_stability(data, first_ballots),
-        _belief_stability(data, roles),
-        _modularity(trust_graphs(data)),
-        _accusation_reciprocity(data, roles),
+        _belief_stability(data),
+        _modularity(data),
+        _accusation_reciprocity(data),
         _vote_entropy(first_ballots),
     ):
         frame = frame.join(part, on="episode_id", how="left")
     return frame.select("episode_id", *METRICS)
 
 
+@shared
 def stances(data: RunData) -> pl.DataFrame:
     """(episode_id, round, source, target, stance, sign): every public stance of a player."""
-    roles = role_timeline(data)
-    ballots = votes(data, roles).filter(
-        (pl.col("purpose") == "banish") & pl.col("target").is_not_null()
-    )
+    ballots = votes(data).filter((pl.col("purpose") == "banish") & pl.col("target").is_not_null())
     parts = [
         ballots.select(
             "episode_id", "round", pl.col("voter").alias("source"), "target"
         ).with_columns(stance=pl.lit("vote")),
         *(
-            public_claims(data, roles, claim).select(
+            public_claims(data, claim).select(
                 "episode_id",
                 "round",
                 pl.col("actor").alias("source"),
@@ -70,6 +74,7 @@ def stances(data: RunData) -> pl.DataFrame:
     )
 
 
+@shared
 def round_starts(data: RunData) -> pl.DataFrame:
     """(episode_id, round, seq, player, role): who was alive at the start of each round."""
     starts = (
@@ -85,12 +90,39 @@ def round_starts(data: RunData) -> pl.DataFrame:
     return with_roles.sort("position").drop("position")
 
 
+@shared
+def round_edges(data: RunData) -> pl.DataFrame:
+    """The edges of every round's trust graph: (episode_id, round, source, target, weight,
+    votes, accusations, defences, source_role, target_role), between players alive at the
+    start of the round."""
+    nodes = round_starts(data).select("episode_id", "round", "player", "role")
+    weights = (
+        stances(data)
+        .group_by("episode_id", "round", "source", "target")
+        .agg(
+            pl.col("sign").sum().alias("weight"),
+            *(
+                (pl.col("stance") == stance).sum().alias(name)
+                for stance, name in (
+                    ("vote", "votes"),
+                    ("accuse", "accusations"),
+                    ("defend", "defences"),
+                )
+            ),
+        )
+    )
+    for end in ("source", "target"):
+        ends = nodes.rename({"player": end, "role": f"{end}_role"})
+        weights = weights.join(ends, on=["episode_id", "round", end])
+    return weights.sort("episode_id", "round", "source", "target")
+
+
 def trust_graphs(
     data: RunData, episode_id: str | None = None
 ) -> dict[tuple[str, int], nx.DiGraph[str]]:
     """(episode_id, round) -> that round's trust graph, for one episode or all of them."""
     nodes = round_starts(data)
-    edges = stances(data)
+    edges = round_edges(data)
     if episode_id is not None:
         nodes = nodes.filter(pl.col("episode_id") == episode_id)
         edges = edges.filter(pl.col("episode_id") == episode_id)
@@ -98,63 +130,70 @@ def trust_graphs(
     for row in nodes.iter_rows(named=True):
         graph = graphs.setdefault((row["episode_id"], row["round"]), nx.DiGraph())
         graph.add_node(row["player"], role=row["role"])
-    weights = edges.group_by("episode_id", "round", "source", "target").agg(
-        pl.col("sign").sum().alias("weight"),
-        *(
-            (pl.col("stance") == stance).sum().alias(f"{stance}s")
-            for stance in ("vote", "accuse", "defend")
-        ),
-    )
-    for row in weights.iter_rows(named=True):
-        round_graph = graphs.get((row["episode_id"], row["round"]))
-        if (
-            round_graph is not None
-            and row["source"] in round_graph
-            and row["target"] in round_graph
-        ):
-            round_graph.add_edge(
-                row["source"],
-                row["target"],
-                weight=row["weight"],
-                votes=row["votes"],
-                accusations=row["accuses"],
-                defences=row["defends"],
-            )
+    attributes = ("weight", "votes", "accusations", "defences")
+    for row in edges.iter_rows(named=True):
+        graph = graphs[(row["episode_id"], row["round"])]
+        graph.add_edge(row["source"], row["target"], **{a: row[a] for a in attributes})
     return graphs
 
 
-def signed_modularity(graph: nx.DiGraph[str], communities: Iterable[set[str]]) -> float | None:
-    """Directed modularity of the positive part minus that of the negative part, weighted by
-    their total weights (Gomez, Jensen & Arenas 2009); None for a graph without weights."""
-    groups = list(communities)
-    parts = []
-    for sign in (1, -1):
-        part: nx.DiGraph[str] = nx.DiGraph()
-        part.add_nodes_from(graph)
-        part.add_weighted_edges_from(
-            (u, v, sign * d["weight"])
-            for u, v, d in graph.edges(data=True)
-            if sign * d["weight"] > 0
-        )
-        parts.append(part)
-    positive, negative = (part.size(weight="weight") for part in parts)
-    if positive + negative == 0:
-        return None
-    q = [nx.community.modularity(p, groups) if p.size() else 0.0 for p in parts]
-    return float((positive * q[0] - negative * q[1]) / (positive + negative))
+def signed_modularity(edges: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """Per graph (rows sharing ``keys``): directed modularity of the positive part minus that
+    of the negative part, weighted by their total weights (Gomez, Jensen & Arenas 2009);
+    null for a graph without weights.
 
-
-def _modularity(graphs: dict[tuple[str, int], nx.DiGraph[str]]) -> pl.DataFrame:
-    rows = []
-    for (episode_id, _), graph in graphs.items():
-        factions: dict[str, set[str]] = {}
-        for node, role in graph.nodes(data="role"):
-            factions.setdefault(str(role), set()).add(node)
-        rows.append((episode_id, signed_modularity(graph, factions.values())))
-    frame = pl.DataFrame(
-        rows, schema={"episode_id": pl.String(), "modularity": pl.Float64()}, orient="row"
+    ``edges`` has one row per edge: ``keys``, ``weight``, and the communities of its ends,
+    ``source_role`` and ``target_role``. Each part's modularity is
+    Q = (1/m) sum_ij [A_ij - k_i^out k_j^in / m] [c_i = c_j], so m Q = (weight inside the
+    communities) - sum_c K_c^out K_c^in / m.
+    """
+    keys = list(keys)
+    parts = edges.select(
+        *keys,
+        pl.col("source_role", "target_role").fill_null(""),  # no role: a community of its own
+        positive=pl.col("weight").cast(pl.Float64()).clip(lower_bound=0),
+        negative=(-pl.col("weight")).cast(pl.Float64()).clip(lower_bound=0),
     )
-    return frame.group_by("episode_id").agg(pl.col("modularity").mean())
+    inside = pl.col("source_role") == pl.col("target_role")
+    totals = parts.group_by(keys).agg(
+        *(pl.col(p).sum().alias(f"m_{p}") for p in ("positive", "negative")),
+        *(pl.col(p).filter(inside).sum().alias(f"inside_{p}") for p in ("positive", "negative")),
+    )
+    strengths = [
+        parts.group_by(*keys, pl.col(f"{end}_role").alias("community")).agg(
+            *(pl.col(p).sum().alias(f"{end}_{p}") for p in ("positive", "negative"))
+        )
+        for end in ("source", "target")
+    ]
+    products = (
+        strengths[0]
+        .join(strengths[1], on=[*keys, "community"])
+        .group_by(keys)
+        .agg(
+            *(
+                (pl.col(f"source_{p}") * pl.col(f"target_{p}")).sum().alias(f"expected_{p}")
+                for p in ("positive", "negative")
+            )
+        )
+    )
+    scaled = [
+        pl.col(f"inside_{p}")
+        - pl.when(pl.col(f"m_{p}") > 0)
+        .then(pl.col(f"expected_{p}").fill_null(0) / pl.col(f"m_{p}"))
+        .otherwise(0)
+        for p in ("positive", "negative")
+    ]
+    weight = pl.col("m_positive") + pl.col("m_negative")
+    return totals.join(products, on=keys, how="left").select(
+        *keys,
+        modularity=pl.when(weight > 0).then((scaled[0] - scaled[1]) / weight),
+    )
+
+
+def _modularity(data: RunData) -> pl.DataFrame:
+    """Mean over rounds of the signed modularity of the trust graph against the factions."""
+    per_round = signed_modularity(round_edges(data), ["episode_id", "round"])
+    return per_round.group_by("episode_id").agg(pl.col("modularity").mean())
 
 
 def _vote_stability(data: RunData, first_ballots: pl.DataFrame) -> pl.DataFrame:
@@ -178,9 +217,9 @@ def _vote_stability(data: RunData, first_ballots: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _belief_stability(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+def _belief_stability(data: RunData) -> pl.DataFrame:
     """Mean Spearman correlation of each observer's beliefs in consecutive rounds."""
-    now = round_beliefs(data, roles).select("episode_id", "round", "observer", "target", "p")
+    now = round_beliefs(data).select("episode_id", "round", "observer", "target", "p")
     before = now.with_columns(pl.col("round") + 1).rename({"p": "p_before"})
     pairs = now.join(before, on=["episode_id", "round", "observer", "target"])
     per_observer = pairs.group_by("episode_id", "round", "observer").agg(
@@ -189,9 +228,9 @@ def _belief_stability(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
     return per_observer.group_by("episode_id").agg(pl.col("rho").mean().alias("belief_stability"))
 
 
-def _accusation_reciprocity(data: RunData, roles: pl.DataFrame) -> pl.DataFrame:
+def _accusation_reciprocity(data: RunData) -> pl.DataFrame:
     """Share of accusation edges (u accused v, any round) whose reverse edge also exists."""
-    edges = public_claims(data, roles, "accuse").select("episode_id", "actor", "target").unique()
+    edges = public_claims(data, "accuse").select("episode_id", "actor", "target").unique()
     reverse = edges.select(
         "episode_id",
         pl.col("target").alias("actor"),

@@ -13,6 +13,7 @@ from test_analysis_support import BELIEFS_1, BELIEFS_2, LogBuilder, example_game
 import analysis
 from analysis import paper
 from analysis.cache import CACHE_DIR
+from analysis.frames import seat_label
 
 FOUR = {"A": "traitor", "B": "faithful", "C": "faithful", "D": "faithful", "E": "faithful"}
 
@@ -173,3 +174,25 @@ def test_roles_follow_recruitment(tmp_path: Path) -> None:
         (1, "Traitor", "traitor"),
         (2, "General", "traitor"),
     ]
+
+
+def test_seat_label_names_a_model_only_when_the_policy_calls_one() -> None:
+    assert seat_label({"policy": "llm", "model": "openai/gpt-4o-mini"}) == "openai/gpt-4o-mini"
+    # Scripted seats inherit the spec's default model but never call it.
+    assert seat_label({"policy": "heuristic", "model": "local/smollm2-135m"}) == "heuristic"
+    assert seat_label({"policy": "random"}) == "random"
+    assert seat_label({}) == "unknown"
+
+
+def test_cache_keeps_the_skipped_counts_and_notices_a_new_crash(tmp_path: Path) -> None:
+    for run in ("run1", "run2"):
+        example_game().write(tmp_path / run)
+    (tmp_path / "run1" / "crashed").mkdir()
+    (tmp_path / "run1" / "crashed" / "error.txt").write_text("boom")
+    analysis.compact(tmp_path)
+    cached = analysis.load(tmp_path)
+    assert (cached.cached, cached.incomplete, cached.duplicates) == (True, 1, 1)
+    (tmp_path / "run2" / "crashed").mkdir()
+    (tmp_path / "run2" / "crashed" / "error.txt").write_text("boom")
+    fresh = analysis.load(tmp_path)
+    assert (fresh.cached, fresh.incomplete, fresh.duplicates) == (False, 2, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Iterable
 from pathlib import Path
@@ -233,18 +234,55 @@ def test_vote_stability_counts_a_switch(tmp_path: Path) -> None:
     assert result["accusation_reciprocity"] is None
 
 
-def test_signed_modularity_of_a_table_split_along_the_factions() -> None:
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    graph.add_weighted_edges_from(
-        [("t1", "t2", 1), ("f1", "f2", 1), ("t1", "f1", -1), ("f2", "t2", -1)]
+def edge_frame(edges: Iterable[tuple[str, str, int]], roles: dict[str, str]) -> pl.DataFrame:
+    """One graph's edges in the form ``trust.signed_modularity`` reads."""
+    return pl.DataFrame(
+        [(0, u, v, w, roles[u], roles[v]) for u, v, w in edges],
+        schema=["graph", "source", "target", "weight", "source_role", "target_role"],
+        orient="row",
     )
+
+
+def test_signed_modularity_of_a_table_split_along_the_factions() -> None:
+    roles = {"t1": "traitor", "t2": "traitor", "f1": "faithful", "f2": "faithful"}
+    edges = [("t1", "t2", 1), ("f1", "f2", 1), ("t1", "f1", -1), ("f2", "t2", -1)]
     # Positive part (m = 2): each faction has 1 edge and kout*kin = 1: Q+ = 2 * (1 - 1/2) / 2.
     # Negative part (m = 2): no edge inside a faction, kout*kin = 1 in each: Q- = -1/2.
     # Q = (2 * 0.5 - 2 * (-0.5)) / (2 + 2).
-    assert trust.signed_modularity(graph, [{"t1", "t2"}, {"f1", "f2"}]) == pytest.approx(0.5)
-    empty: nx.DiGraph[str] = nx.DiGraph()
-    empty.add_nodes_from(["a", "b"])
-    assert trust.signed_modularity(empty, [{"a"}, {"b"}]) is None
+    result = trust.signed_modularity(edge_frame(edges, roles), ["graph"])
+    assert result["modularity"].to_list() == pytest.approx([0.5])
+    unweighted = trust.signed_modularity(edge_frame([("t1", "f1", 0)], roles), ["graph"])
+    assert unweighted["modularity"].to_list() == [None]
+
+
+def networkx_signed_modularity(edges: list[tuple[str, str, int]], roles: dict[str, str]) -> float:
+    """The same quantity through networkx's directed modularity of each part."""
+    factions: dict[str, set[str]] = {}
+    for player, role in roles.items():
+        factions.setdefault(role, set()).add(player)
+    weights, scores = [], []
+    for sign in (1, -1):
+        part: nx.DiGraph[str] = nx.DiGraph()
+        part.add_nodes_from(roles)
+        part.add_weighted_edges_from((u, v, sign * w) for u, v, w in edges if sign * w > 0)
+        weights.append(part.size(weight="weight"))
+        scores.append(nx.community.modularity(part, factions.values()) if part.size() else 0.0)
+    return float((weights[0] * scores[0] - weights[1] * scores[1]) / sum(weights))
+
+
+def test_signed_modularity_agrees_with_networkx_on_random_graphs() -> None:
+    rng = random.Random(7)
+    for _ in range(50):
+        players = [f"p{i}" for i in range(rng.randint(3, 9))]
+        roles = {p: rng.choice(["traitor", "faithful"]) for p in players}
+        pairs = [(u, v) for u in players for v in players if rng.random() < 0.3]
+        edges = [(u, v, rng.choice([-3, -2, -1, 1, 2])) for u, v in pairs]
+        if not edges:
+            continue
+        result = trust.signed_modularity(edge_frame(edges, roles), ["graph"])
+        assert result["modularity"].item() == pytest.approx(
+            networkx_signed_modularity(edges, roles)
+        )
 
 
 # --- inference -----------------------------------------------------------------------------
