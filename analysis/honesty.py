@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from analysis.loader import RunData
-from analysis.summary import Table, nan_to_null, summarize
+from analysis.summary import Table, correlation, summarize
 from analysis.tables import public_claims, role_timeline, round_beliefs, votes
 
 METRICS = (
@@ -125,10 +125,10 @@ def _stance_correlation(
         on=["episode_id", "round", "observer", "target"],
         how="left",
     ).with_columns(pl.col("stance").fill_null(0.0))
-    correlation = nan_to_null(pl.corr("p", "stance"))
+    rho = correlation("p", "stance")
     return pairs.group_by("episode_id", pl.col("observer_role").alias("role")).agg(
-        correlation.alias("stance_belief_correlation"),
-        (1 - correlation.abs()).alias("bullshit_index"),
+        rho.alias("stance_belief_correlation"),
+        (1 - rho.abs()).alias("bullshit_index"),
     )
 
 

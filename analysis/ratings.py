@@ -61,32 +61,26 @@ def elo_runs(
     """Elo of many runs at once: run b plays ``games[orders[b, t]]`` for t = 0, 1, ...
 
     Returns the entities (sorted) and their ratings, shape (runs, entities). An entity the run
-    never met keeps ``start``.
+    never met keeps ``start``. The faithful's change is minus the traitors' (their expected
+    scores sum to 1), so one signed membership row per game moves both teams.
     """
     entities = sorted({e for game in games for e in (*game.traitors, *game.faithful)})
     column = {entity: i for i, entity in enumerate(entities)}
-    teams = np.zeros((2, len(games), len(entities)))  # [traitors|faithful, game, entity]
+    sides = np.zeros((len(games), len(entities)))  # +1 traitor team, -1 faithful team
     for g, game in enumerate(games):
-        for side, team in enumerate((game.traitors, game.faithful)):
-            teams[side, g, [column[e] for e in team]] = 1.0
-    shares = teams / teams.sum(axis=2, keepdims=True)  # a team's rating is its mean
+        for sign, team in ((1.0, game.traitors), (-1.0, game.faithful)):
+            sides[g, [column[e] for e in team]] = sign
+    traitors, faithful = sides > 0, sides < 0
+    # The gap of team means (traitors - faithful) is ratings . weights[game].
+    weights = traitors / traitors.sum(axis=1, keepdims=True)
+    weights -= faithful / faithful.sum(axis=1, keepdims=True)
     scores = np.array([game.traitor_score for game in games])
     ratings = np.full((orders.shape[0], len(entities)), start)
     for played in orders.T:  # one game per run at a time
-        traitors = (ratings * shares[0, played]).sum(axis=1)
-        faithful = (ratings * shares[1, played]).sum(axis=1)
-        traitor_change = k * (scores[played] - _expected(traitors, faithful))
-        faithful_change = k * ((1 - scores[played]) - _expected(faithful, traitors))
-        ratings += traitor_change[:, None] * teams[0, played]
-        ratings += faithful_change[:, None] * teams[1, played]
+        gap = (ratings * weights[played]).sum(axis=1)
+        change = k * (scores[played] - 1 / (1 + 10 ** (-gap / 400)))
+        ratings += change[:, None] * sides[played]
     return entities, ratings
-
-
-def _expected(
-    rating: npt.NDArray[np.float64], opponent: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """Elo expected score of ``rating`` against ``opponent``."""
-    return 1 / (1 + 10 ** ((opponent - rating) / 400))
 
 
 def games(data: RunData) -> list[Game]:
@@ -111,9 +105,10 @@ def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.Data
     if not played:
         return pl.DataFrame(schema=RATING_SCHEMA)
     n = len(played)
-    entities, point = elo_runs(played, np.arange(n)[None, :])
     orders = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    _, samples = elo_runs(played, orders)
+    # Run 0 plays every game in order (the point estimate); the others are the resamples.
+    entities, runs = elo_runs(played, np.vstack([np.arange(n), orders]))
+    point, samples = runs[:1], runs[1:]
     member: npt.NDArray[np.bool_] = np.array(
         [[e in {*g.traitors, *g.faithful} for e in entities] for g in played], dtype=bool
     )

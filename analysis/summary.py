@@ -72,6 +72,17 @@ def entropy_bits(counts: pl.Expr) -> pl.Expr:
     return -(share * share.log(2)).sum()
 
 
+def correlation(x: str, y: str) -> pl.Expr:
+    """Pearson correlation of two columns as an aggregation; null when either is constant.
+
+    Written with means, which polars aggregates over all groups at once (``pl.corr`` runs
+    group by group).
+    """
+    a, b = pl.col(x), pl.col(y)
+    spread = a.std(ddof=0) * b.std(ddof=0)
+    return pl.when(spread > 0).then(((a * b).mean() - a.mean() * b.mean()) / spread)
+
+
 def nan_to_null(expr: pl.Expr) -> pl.Expr:
     """NaN (e.g. a correlation of a constant) becomes null: undefined, not a number."""
     return expr.fill_nan(None)

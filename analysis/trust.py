@@ -13,7 +13,7 @@ import networkx as nx
 import polars as pl
 
 from analysis.loader import RunData
-from analysis.summary import Table, entropy_bits, nan_to_null, summarize
+from analysis.summary import Table, correlation, entropy_bits, summarize
 from analysis.tables import (
     public_claims,
     role_timeline,
@@ -221,10 +221,11 @@ def _belief_stability(data: RunData) -> pl.DataFrame:
     """Mean Spearman correlation of each observer's beliefs in consecutive rounds."""
     now = round_beliefs(data).select("episode_id", "round", "observer", "target", "p")
     before = now.with_columns(pl.col("round") + 1).rename({"p": "p_before"})
-    pairs = now.join(before, on=["episode_id", "round", "observer", "target"])
-    per_observer = pairs.group_by("episode_id", "round", "observer").agg(
-        nan_to_null(pl.corr("p", "p_before", method="spearman")).alias("rho")
+    report = ["episode_id", "round", "observer"]
+    pairs = now.join(before, on=[*report, "target"]).with_columns(
+        pl.col("p", "p_before").rank("average").over(report)
     )
+    per_observer = pairs.group_by(report).agg(correlation("p", "p_before").alias("rho"))
     return per_observer.group_by("episode_id").agg(pl.col("rho").mean().alias("belief_stability"))
 
 
