@@ -230,7 +230,8 @@ def _belief_stability(data: RunData) -> pl.DataFrame:
 
 
 def _accusation_reciprocity(data: RunData) -> pl.DataFrame:
-    """Share of accusation edges (u accused v, any round) whose reverse edge also exists."""
+    """Share of accusation edges (u accused v, any round) whose reverse edge also exists; a
+    self-accusation is an edge that is never returned (as in networkx)."""
     edges = public_claims(data, "accuse").select("episode_id", "actor", "target").unique()
     reverse = edges.select(
         "episode_id",
@@ -241,7 +242,11 @@ def _accusation_reciprocity(data: RunData) -> pl.DataFrame:
     return (
         edges.join(reverse, on=["episode_id", "actor", "target"], how="left")
         .group_by("episode_id")
-        .agg(pl.col("returned").fill_null(False).mean().alias("accusation_reciprocity"))
+        .agg(
+            (pl.col("returned").fill_null(False) & (pl.col("actor") != pl.col("target")))
+            .mean()
+            .alias("accusation_reciprocity")
+        )
     )
 
 

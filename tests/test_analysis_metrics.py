@@ -222,6 +222,14 @@ def test_trust_metrics_on_the_example(example: RunData) -> None:
     assert result["vote_entropy"] == pytest.approx((h1 + 1.0) / 2)
 
 
+def test_a_self_accusation_is_never_returned(tmp_path: Path) -> None:
+    game = LogBuilder("self", FOUR).start_round()
+    game.say("A", accuse("A"), accuse("B")).say("B", accuse("A"))
+    result = row(trust.per_episode(load(tmp_path, game.end(None, rounds=1))))
+    # Edges A->A, A->B, B->A: the last two return each other; the self-loop does not.
+    assert result["accusation_reciprocity"] == pytest.approx(2 / 3)
+
+
 def test_vote_stability_counts_a_switch(tmp_path: Path) -> None:
     game = LogBuilder("switch", FOUR).start_round()
     game.vote("banish", {"A": "B", "B": "A", "C": "A", "D": "E", "E": "A"}, "A")
