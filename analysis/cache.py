@@ -58,7 +58,8 @@ def load_cache(listing: Listing) -> Cached | None:
         return None
     if state.get("format") != CACHE_FORMAT or state.get("fingerprint") != _fingerprint(listing):
         return None
-    frames = {name: pl.scan_parquet(directory / f"{name}.parquet") for name in FRAME_NAMES}
+    # Read once: the metric groups query each frame many times.
+    frames = {name: pl.read_parquet(directory / f"{name}.parquet").lazy() for name in FRAME_NAMES}
     return Cached(frames, state["incomplete"], state["duplicates"])
 
 
