@@ -19,6 +19,9 @@ from traitors.log import CALLS, EVENTS
 
 FRAME_NAMES = ("episodes", "players", "events", "claims", "beliefs", "catalogue", "calls")
 
+MODEL_FREE_POLICIES = frozenset({"random", "heuristic", "human"})
+"""Built-in policies that never call a model (a spec may still name one for its seats)."""
+
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": pl.String(),
     "seq": pl.Int64(),
@@ -138,10 +141,6 @@ def sweep_factors(sweeps: Iterable[Path]) -> dict[str, dict[str, Any]]:
         for episode_id, entry in read_json(path).get("episodes", {}).items():
             factors[episode_id] = {"cell": entry.get("cell"), **entry.get("factors", {})}
     return factors
-
-
-MODEL_FREE_POLICIES = frozenset({"random", "heuristic", "human"})
-"""Built-in policies that never call a model (a spec may still name one for its seats)."""
 
 
 def seat_label(agent: Mapping[str, Any]) -> str:

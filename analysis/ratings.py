@@ -55,6 +55,18 @@ def elo(games: Sequence[Game], k: float = K, start: float = START) -> dict[Entit
     return {entity: float(rating) for entity, rating in zip(entities, ratings[0], strict=True)}
 
 
+def team_sides(games: Sequence[Game]) -> tuple[list[Entity], npt.NDArray[np.float64]]:
+    """The entities (sorted) and each game's sides, shape (games, entities): +1 for the
+    traitors' team, -1 for the faithful's, 0 for an entity that did not play."""
+    entities = sorted({e for game in games for e in (*game.traitors, *game.faithful)})
+    column = {entity: i for i, entity in enumerate(entities)}
+    sides = np.zeros((len(games), len(entities)))
+    for g, game in enumerate(games):
+        for sign, team in ((1.0, game.traitors), (-1.0, game.faithful)):
+            sides[g, [column[e] for e in team]] = sign
+    return entities, sides
+
+
 def elo_runs(
     games: Sequence[Game], orders: npt.NDArray[np.int64], k: float = K, start: float = START
 ) -> tuple[list[Entity], npt.NDArray[np.float64]]:
@@ -64,12 +76,7 @@ def elo_runs(
     never met keeps ``start``. The faithful's change is minus the traitors' (their expected
     scores sum to 1), so one signed membership row per game moves both teams.
     """
-    entities = sorted({e for game in games for e in (*game.traitors, *game.faithful)})
-    column = {entity: i for i, entity in enumerate(entities)}
-    sides = np.zeros((len(games), len(entities)))  # +1 traitor team, -1 faithful team
-    for g, game in enumerate(games):
-        for sign, team in ((1.0, game.traitors), (-1.0, game.faithful)):
-            sides[g, [column[e] for e in team]] = sign
+    entities, sides = team_sides(games)
     traitors, faithful = sides > 0, sides < 0
     # The gap of team means (traitors - faithful) is ratings . weights[game].
     weights = traitors / traitors.sum(axis=1, keepdims=True)
@@ -109,9 +116,7 @@ def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.Data
     # Run 0 plays every game in order (the point estimate); the others are the resamples.
     entities, runs = elo_runs(played, np.vstack([np.arange(n), orders]))
     point, samples = runs[:1], runs[1:]
-    member: npt.NDArray[np.bool_] = np.array(
-        [[e in {*g.traitors, *g.faithful} for e in entities] for g in played], dtype=bool
-    )
+    member = team_sides(played)[1] != 0  # (game, entity)
     met = np.any(member[orders], axis=1)  # (resample, entity): the entity played in that resample
     rows = []
     for i, (label, role) in enumerate(entities):
