@@ -19,7 +19,7 @@ from traitors.log import write_json_atomic
 
 CACHE_DIR = ".compact"
 STATE_FILE = "state.json"
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bump when the frames' schema changes, so older caches are rebuilt."""
 
 

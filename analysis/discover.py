@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,24 +56,34 @@ def list_episodes(path: str | Path) -> Listing:
     root = Path(path)
     if not root.is_dir():
         raise AnalysisError(f"{root}: no such directory")
-    episode_dirs: list[Path] = []
-    sweeps: list[Path] = []
+    episode_dirs: list[str] = []
+    sweeps: list[str] = []
     stamps: list[tuple[str, int, int]] = []
-    for walked, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        here = Path(walked)
-        if SWEEP_FILE in files:
-            sweeps.append(here / SWEEP_FILE)
-            stamps.append(_stamp(root, here / SWEEP_FILE))
-        if not any(marker in files for marker in EPISODE_MARKERS):
-            continue
-        subdirs[:] = []
-        episode_dirs.append(here)
-        has_manifest = MANIFEST in files
-        stamps.append(
-            _stamp(root, here / MANIFEST) if has_manifest else (_relative(root, here), 0, 0)
-        )
-    return Listing(root, tuple(sorted(episode_dirs)), tuple(sweeps), tuple(stamps))
+
+    def visit(directory: str, relative: str) -> None:
+        # An episode directory costs one stat (of its manifest); the others are listed: a
+        # run or sweep directory, or an episode without a manifest yet.
+        manifest = _stat(directory, MANIFEST)
+        if manifest is not None:
+            episode_dirs.append(directory)
+            stamps.append((os.path.join(relative, MANIFEST), *manifest))
+            return
+        sweep = _stat(directory, SWEEP_FILE)
+        if sweep is not None:
+            sweeps.append(os.path.join(directory, SWEEP_FILE))
+            stamps.append((os.path.join(relative, SWEEP_FILE), *sweep))
+        with os.scandir(directory) as listing:
+            entries = list(listing)
+        if any(e.name in EPISODE_MARKERS and not e.is_dir() for e in entries):
+            episode_dirs.append(directory)
+            stamps.append((relative or ".", 0, 0))
+            return
+        subdirs = (e.name for e in entries if e.is_dir(follow_symlinks=False))
+        for name in sorted(n for n in subdirs if not n.startswith(".")):
+            visit(os.path.join(directory, name), os.path.join(relative, name))
+
+    visit(str(root), "")  # depth first, names sorted: the directories come out sorted
+    return Listing(root, tuple(map(Path, episode_dirs)), tuple(map(Path, sweeps)), tuple(stamps))
 
 
 def discover(listing: Listing) -> Discovery:
@@ -106,10 +117,10 @@ def _complete_manifest(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def _stamp(root: Path, path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return (_relative(root, path), stat.st_mtime_ns, stat.st_size)
-
-
-def _relative(root: Path, path: Path) -> str:
-    return str(path.relative_to(root))
+def _stat(directory: str, name: str) -> tuple[int, int] | None:
+    """(mtime_ns, size) of a file in ``directory``, or None when there is no such file."""
+    try:
+        found = os.stat(os.path.join(directory, name))
+    except OSError:
+        return None
+    return None if stat.S_ISDIR(found.st_mode) else (found.st_mtime_ns, found.st_size)

@@ -19,29 +19,33 @@ from traitors.log import CALLS, EVENTS
 
 FRAME_NAMES = ("episodes", "players", "events", "claims", "beliefs", "catalogue", "calls")
 
+KEY = pl.Categorical()
+"""The dtype of identifiers (episode ids, player names, kinds, phases, roles): they read as
+strings, and joins and groupings on them compare small integer codes."""
+
 MODEL_FREE_POLICIES = frozenset({"random", "heuristic", "human"})
 """Built-in policies that never call a model (a spec may still name one for its seats)."""
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
-    "episode_id": pl.String(),
+    "episode_id": KEY,
     "seq": pl.Int64(),
     "round": pl.Int64(),
-    "phase": pl.String(),
-    "kind": pl.String(),
-    "actor": pl.String(),
-    "visibility": pl.String(),
-    "channel": pl.String(),
-    "player": pl.String(),
-    "role": pl.String(),
-    "target": pl.String(),
-    "purpose": pl.String(),
+    "phase": KEY,
+    "kind": KEY,
+    "actor": KEY,
+    "visibility": KEY,
+    "channel": KEY,
+    "player": KEY,
+    "role": KEY,
+    "target": KEY,
+    "purpose": KEY,
     "ballot": pl.Int64(),
-    "decided": pl.String(),
-    "tied": pl.List(pl.String()),
+    "decided": KEY,
+    "tied": pl.List(KEY),
     "random_pick": pl.Boolean(),
     "accepted": pl.Boolean(),
     "item": pl.String(),
-    "alive": pl.List(pl.String()),
+    "alive": pl.List(KEY),
     "text": pl.String(),
     "winner": pl.String(),
     "reason": pl.String(),
@@ -51,31 +55,31 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 """One row per event. ``visibility`` is the scope (public, channel, direct, private, god)."""
 
 CLAIM_SCHEMA: dict[str, pl.DataType] = {
-    "episode_id": pl.String(),
+    "episode_id": KEY,
     "seq": pl.Int64(),
     "round": pl.Int64(),
-    "phase": pl.String(),
-    "actor": pl.String(),
-    "visibility": pl.String(),
-    "claim": pl.String(),
-    "target": pl.String(),
-    "role": pl.String(),
+    "phase": KEY,
+    "actor": KEY,
+    "visibility": KEY,
+    "claim": KEY,
+    "target": KEY,
+    "role": KEY,
 }
 """One row per structured claim of a speech (accuse / defend: target; claim_role: role)."""
 
 BELIEF_SCHEMA: dict[str, pl.DataType] = {
-    "episode_id": pl.String(),
+    "episode_id": KEY,
     "seq": pl.Int64(),
     "round": pl.Int64(),
-    "phase": pl.String(),
-    "observer": pl.String(),
-    "target": pl.String(),
+    "phase": KEY,
+    "observer": KEY,
+    "target": KEY,
     "p": pl.Float64(),
 }
 """One row per (belief event, other player): the observer's private P(target is a traitor)."""
 
 CATALOGUE_SCHEMA: dict[str, pl.DataType] = {
-    "episode_id": pl.String(),
+    "episode_id": KEY,
     "item": pl.String(),
     "name": pl.String(),
     "price": pl.Float64(),
@@ -87,8 +91,8 @@ CATALOGUE_SCHEMA: dict[str, pl.DataType] = {
 """One row per catalogue item of a principal-agent case (its ``case`` event): ground truth."""
 
 CALL_SCHEMA: dict[str, pl.DataType] = {
-    "episode_id": pl.String(),
-    "agent": pl.String(),
+    "episode_id": KEY,
+    "agent": KEY,
     "index": pl.Int64(),
     "key": pl.String(),
     "model": pl.String(),
@@ -105,6 +109,8 @@ CALL_SCHEMA: dict[str, pl.DataType] = {
 
 _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
     **{k: v for k, v in CALL_SCHEMA.items() if k not in ("prompt_tokens", "completion_tokens")},
+    "episode_id": pl.String(),
+    "agent": pl.String(),
     "usage": pl.Struct({"prompt_tokens": pl.Int64(), "completion_tokens": pl.Int64()}),
 }
 
@@ -116,12 +122,16 @@ def build_frames(discovery: Discovery) -> dict[str, pl.DataFrame]:
     events = _read_jsonl([(eid, d / EVENTS) for eid, d, _ in episodes])
     calls = _read_jsonl([(eid, d / CALLS) for eid, d, _ in episodes], _CALL_JSON_SCHEMA)
     return {
-        "episodes": pl.from_dicts(
-            [episode_row(d, m, factors.get(eid, {})) for eid, d, m in episodes],
-            infer_schema_length=None,
+        "episodes": _keys(
+            pl.from_dicts(
+                [episode_row(d, m, factors.get(eid, {})) for eid, d, m in episodes],
+                infer_schema_length=None,
+            ),
         ),
-        "players": pl.from_dicts(
-            [row for _, _, m in episodes for row in player_rows(m)], infer_schema_length=None
+        "players": _keys(
+            pl.from_dicts(
+                [row for _, _, m in episodes for row in player_rows(m)], infer_schema_length=None
+            ),
         ),
         "events": _events(events),
         "claims": _claims(events),
@@ -231,6 +241,12 @@ def _labels(agents: Iterable[Mapping[str, Any]]) -> str | None:
     return "+".join(labels) if labels else None
 
 
+def _keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Identifier columns of a frame built from manifests as :data:`KEY`."""
+    names = ("episode_id", "player", "role", "final_role")
+    return frame.with_columns(pl.col(n).cast(KEY) for n in names if n in frame.columns)
+
+
 # --- JSON lines --------------------------------------------------------------------------
 
 
@@ -262,8 +278,8 @@ def _column(raw: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
 def _field(raw: pl.DataFrame, struct: str, field: str, alias: str) -> pl.Expr:
     dtype = raw.schema.get(struct)
     if isinstance(dtype, pl.Struct) and field in {f.name for f in dtype.fields}:
-        return pl.col(struct).struct.field(field).cast(pl.String()).alias(alias)
-    return pl.lit(None, pl.String()).alias(alias)
+        return pl.col(struct).struct.field(field).cast(KEY).alias(alias)
+    return pl.lit(None, KEY).alias(alias)
 
 
 def _events(raw: pl.DataFrame) -> pl.DataFrame:

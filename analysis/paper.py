@@ -55,9 +55,10 @@ def compute(table: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
         pl.col("player").filter(pl.col("role") == TRAITOR).unique().alias("traitors"),
         pl.col("player").filter(pl.col("role") == FAITHFUL).unique().alias("faithful"),
     )
-    rows = table.join(members, on="episode_id").with_columns(
-        names_traitor=pl.col("target").is_in(pl.col("traitors")).fill_null(False),
-        previous=pl.col("target").shift(1).over("episode_id", "player", order_by="seq"),
+    rows = _with_previous_target(
+        table.join(members, on="episode_id").with_columns(
+            names_traitor=pl.col("target").is_in(pl.col("traitors")).fill_null(False)
+        )
     )
     night = rows.filter(pl.col("vote_type") == "Traitor")
     day = rows.filter((pl.col("vote_type") == "General") & (pl.col("role") == FAITHFUL))
@@ -80,6 +81,21 @@ def compute(table: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
     for part in parts:
         frame = frame.join(part, on="episode_id", how="left")
     return frame.select("episode_id", *METRICS)
+
+
+def _with_previous_target(rows: pl.DataFrame) -> pl.DataFrame:
+    """Add ``previous``: the target of the player's vote before this one (null for the first).
+
+    Written as a sort and a shift: ``shift(1).over(...)`` runs group by group.
+    """
+    player = ["episode_id", "player"]
+    same_player = pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in player)
+    by_player = rows.with_row_index("_row").sort(*player, "seq")
+    return (
+        by_player.with_columns(previous=pl.when(same_player).then(pl.col("target").shift(1)))
+        .sort("_row")
+        .drop("_row")
+    )
 
 
 def _mean_over_rounds(rows: pl.DataFrame, per_round: pl.Expr, name: str) -> pl.DataFrame:

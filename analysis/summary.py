@@ -83,6 +83,17 @@ def correlation(x: str, y: str) -> pl.Expr:
     return pl.when(spread > 0).then(((a * b).mean() - a.mean() * b.mean()) / spread)
 
 
+def rank_within(value: str, groups: Sequence[str]) -> pl.Expr:
+    """Average rank (1-based, ties averaged) of ``value`` among the rows sharing ``groups``,
+    named ``value``.
+
+    One rank over (groups, value) minus where the group starts: the same numbers as
+    ``rank("average").over(groups)``, which polars computes group by group.
+    """
+    ranks = pl.struct(*groups, value).rank("average") - pl.struct(*groups).rank("min") + 1
+    return ranks.alias(value)
+
+
 def nan_to_null(expr: pl.Expr) -> pl.Expr:
     """NaN (e.g. a correlation of a constant) becomes null: undefined, not a number."""
     return expr.fill_nan(None)

@@ -43,7 +43,6 @@ def role_timeline(data: RunData) -> pl.DataFrame:
     return (
         data.events.filter(pl.col("kind") == "role")
         .select("episode_id", "seq", "player", "role")
-        .sort("seq")
         .collect()
     )
 
@@ -51,14 +50,18 @@ def role_timeline(data: RunData) -> pl.DataFrame:
 def with_role(
     frame: pl.DataFrame, roles: pl.DataFrame, player: str, alias: str, seq: str = "seq"
 ) -> pl.DataFrame:
-    """Add ``alias``: the role ``player`` held at ``seq`` (the last role event before it)."""
+    """Add ``alias``: the role ``player`` held at ``seq`` (the last role event before it).
+
+    ``frame`` must be in ``seq`` order within each episode (as the logs are); its row order is
+    kept.
+    """
     timeline = roles.select(
         "episode_id",
         pl.col("seq").alias("_role_seq"),
         pl.col("player").alias(player),
         pl.col("role").alias(alias),
     )
-    joined = frame.sort(seq).join_asof(
+    joined = frame.join_asof(
         timeline,
         left_on=seq,
         right_on="_role_seq",
@@ -89,13 +92,17 @@ def votes(data: RunData) -> pl.DataFrame:
         "episode_id", "round", "purpose", "ballot", "decided"
     )
     ballots = (
-        cast.join(results, on=["episode_id", "round", "purpose", "ballot"], how="left")
+        cast.join(
+            results,
+            on=["episode_id", "round", "purpose", "ballot"],
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(deciding=pl.col("decided").is_not_null())
         .collect()
     )
     roles = role_timeline(data)
-    ballots = _target_role(with_role(ballots, roles, "voter", "voter_role"), roles)
-    return ballots.sort("episode_id", "seq")
+    return _target_role(with_role(ballots, roles, "voter", "voter_role"), roles)
 
 
 @shared
@@ -118,7 +125,7 @@ def eliminations(data: RunData) -> pl.DataFrame:
         )
         .collect()
     )
-    return _target_role(frame, role_timeline(data)).sort("episode_id", "seq")
+    return _target_role(frame, role_timeline(data))
 
 
 def traitor_fates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
@@ -145,7 +152,7 @@ def public_claims(data: RunData, claim: str) -> pl.DataFrame:
     )
     roles = role_timeline(data)
     frame = with_role(frame, roles, "actor", "actor_role")
-    return _target_role(frame, roles).sort("episode_id", "seq")
+    return _target_role(frame, roles)
 
 
 @shared
@@ -153,7 +160,7 @@ def beliefs(data: RunData) -> pl.DataFrame:
     """Every reported P(traitor), with the observer's role and the target's true role."""
     roles = role_timeline(data)
     frame = with_role(data.beliefs.collect(), roles, "observer", "observer_role")
-    return _target_role(frame, roles).sort("episode_id", "seq", "target")
+    return _target_role(frame, roles)
 
 
 @shared

@@ -13,7 +13,7 @@ import networkx as nx
 import polars as pl
 
 from analysis.loader import RunData
-from analysis.summary import Table, correlation, entropy_bits, summarize
+from analysis.summary import Table, correlation, entropy_bits, rank_within, summarize
 from analysis.tables import (
     public_claims,
     role_timeline,
@@ -79,15 +79,12 @@ def round_starts(data: RunData) -> pl.DataFrame:
     """(episode_id, round, seq, player, role): who was alive at the start of each round."""
     starts = (
         data.events.filter((pl.col("kind") == "phase") & (pl.col("round") > 0))
-        .group_by("episode_id", "round")
-        .agg(pl.all().sort_by("seq").first())
+        .unique(["episode_id", "round"], keep="first", maintain_order=True)
         .select("episode_id", "round", "seq", pl.col("alive").alias("player"))
         .explode("player")
         .collect()
-        .with_row_index("position")
     )
-    with_roles = with_role(starts, role_timeline(data), "player", "role")
-    return with_roles.sort("position").drop("position")
+    return with_role(starts, role_timeline(data), "player", "role")
 
 
 @shared
@@ -223,7 +220,7 @@ def _belief_stability(data: RunData) -> pl.DataFrame:
     before = now.with_columns(pl.col("round") + 1).rename({"p": "p_before"})
     report = ["episode_id", "round", "observer"]
     pairs = now.join(before, on=[*report, "target"]).with_columns(
-        pl.col("p", "p_before").rank("average").over(report)
+        rank_within("p", report), rank_within("p_before", report)
     )
     per_observer = pairs.group_by(report).agg(correlation("p", "p_before").alias("rho"))
     return per_observer.group_by("episode_id").agg(pl.col("rho").mean().alias("belief_stability"))

@@ -13,6 +13,7 @@ from test_analysis_support import BELIEFS_1, BELIEFS_2, LogBuilder, example_game
 import analysis
 from analysis import paper
 from analysis.cache import CACHE_DIR
+from analysis.discover import list_episodes
 from analysis.frames import seat_label
 
 FOUR = {"A": "traitor", "B": "faithful", "C": "faithful", "D": "faithful", "E": "faithful"}
@@ -109,6 +110,26 @@ def test_duplicate_episode_ids_are_read_once(tmp_path: Path) -> None:
     assert data.episodes.collect().height == 1
     assert data.duplicates == 1
     assert data.events.collect().height == len(example_game().events)
+
+
+def test_listing_walks_runs_in_path_order_and_skips_hidden_directories(tmp_path: Path) -> None:
+    for run, episode_id in (("run-1", "g2"), ("run", "g1"), (".hidden", "g3")):
+        short = LogBuilder(episode_id, FOUR).end("faithful", rounds=1)
+        short.write(tmp_path / run)
+    (tmp_path / "run" / "crashed").mkdir()
+    (tmp_path / "run" / "crashed" / "error.txt").write_text("boom")
+    listing = list_episodes(tmp_path)
+    # "run" sorts before "run-1" as a path (a string sort would put "run-1/..." first).
+    relative = [str(d.relative_to(tmp_path)) for d in listing.episode_dirs]
+    assert relative == ["run/crashed", "run/g1", "run-1/g2"]
+    assert [s[0] for s in listing.fingerprint] == [
+        "run/crashed",
+        "run/g1/manifest.json",
+        "run-1/g2/manifest.json",
+    ]
+    data = analysis.load(tmp_path)
+    assert data.episodes.collect()["episode_id"].to_list() == ["g1", "g2"]
+    assert data.incomplete == 1
 
 
 def test_bad_paths_raise_analysis_errors(tmp_path: Path) -> None:

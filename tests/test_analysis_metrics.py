@@ -23,7 +23,7 @@ from test_analysis_support import (
 )
 
 import analysis
-from analysis import deception, honesty, inference, outcome, ratings, trust
+from analysis import deception, honesty, inference, outcome, ratings, summary, trust
 from analysis.loader import RunData
 
 FOUR = {"A": "traitor", "B": "faithful", "C": "faithful", "D": "faithful", "E": "faithful"}
@@ -291,6 +291,23 @@ def test_signed_modularity_agrees_with_networkx_on_random_graphs() -> None:
         assert result["modularity"].item() == pytest.approx(
             networkx_signed_modularity(edges, roles)
         )
+
+
+def test_belief_stability_ranks_ties_within_each_report() -> None:
+    frame = pl.DataFrame({"g": ["a", "b", "a", "a", "b", "b"], "v": [0.3, 0.5, 0.1, 0.3, 0.2, 0.5]})
+    # Group a: 0.1 first, the two 0.3 share ranks 2 and 3; group b: 0.2, then 0.5 twice.
+    ranks = frame.select(summary.rank_within("v", ["g"]))["v"].to_list()
+    assert ranks == [2.5, 2.5, 1.0, 2.5, 1.0, 2.5]
+    rng = random.Random(3)
+    big = pl.DataFrame(
+        {
+            "e": [rng.choice("xyz") for _ in range(400)],
+            "r": [rng.randint(1, 4) for _ in range(400)],
+            "v": [rng.choice([0.1, 0.2, 0.5, 0.9]) for _ in range(400)],
+        }
+    )
+    windowed = big.select(pl.col("v").rank("average").over("e", "r"))
+    assert big.select(summary.rank_within("v", ["e", "r"])).equals(windowed)
 
 
 # --- inference -----------------------------------------------------------------------------
