@@ -29,7 +29,8 @@ def save_cache(discovery: Discovery, frames: dict[str, pl.DataFrame]) -> Path:
     directory.mkdir(exist_ok=True)
     (directory / STATE_FILE).unlink(missing_ok=True)
     for name in FRAME_NAMES:
-        frames[name].write_parquet(directory / f"{name}.parquet")
+        # lz4 reads about twice as fast as the default zstd, for files a little larger.
+        frames[name].write_parquet(directory / f"{name}.parquet", compression="lz4")
     state = {
         "format": CACHE_FORMAT,
         "fingerprint": _fingerprint(discovery.listing),

@@ -23,6 +23,8 @@ START = 1500.0
 K = 32.0
 BOOTSTRAP = 200
 """Bootstrap resamples (episodes drawn with replacement, in a random order)."""
+ELO_BLOCK = 256
+"""Games per step of :func:`elo_runs` whose rows are gathered at once (bounds the memory)."""
 WINNERS = {"traitors": TRAITOR, "faithful": FAITHFUL}
 """Manifest winner -> the role whose team won."""
 
@@ -51,7 +53,8 @@ class Game:
 
 def elo(games: Sequence[Game], k: float = K, start: float = START) -> dict[Entity, float]:
     """Ratings after playing ``games`` in order."""
-    entities, ratings = elo_runs(games, np.arange(len(games))[None, :], k, start)
+    entities, sides = team_sides(games)
+    ratings = elo_runs(sides, scores(games), np.arange(len(games))[None, :], k, start)
     return {entity: float(rating) for entity, rating in zip(entities, ratings[0], strict=True)}
 
 
@@ -60,34 +63,56 @@ def team_sides(games: Sequence[Game]) -> tuple[list[Entity], npt.NDArray[np.floa
     traitors' team, -1 for the faithful's, 0 for an entity that did not play."""
     entities = sorted({e for game in games for e in (*game.traitors, *game.faithful)})
     column = {entity: i for i, entity in enumerate(entities)}
-    sides = np.zeros((len(games), len(entities)))
+    rows, columns, signs = [], [], []
     for g, game in enumerate(games):
         for sign, team in ((1.0, game.traitors), (-1.0, game.faithful)):
-            sides[g, [column[e] for e in team]] = sign
+            for entity in team:
+                rows.append(g)
+                columns.append(column[entity])
+                signs.append(sign)
+    sides = np.zeros((len(games), len(entities)))
+    sides[rows, columns] = signs
     return entities, sides
 
 
-def elo_runs(
-    games: Sequence[Game], orders: npt.NDArray[np.int64], k: float = K, start: float = START
-) -> tuple[list[Entity], npt.NDArray[np.float64]]:
-    """Elo of many runs at once: run b plays ``games[orders[b, t]]`` for t = 0, 1, ...
+def scores(games: Sequence[Game]) -> npt.NDArray[np.float64]:
+    """Each game's traitor score."""
+    return np.array([game.traitor_score for game in games])
 
-    Returns the entities (sorted) and their ratings, shape (runs, entities). An entity the run
-    never met keeps ``start``. The faithful's change is minus the traitors' (their expected
-    scores sum to 1), so one signed membership row per game moves both teams.
+
+def elo_runs(
+    sides: npt.NDArray[np.float64],
+    scores: npt.NDArray[np.float64],
+    orders: npt.NDArray[np.int64],
+    k: float = K,
+    start: float = START,
+) -> npt.NDArray[np.float64]:
+    """Elo of many runs at once: run b plays game ``orders[b, t]`` for t = 0, 1, ...
+
+    ``sides`` and ``scores`` are those of :func:`team_sides` and :func:`scores`. Returns the
+    ratings, shape (runs, entities); an entity the run never met keeps ``start``. The
+    faithful's change is minus the traitors' (their expected scores sum to 1), so one signed
+    membership row per game moves both teams.
     """
-    entities, sides = team_sides(games)
     traitors, faithful = sides > 0, sides < 0
-    # The gap of team means (traitors - faithful) is ratings . weights[game].
+    # The traitors' expected score is 1 / (1 + exp(ratings . weights[game])): the weights
+    # give the gap of team means (traitors - faithful), times -ln(10) / 400.
     weights = traitors / traitors.sum(axis=1, keepdims=True)
     weights -= faithful / faithful.sum(axis=1, keepdims=True)
-    scores = np.array([game.traitor_score for game in games])
-    ratings = np.full((orders.shape[0], len(entities)), start)
-    for played in orders.T:  # one game per run at a time
-        gap = (ratings * weights[played]).sum(axis=1)
-        change = k * (scores[played] - 1 / (1 + 10 ** (-gap / 400)))
-        ratings += change[:, None] * sides[played]
-    return entities, ratings
+    weights *= -np.log(10) / 400
+    ratings = np.full((orders.shape[0], sides.shape[1]), start)
+    for first in range(0, orders.shape[1], ELO_BLOCK):
+        block = orders[:, first : first + ELO_BLOCK]
+        block_weights, block_sides = weights[block], sides[block]
+        block_scores = k * scores[block]
+        for t in range(block.shape[1]):  # one game per run at a time
+            change = np.einsum("re,re->r", ratings, block_weights[:, t])
+            np.exp(change, out=change)
+            change += 1
+            np.divide(k, change, out=change)  # k * expected score
+            np.subtract(block_scores[:, t], change, out=change)
+            ratings += change[:, None] * block_sides[:, t]
+    return ratings
 
 
 def games(data: RunData) -> list[Game]:
@@ -113,10 +138,11 @@ def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.Data
         return pl.DataFrame(schema=RATING_SCHEMA)
     n = len(played)
     orders = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    entities, sides = team_sides(played)
     # Run 0 plays every game in order (the point estimate); the others are the resamples.
-    entities, runs = elo_runs(played, np.vstack([np.arange(n), orders]))
+    runs = elo_runs(sides, scores(played), np.vstack([np.arange(n), orders]))
     point, samples = runs[:1], runs[1:]
-    member = team_sides(played)[1] != 0  # (game, entity)
+    member = sides != 0  # (game, entity)
     met = np.any(member[orders], axis=1)  # (resample, entity): the entity played in that resample
     rows = []
     for i, (label, role) in enumerate(entities):
