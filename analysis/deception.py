@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from analysis.loader import RunData
-from analysis.summary import Table, episode_factors, grouped, summarize
+from analysis.summary import Table, grouped, summarize
 from analysis.tables import (
     FAITHFUL,
     TRAITOR,
@@ -28,10 +28,10 @@ METRICS = (
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
-    frame = episode_factors(data, [])
+    frame = data.episodes.select("episode_id")
     for metric in (_banishments(data), *_accusations(data)):
         frame = frame.join(metric, on="episode_id", how="left")
-    return frame.select("episode_id", *METRICS)
+    return frame.select("episode_id", *METRICS).collect()
 
 
 def traitor_banish_hazard(data: RunData, by: Sequence[str]) -> pl.DataFrame:
@@ -46,20 +46,28 @@ def traitor_banish_hazard(data: RunData, by: Sequence[str]) -> pl.DataFrame:
         (pl.col("rounds") >= pl.col("round"))
         & (pl.col("removed_round").is_null() | (pl.col("removed_round") >= pl.col("round")))
     )
-    return grouped(
-        at_risk,
-        [*by, "round"],
-        [
-            pl.len().alias("at_risk"),
-            (pl.col("removed_round") == pl.col("round")).sum().alias("banished"),
-        ],
-    ).with_columns(hazard=pl.col("banished") / pl.col("at_risk"))
+    return (
+        grouped(
+            at_risk,
+            [*by, "round"],
+            [
+                pl.len().alias("at_risk"),
+                (pl.col("removed_round") == pl.col("round")).sum().alias("banished"),
+            ],
+        )
+        .with_columns(hazard=pl.col("banished") / pl.col("at_risk"))
+        .collect()
+    )
 
 
-def _banishments(data: RunData) -> pl.DataFrame:
-    banished = eliminations(data).filter(pl.col("how") == "banish")
-    traitor_ballots = votes(data).filter(
-        (pl.col("purpose") == "banish") & pl.col("deciding") & (pl.col("voter_role") == TRAITOR)
+def _banishments(data: RunData) -> pl.LazyFrame:
+    banished = eliminations(data).lazy().filter(pl.col("how") == "banish")
+    traitor_ballots = (
+        votes(data)
+        .lazy()
+        .filter(
+            (pl.col("purpose") == "banish") & pl.col("deciding") & (pl.col("voter_role") == TRAITOR)
+        )
     )
     united = traitor_ballots.group_by("episode_id", "round").agg(
         united=(pl.col("target") == pl.col("decided")).fill_null(False).all()
@@ -74,14 +82,15 @@ def _banishments(data: RunData) -> pl.DataFrame:
     )
 
 
-def _accusations(data: RunData) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _accusations(data: RunData) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Accusation success and belief shift, over traitors' accusations of faithful players."""
     accusations = (
         public_claims(data, "accuse")
+        .lazy()
         .filter((pl.col("actor_role") == TRAITOR) & (pl.col("target_role") == FAITHFUL))
         .unique(["episode_id", "round", "actor", "target"])
     )
-    banished = eliminations(data).filter(pl.col("how") == "banish")
+    banished = eliminations(data).lazy().filter(pl.col("how") == "banish")
     success = (
         accusations.join(
             banished.select("episode_id", "round", "target", banished=pl.lit(True)),
@@ -91,7 +100,7 @@ def _accusations(data: RunData) -> tuple[pl.DataFrame, pl.DataFrame]:
         .group_by("episode_id")
         .agg(pl.col("banished").fill_null(False).mean().alias("accusation_success"))
     )
-    beliefs = round_beliefs(data).filter(pl.col("observer_role") == FAITHFUL)
+    beliefs = round_beliefs(data).lazy().filter(pl.col("observer_role") == FAITHFUL)
     now = beliefs.select("episode_id", "round", "observer", "target", "p")
     before = now.with_columns(pl.col("round") + 1).rename({"p": "p_before"})
     shifts = (

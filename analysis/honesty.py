@@ -27,13 +27,15 @@ KEYS = ["episode_id", "role"]
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per (episode, role) with every metric of :data:`METRICS` (null where undefined)."""
-    roles = role_timeline(data)
-    beliefs = round_beliefs(data).select(
-        "episode_id", "round", "observer", "observer_role", "target", "p"
+    roles = role_timeline(data).lazy()
+    beliefs = (
+        round_beliefs(data)
+        .lazy()
+        .select("episode_id", "round", "observer", "observer_role", "target", "p")
     )
-    accusations = public_claims(data, "accuse")
-    banish_votes = votes(data).filter(
-        (pl.col("purpose") == "banish") & pl.col("target").is_not_null()
+    accusations = public_claims(data, "accuse").lazy()
+    banish_votes = (
+        votes(data).lazy().filter((pl.col("purpose") == "banish") & pl.col("target").is_not_null())
     )
     parts = [
         _role_claim_lies(data),
@@ -50,37 +52,35 @@ def per_episode(data: RunData) -> pl.DataFrame:
     frame = roles.select("episode_id", "role").unique()
     for part in parts:
         frame = frame.join(part, on=KEYS, how="left")
-    return frame.select(*KEYS, *METRICS).sort(KEYS)
+    return frame.select(*KEYS, *METRICS).sort(KEYS).collect()
 
 
-def _role_claim_lies(data: RunData) -> pl.DataFrame:
-    claims = public_claims(data, "claim_role")
+def _role_claim_lies(data: RunData) -> pl.LazyFrame:
+    claims = public_claims(data, "claim_role").lazy()
     return claims.group_by("episode_id", pl.col("actor_role").alias("role")).agg(
         (pl.col("role") != pl.col("actor_role")).mean().alias("role_claim_lie_rate")
     )
 
 
-def _with_candidates(data: RunData, banish_votes: pl.DataFrame) -> pl.DataFrame:
+def _with_candidates(data: RunData, banish_votes: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``candidates``: the ballot's legal targets (null on a first ballot: everyone alive).
 
     A re-vote is among the players tied on the ballot before it.
     """
-    tied = (
-        data.events.filter((pl.col("kind") == "vote_result") & (pl.col("purpose") == "banish"))
-        .select("episode_id", "round", pl.col("ballot") + 1, pl.col("tied").alias("candidates"))
-        .collect()
-    )
+    tied = data.events.filter(
+        (pl.col("kind") == "vote_result") & (pl.col("purpose") == "banish")
+    ).select("episode_id", "round", pl.col("ballot") + 1, pl.col("tied").alias("candidates"))
     return banish_votes.join(tied, on=["episode_id", "round", "ballot"], how="left")
 
 
 def _against_belief(
-    stances: pl.DataFrame, beliefs: pl.DataFrame, actor: str, actor_role: str, name: str
-) -> pl.DataFrame:
+    stances: pl.LazyFrame, beliefs: pl.LazyFrame, actor: str, actor_role: str, name: str
+) -> pl.LazyFrame:
     """Share of stances naming a player the actor found less suspicious than another option.
 
     Options: the actor's belief targets, limited to ``candidates`` when that column exists.
     """
-    if "candidates" not in stances.columns:
+    if "candidates" not in stances.collect_schema().names():
         stances = stances.with_columns(candidates=pl.lit(None, pl.List(pl.String())))
     items = stances.select(
         "episode_id",
@@ -107,8 +107,8 @@ def _against_belief(
 
 
 def _stance_correlation(
-    accusations: pl.DataFrame, banish_votes: pl.DataFrame, beliefs: pl.DataFrame
-) -> pl.DataFrame:
+    accusations: pl.LazyFrame, banish_votes: pl.LazyFrame, beliefs: pl.LazyFrame
+) -> pl.LazyFrame:
     """Point-biserial correlation of belief and public stance, and the Bullshit Index.
 
     Pairs: (round, player, other player) from the player's belief report; stance 1 when the

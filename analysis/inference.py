@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from analysis.loader import RunData
-from analysis.summary import Table, episode_factors, grouped, summarize
+from analysis.summary import Table, grouped, summarize
 from analysis.tables import FAITHFUL, TRAITOR, round_beliefs
 
 METRICS = (
@@ -27,9 +27,9 @@ CLIP = (1e-4, 0.9999)
 """Probabilities are clipped to this range before a logarithm (as AvalonBench does)."""
 
 
-def faithful_beliefs(data: RunData) -> pl.DataFrame:
+def faithful_beliefs(data: RunData) -> pl.LazyFrame:
     """Faithful observers' reports: episode_id, round, observer, target, p, truth (1 traitor)."""
-    frame = round_beliefs(data).filter(pl.col("observer_role") == FAITHFUL)
+    frame = round_beliefs(data).lazy().filter(pl.col("observer_role") == FAITHFUL)
     return frame.select(
         "episode_id",
         "round",
@@ -43,19 +43,21 @@ def faithful_beliefs(data: RunData) -> pl.DataFrame:
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
     pairs = faithful_beliefs(data)
-    frame = episode_factors(data, [])
+    frame = data.episodes.select("episode_id")
     for part in (_scores(pairs), _crowd_gain(pairs), _consensus(pairs)):
         frame = frame.join(part, on="episode_id", how="left")
     reached = pl.col("rounds_to_consensus").is_not_null().cast(pl.Float64())
     has_beliefs = pl.col("brier").is_not_null()
-    return frame.with_columns(consensus_reached=pl.when(has_beliefs).then(reached)).select(
-        "episode_id", *METRICS
+    return (
+        frame.with_columns(consensus_reached=pl.when(has_beliefs).then(reached))
+        .select("episode_id", *METRICS)
+        .collect()
     )
 
 
 def calibration(data: RunData, by: Sequence[str], bins: int = 10) -> pl.DataFrame:
     """Reliability table: per group and probability bin, mean belief and share of traitors."""
-    pairs = faithful_beliefs(data).join(episode_factors(data, by), on="episode_id")
+    pairs = faithful_beliefs(data).join(data.episodes.select("episode_id", *by), on="episode_id")
     binned = pairs.with_columns(bin=(pl.col("p") * bins).floor().clip(0, bins - 1).cast(pl.Int64()))
     return grouped(
         binned,
@@ -65,10 +67,10 @@ def calibration(data: RunData, by: Sequence[str], bins: int = 10) -> pl.DataFram
             pl.col("p").mean().alias("mean_belief"),
             pl.col("truth").mean().alias("traitor_share"),
         ],
-    )
+    ).collect()
 
 
-def _scores(pairs: pl.DataFrame) -> pl.DataFrame:
+def _scores(pairs: pl.LazyFrame) -> pl.LazyFrame:
     """Brier, log loss, accuracy and AUC over all the episode's reports."""
     p, y = pl.col("p"), pl.col("truth")
     clipped = p.clip(*CLIP)
@@ -85,7 +87,7 @@ def _scores(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _crowd_beliefs(pairs: pl.DataFrame) -> pl.DataFrame:
+def _crowd_beliefs(pairs: pl.LazyFrame) -> pl.LazyFrame:
     """Per round and target: the observers' mean belief ``q`` and mean squared error."""
     return pairs.group_by("episode_id", "round", "target").agg(
         pl.col("p").mean().alias("q"),
@@ -94,7 +96,7 @@ def _crowd_beliefs(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _crowd_gain(pairs: pl.DataFrame) -> pl.DataFrame:
+def _crowd_gain(pairs: pl.LazyFrame) -> pl.LazyFrame:
     """Mean individual Brier minus the Brier of the averaged belief, both averaged over the
     round's targets, then over rounds (never negative: it is the observers' disagreement)."""
     gain = pl.col("individual") - (pl.col("q") - pl.col("truth")) ** 2
@@ -107,7 +109,7 @@ def _crowd_gain(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _consensus(pairs: pl.DataFrame) -> pl.DataFrame:
+def _consensus(pairs: pl.LazyFrame) -> pl.LazyFrame:
     """First round whose averaged belief ranks every living traitor above every living
     faithful (null if it never happens)."""
     q, traitor = pl.col("q"), pl.col("truth") == 1

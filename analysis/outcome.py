@@ -36,7 +36,7 @@ def factions(data: RunData) -> list[str]:
 def win_rates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     """Episodes, wins per faction with Wilson 95% intervals, draws and mean rounds per group."""
     names = factions(data)
-    frame = data.episodes.select(*by, "winner", "rounds").collect()
+    frame = data.episodes.select(*by, "winner", "rounds")
     counts = grouped(
         frame,
         by,
@@ -56,7 +56,7 @@ def win_rates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
             low.alias(f"{name}_win_low"),
             high.alias(f"{name}_win_high"),
         ]
-    return counts.with_columns(columns)
+    return counts.with_columns(columns).collect()
 
 
 def traitor_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
@@ -69,11 +69,15 @@ def traitor_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     grid = fates.join(rounds, how="cross").with_columns(
         alive=pl.col("removed_round").is_null() | (pl.col("removed_round") > pl.col("round"))
     )
-    return grouped(
-        grid,
-        [*by, "round"],
-        [pl.len().alias("traitors"), pl.col("alive").sum().alias("surviving")],
-    ).with_columns(survival=pl.col("surviving") / pl.col("traitors"))
+    return (
+        grouped(
+            grid,
+            [*by, "round"],
+            [pl.len().alias("traitors"), pl.col("alive").sum().alias("surviving")],
+        )
+        .with_columns(survival=pl.col("surviving") / pl.col("traitors"))
+        .collect()
+    )
 
 
 def summaries(data: RunData, by: Sequence[str]) -> list[Table]:

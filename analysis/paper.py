@@ -49,8 +49,11 @@ def per_episode(data: RunData) -> pl.DataFrame:
     return compute(vote_table(data), data.episodes.select("episode_id").collect())
 
 
-def compute(table: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
+def compute(
+    table: pl.DataFrame | pl.LazyFrame, episodes: pl.DataFrame | pl.LazyFrame
+) -> pl.DataFrame:
     """The metrics of every episode of ``episodes`` from its rows of ``table``."""
+    table = table.lazy()  # one query: polars plans and runs it at once
     members = table.group_by("episode_id").agg(
         pl.col("player").filter(pl.col("role") == TRAITOR).unique().alias("traitors"),
         pl.col("player").filter(pl.col("role") == FAITHFUL).unique().alias("faithful"),
@@ -77,13 +80,13 @@ def compute(table: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
         _mean_over_rounds(rows, 1 - switched, "TNS"),
         _mean_over_rounds(day.filter(pl.col("target").is_not_null()), correct, "FCR_valid"),
     ]
-    frame = episodes.select("episode_id")
+    frame = episodes.lazy().select("episode_id")
     for part in parts:
         frame = frame.join(part, on="episode_id", how="left")
-    return frame.select("episode_id", *METRICS)
+    return frame.select("episode_id", *METRICS).collect()
 
 
-def _with_previous_target(rows: pl.DataFrame) -> pl.DataFrame:
+def _with_previous_target(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``previous``: the target of the player's vote before this one (null for the first).
 
     Written as a sort and a shift: ``shift(1).over(...)`` runs group by group.
@@ -98,7 +101,7 @@ def _with_previous_target(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _mean_over_rounds(rows: pl.DataFrame, per_round: pl.Expr, name: str) -> pl.DataFrame:
+def _mean_over_rounds(rows: pl.LazyFrame, per_round: pl.Expr, name: str) -> pl.LazyFrame:
     """``per_round`` for each round present in ``rows``, then its mean over those rounds."""
     return (
         rows.group_by(ROUND)
@@ -108,7 +111,7 @@ def _mean_over_rounds(rows: pl.DataFrame, per_round: pl.Expr, name: str) -> pl.D
     )
 
 
-def _agreement(rows: pl.DataFrame) -> pl.DataFrame:
+def _agreement(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Per round: votes for the most-voted target / all votes (abstentions count, never win)."""
     counts = (
         rows.drop_nulls("target")
@@ -123,7 +126,7 @@ def _agreement(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _survival(rows: pl.DataFrame, members: str, name: str) -> pl.DataFrame:
+def _survival(rows: pl.LazyFrame, members: str, name: str) -> pl.LazyFrame:
     """(|members| - distinct eliminated members) / |members|; 0 when there are none."""
     per_episode = rows.group_by("episode_id").agg(
         pl.col(members).first().list.len().alias("size"),
@@ -148,7 +151,7 @@ def _des() -> pl.Expr:
     return (unanimous & victim_faithful).cast(pl.Float64())
 
 
-def _with_modal_target(day: pl.DataFrame) -> pl.DataFrame:
+def _with_modal_target(day: pl.LazyFrame) -> pl.LazyFrame:
     """Add each round's most-voted target; ties go to the target voted first (pandas'
     ``value_counts().idxmax()``)."""
     modal = (

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
 from analysis.loader import RunData
 
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+"""A polars frame, eager or lazy (helpers that work on both return the kind they are given)."""
+
 Z95 = 1.959963984540054
 """The standard normal quantile of a two-sided 95% interval."""
-
-
-def episode_factors(data: RunData, by: Sequence[str]) -> pl.DataFrame:
-    """(episode_id, *by) for every episode."""
-    return data.episodes.select("episode_id", *by).collect()
 
 
 def summarize(
@@ -27,17 +26,16 @@ def summarize(
     ``episodes`` column counts the rows of each group.
     """
     metrics = [c for c in per_episode.columns if c != "episode_id" and c not in keys]
-    joined = per_episode.join(episode_factors(data, by), on="episode_id", how="left")
+    factors = data.episodes.select("episode_id", *by)
+    joined = per_episode.lazy().join(factors, on="episode_id", how="left")
     aggregates = [
         pl.len().alias("episodes"),
         *(pl.col(m).cast(pl.Float64()).mean() for m in metrics),
     ]
-    return grouped(joined, [*by, *keys], aggregates)
+    return grouped(joined, [*by, *keys], aggregates).collect()
 
 
-def grouped(
-    frame: pl.DataFrame, groups: Sequence[str], aggregates: Sequence[pl.Expr]
-) -> pl.DataFrame:
+def grouped(frame: Frame, groups: Sequence[str], aggregates: Sequence[pl.Expr]) -> Frame:
     """``group_by(groups).agg(aggregates)`` sorted by the groups; one row when there are none."""
     if not groups:
         return frame.select(aggregates)

@@ -48,14 +48,14 @@ def role_timeline(data: RunData) -> pl.DataFrame:
 
 
 def with_role(
-    frame: pl.DataFrame, roles: pl.DataFrame, player: str, alias: str, seq: str = "seq"
-) -> pl.DataFrame:
+    frame: pl.LazyFrame, roles: pl.DataFrame, player: str, alias: str, seq: str = "seq"
+) -> pl.LazyFrame:
     """Add ``alias``: the role ``player`` held at ``seq`` (the last role event before it).
 
     ``frame`` must be in ``seq`` order within each episode (as the logs are); its row order is
     kept.
     """
-    timeline = roles.select(
+    timeline = roles.lazy().select(
         "episode_id",
         pl.col("seq").alias("_role_seq"),
         pl.col("player").alias(player),
@@ -91,18 +91,14 @@ def votes(data: RunData) -> pl.DataFrame:
     results = data.events.filter(pl.col("kind") == "vote_result").select(
         "episode_id", "round", "purpose", "ballot", "decided"
     )
-    ballots = (
-        cast.join(
-            results,
-            on=["episode_id", "round", "purpose", "ballot"],
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(deciding=pl.col("decided").is_not_null())
-        .collect()
-    )
+    ballots = cast.join(
+        results,
+        on=["episode_id", "round", "purpose", "ballot"],
+        how="left",
+        maintain_order="left",
+    ).with_columns(deciding=pl.col("decided").is_not_null())
     roles = role_timeline(data)
-    return _target_role(with_role(ballots, roles, "voter", "voter_role"), roles)
+    return _target_role(with_role(ballots, roles, "voter", "voter_role"), roles).collect()
 
 
 @shared
@@ -111,32 +107,30 @@ def eliminations(data: RunData) -> pl.DataFrame:
 
     ``round`` is the round whose vote removed the player.
     """
-    frame = (
-        data.events.filter(pl.col("kind").is_in(["banish", "murder"]))
-        .select(
-            "episode_id",
-            "seq",
-            pl.when(pl.col("kind") == "murder")
-            .then(pl.col("round") - 1)
-            .otherwise(pl.col("round"))
-            .alias("round"),
-            pl.col("kind").alias("how"),
-            "target",
-        )
-        .collect()
+    frame = data.events.filter(pl.col("kind").is_in(["banish", "murder"])).select(
+        "episode_id",
+        "seq",
+        pl.when(pl.col("kind") == "murder")
+        .then(pl.col("round") - 1)
+        .otherwise(pl.col("round"))
+        .alias("round"),
+        pl.col("kind").alias("how"),
+        "target",
     )
-    return _target_role(frame, role_timeline(data))
+    return _target_role(frame, role_timeline(data)).collect()
 
 
-def traitor_fates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
+def traitor_fates(data: RunData, by: Sequence[str]) -> pl.LazyFrame:
     """Initial traitors with the round they were removed (null: never) and their game's length."""
-    removed = eliminations(data).select(
-        "episode_id", pl.col("target").alias("player"), pl.col("round").alias("removed_round")
+    removed = (
+        eliminations(data)
+        .lazy()
+        .select(
+            "episode_id", pl.col("target").alias("player"), pl.col("round").alias("removed_round")
+        )
     )
-    traitors = (
-        data.players.filter(pl.col("role") == TRAITOR).select("episode_id", "player").collect()
-    )
-    games = data.episodes.select("episode_id", "rounds", *by).collect()
+    traitors = data.players.filter(pl.col("role") == TRAITOR).select("episode_id", "player")
+    games = data.episodes.select("episode_id", "rounds", *by)
     return traitors.join(removed, on=["episode_id", "player"], how="left").join(
         games, on="episode_id"
     )
@@ -145,31 +139,36 @@ def traitor_fates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
 @shared
 def public_claims(data: RunData, claim: str) -> pl.DataFrame:
     """Public claims of one kind (``accuse``, ``defend``, ``claim_role``) with both roles."""
-    frame = (
-        data.claims.filter((pl.col("claim") == claim) & (pl.col("visibility") == "public"))
-        .drop("visibility", "claim")
-        .collect()
-    )
+    frame = data.claims.filter(
+        (pl.col("claim") == claim) & (pl.col("visibility") == "public")
+    ).drop("visibility", "claim")
     roles = role_timeline(data)
-    frame = with_role(frame, roles, "actor", "actor_role")
-    return _target_role(frame, roles)
+    return _target_role(with_role(frame, roles, "actor", "actor_role"), roles).collect()
 
 
 @shared
 def beliefs(data: RunData) -> pl.DataFrame:
     """Every reported P(traitor), with the observer's role and the target's true role."""
     roles = role_timeline(data)
-    frame = with_role(data.beliefs.collect(), roles, "observer", "observer_role")
-    return _target_role(frame, roles)
+    frame = with_role(data.beliefs, roles, "observer", "observer_role")
+    return _target_role(frame, roles).collect()
 
 
 @shared
 def round_beliefs(data: RunData) -> pl.DataFrame:
     """Each observer's last belief report of each round (the probe after the discussion)."""
     frame = beliefs(data)
-    last = frame.group_by("episode_id", "round", "observer").agg(pl.col("seq").max())
-    return frame.join(last, on=["episode_id", "round", "observer", "seq"])
+    # A report's rows are adjacent (the frame is in seq order per episode): number the
+    # reports, keep the last of each (episode, round, observer), then the rows of those.
+    starts = (pl.col("seq") != pl.col("seq").shift(1)) | (
+        pl.col("episode_id") != pl.col("episode_id").shift(1)
+    )
+    report = frame.select(starts.fill_null(True).alias("start"))["start"]
+    last = frame.filter(report).select(
+        pl.struct("episode_id", "round", "observer").is_last_distinct()
+    )
+    return frame.filter(last.to_series().gather(report.cum_sum() - 1))
 
 
-def _target_role(frame: pl.DataFrame, roles: pl.DataFrame) -> pl.DataFrame:
+def _target_role(frame: pl.LazyFrame, roles: pl.DataFrame) -> pl.LazyFrame:
     return with_role(frame, roles, "target", "target_role")

@@ -13,7 +13,7 @@ import networkx as nx
 import polars as pl
 
 from analysis.loader import RunData
-from analysis.summary import Table, correlation, entropy_bits, rank_within, summarize
+from analysis.summary import Frame, Table, correlation, entropy_bits, rank_within, summarize
 from analysis.tables import (
     public_claims,
     role_timeline,
@@ -35,10 +35,16 @@ STANCE_SIGNS = {"vote": -1, "accuse": -1, "defend": 1}
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
-    first_ballots = votes(data).filter(
-        (pl.col("purpose") == "banish") & (pl.col("ballot") == 0) & pl.col("target").is_not_null()
+    first_ballots = (
+        votes(data)
+        .lazy()
+        .filter(
+            (pl.col("purpose") == "banish")
+            & (pl.col("ballot") == 0)
+            & pl.col("target").is_not_null()
+        )
     )
-    frame = data.episodes.select("episode_id").collect()
+    frame = data.episodes.select("episode_id")
     for part in (
         _vote_stability(data, first_ballots),
         _belief_stability(data),
@@ -47,19 +53,23 @@ def per_episode(data: RunData) -> pl.DataFrame:
         _vote_entropy(first_ballots),
     ):
         frame = frame.join(part, on="episode_id", how="left")
-    return frame.select("episode_id", *METRICS)
+    return frame.select("episode_id", *METRICS).collect()
 
 
 @shared
 def stances(data: RunData) -> pl.DataFrame:
     """(episode_id, round, source, target, stance, sign): every public stance of a player."""
-    ballots = votes(data).filter((pl.col("purpose") == "banish") & pl.col("target").is_not_null())
+    ballots = (
+        votes(data).lazy().filter((pl.col("purpose") == "banish") & pl.col("target").is_not_null())
+    )
     parts = [
         ballots.select(
             "episode_id", "round", pl.col("voter").alias("source"), "target"
         ).with_columns(stance=pl.lit("vote")),
         *(
-            public_claims(data, claim).select(
+            public_claims(data, claim)
+            .lazy()
+            .select(
                 "episode_id",
                 "round",
                 pl.col("actor").alias("source"),
@@ -69,8 +79,10 @@ def stances(data: RunData) -> pl.DataFrame:
             for claim in ("accuse", "defend")
         ),
     ]
-    return pl.concat(parts).with_columns(
-        sign=pl.col("stance").replace_strict(STANCE_SIGNS, return_dtype=pl.Int64())
+    return (
+        pl.concat(parts)
+        .with_columns(sign=pl.col("stance").replace_strict(STANCE_SIGNS, return_dtype=pl.Int64()))
+        .collect()
     )
 
 
@@ -82,9 +94,8 @@ def round_starts(data: RunData) -> pl.DataFrame:
         .unique(["episode_id", "round"], keep="first", maintain_order=True)
         .select("episode_id", "round", "seq", pl.col("alive").alias("player"))
         .explode("player")
-        .collect()
     )
-    return with_role(starts, role_timeline(data), "player", "role")
+    return with_role(starts, role_timeline(data), "player", "role").collect()
 
 
 @shared
@@ -92,9 +103,10 @@ def round_edges(data: RunData) -> pl.DataFrame:
     """The edges of every round's trust graph: (episode_id, round, source, target, weight,
     votes, accusations, defences, source_role, target_role), between players alive at the
     start of the round."""
-    nodes = round_starts(data).select("episode_id", "round", "player", "role")
+    nodes = round_starts(data).lazy().select("episode_id", "round", "player", "role")
     weights = (
         stances(data)
+        .lazy()
         .group_by("episode_id", "round", "source", "target")
         .agg(
             pl.col("sign").sum().alias("weight"),
@@ -111,7 +123,7 @@ def round_edges(data: RunData) -> pl.DataFrame:
     for end in ("source", "target"):
         ends = nodes.rename({"player": end, "role": f"{end}_role"})
         weights = weights.join(ends, on=["episode_id", "round", end])
-    return weights.sort("episode_id", "round", "source", "target")
+    return weights.sort("episode_id", "round", "source", "target").collect()
 
 
 def trust_graphs(
@@ -134,7 +146,7 @@ def trust_graphs(
     return graphs
 
 
-def signed_modularity(edges: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+def signed_modularity(edges: Frame, keys: Sequence[str]) -> Frame:
     """Per graph (rows sharing ``keys``): directed modularity of the positive part minus that
     of the negative part, weighted by their total weights (Gomez, Jensen & Arenas 2009);
     null for a graph without weights.
@@ -187,19 +199,18 @@ def signed_modularity(edges: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def _modularity(data: RunData) -> pl.DataFrame:
+def _modularity(data: RunData) -> pl.LazyFrame:
     """Mean over rounds of the signed modularity of the trust graph against the factions."""
-    per_round = signed_modularity(round_edges(data), ["episode_id", "round"])
+    per_round = signed_modularity(round_edges(data).lazy(), ["episode_id", "round"])
     return per_round.group_by("episode_id").agg(pl.col("modularity").mean())
 
 
-def _vote_stability(data: RunData, first_ballots: pl.DataFrame) -> pl.DataFrame:
+def _vote_stability(data: RunData, first_ballots: pl.LazyFrame) -> pl.LazyFrame:
     """Share of votes naming last round's target again, when that target is still alive."""
     alive = (
         data.events.filter((pl.col("kind") == "phase") & (pl.col("phase") == "banish_vote"))
         .group_by("episode_id", "round")
         .agg(pl.col("alive").sort_by("seq").first())
-        .collect()
     )
     previous = first_ballots.select(
         "episode_id", pl.col("round") + 1, "voter", pl.col("target").alias("previous")
@@ -214,9 +225,9 @@ def _vote_stability(data: RunData, first_ballots: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _belief_stability(data: RunData) -> pl.DataFrame:
+def _belief_stability(data: RunData) -> pl.LazyFrame:
     """Mean Spearman correlation of each observer's beliefs in consecutive rounds."""
-    now = round_beliefs(data).select("episode_id", "round", "observer", "target", "p")
+    now = round_beliefs(data).lazy().select("episode_id", "round", "observer", "target", "p")
     before = now.with_columns(pl.col("round") + 1).rename({"p": "p_before"})
     report = ["episode_id", "round", "observer"]
     pairs = now.join(before, on=[*report, "target"]).with_columns(
@@ -226,10 +237,10 @@ def _belief_stability(data: RunData) -> pl.DataFrame:
     return per_observer.group_by("episode_id").agg(pl.col("rho").mean().alias("belief_stability"))
 
 
-def _accusation_reciprocity(data: RunData) -> pl.DataFrame:
+def _accusation_reciprocity(data: RunData) -> pl.LazyFrame:
     """Share of accusation edges (u accused v, any round) whose reverse edge also exists; a
     self-accusation is an edge that is never returned (as in networkx)."""
-    edges = public_claims(data, "accuse").select("episode_id", "actor", "target").unique()
+    edges = public_claims(data, "accuse").lazy().select("episode_id", "actor", "target").unique()
     reverse = edges.select(
         "episode_id",
         pl.col("target").alias("actor"),
@@ -247,7 +258,7 @@ def _accusation_reciprocity(data: RunData) -> pl.DataFrame:
     )
 
 
-def _vote_entropy(first_ballots: pl.DataFrame) -> pl.DataFrame:
+def _vote_entropy(first_ballots: pl.LazyFrame) -> pl.LazyFrame:
     """Mean over rounds of the entropy (bits) of the first banishment ballot's targets."""
     counts = first_ballots.group_by("episode_id", "round", "target").agg(pl.len().alias("n"))
     per_round = counts.group_by("episode_id", "round").agg(entropy_bits(pl.col("n")).alias("h"))

@@ -23,7 +23,7 @@ from test_analysis_support import (
 )
 
 import analysis
-from analysis import deception, honesty, inference, outcome, ratings, summary, trust
+from analysis import deception, honesty, inference, outcome, ratings, summary, tables, trust
 from analysis.loader import RunData
 
 FOUR = {"A": "traitor", "B": "faithful", "C": "faithful", "D": "faithful", "E": "faithful"}
@@ -368,6 +368,22 @@ def test_inference_is_null_without_beliefs(tmp_path: Path) -> None:
     data = load(tmp_path, short_game("e1", "traitors"))
     result = row(inference.per_episode(data))
     assert all(result[m] is None for m in inference.METRICS)
+
+
+def test_a_round_counts_each_observers_last_report(tmp_path: Path) -> None:
+    game = LogBuilder("e1", FOUR).start_round()
+    game.beliefs({"B": {"A": 0.2, "C": 0.9}, "C": {"A": 0.7, "B": 0.1}})
+    game.beliefs({"B": {"A": 0.8, "D": 0.3}})  # B reports again: only this one counts
+    game.start_round().beliefs({"B": {"A": 0.6}})
+    frame = tables.round_beliefs(load(tmp_path, game.end("faithful", rounds=2)))
+    rows = frame.select("round", "observer", "target", "p").rows()
+    assert rows == [
+        (1, "C", "A", 0.7),
+        (1, "C", "B", 0.1),
+        (1, "B", "A", 0.8),
+        (1, "B", "D", 0.3),
+        (2, "B", "A", 0.6),
+    ]
 
 
 def test_calibration_bins(example: RunData) -> None:
