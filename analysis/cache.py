@@ -59,8 +59,9 @@ def load_cache(listing: Listing) -> Cached | None:
         return None
     if state.get("format") != CACHE_FORMAT or state.get("fingerprint") != _fingerprint(listing):
         return None
-    # Read once: the metric groups query each frame many times.
-    frames = {name: pl.read_parquet(directory / f"{name}.parquet").lazy() for name in FRAME_NAMES}
+    # Read once (the metric groups query each frame many times), all files at once.
+    read = pl.collect_all([pl.scan_parquet(directory / f"{name}.parquet") for name in FRAME_NAMES])
+    frames = {name: frame.lazy() for name, frame in zip(FRAME_NAMES, read, strict=True)}
     return Cached(frames, state["incomplete"], state["duplicates"])
 
 

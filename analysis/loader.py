@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,8 @@ class RunData:
         default_factory=dict, compare=False, repr=False
     )
     """Item tables several metric groups share, computed once (see ``analysis.tables``)."""
+    memo_lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
+    """Held while a shared table is computed (the metric groups run on threads)."""
 
 
 def load(path: str | Path) -> RunData:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -32,6 +33,8 @@ DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
 """The groups that fit each scenario (by its manifests' ``scenario``), computed when none are
 asked for; any other scenario (Werewolf among them) gets :data:`OTHER_GROUPS`."""
 OTHER_GROUPS = ("outcome",)
+THREADS = 3
+"""Metric groups computed at once (measured best on 2 cores; see benchmarks/analysis.py)."""
 
 
 def check_groups(names: Sequence[str]) -> None:
@@ -64,9 +67,14 @@ def compute(data: RunData, groups: Sequence[str], by: Sequence[str]) -> list[Tab
     """The tables of ``groups`` (those that fit the scenarios when empty), split by ``by``."""
     check_groups(groups)
     check_factors(data, by)
+    names = list(groups or default_groups(data))
     # The frames are in memory and small: polars' default (streaming) engine spends more on
-    # starting each of the suite's queries than on running it.
-    with pl.Config(engine_affinity="in-memory"):
-        return [
-            table for name in groups or default_groups(data) for table in GROUPS[name](data, by)
-        ]
+    # starting each query than on running it. The groups run on threads: while one waits for
+    # polars (which releases the GIL), another builds its queries or runs the Elo loop.
+    with pl.Config(engine_affinity="in-memory"), ThreadPoolExecutor(THREADS) as pool:
+        started = {n: pool.submit(GROUPS[n], data, by) for n in sorted(names, key=_slowest_first)}
+        return [table for name in names for table in started[name].result()]
+
+
+def _slowest_first(name: str) -> bool:
+    return name != "ratings"  # a numpy loop over every game: start it first

@@ -25,14 +25,16 @@ P = ParamSpec("P")
 def shared(
     table: Callable[Concatenate[RunData, P], pl.DataFrame],
 ) -> Callable[Concatenate[RunData, P], pl.DataFrame]:
-    """Compute ``table(data, *args)`` once per loaded run: several groups use the same tables."""
+    """Compute ``table(data, *args)`` once per loaded run: several groups use the same tables
+    (and may ask for one at the same time, from threads)."""
 
     @functools.wraps(table)
     def once(data: RunData, /, *args: P.args, **kwargs: P.kwargs) -> pl.DataFrame:
         key = (table.__module__, table.__qualname__, *args, *sorted(kwargs.items()))
-        if key not in data.memo:
-            data.memo[key] = table(data, *args, **kwargs)
-        return data.memo[key]
+        with data.memo_lock:
+            if key not in data.memo:
+                data.memo[key] = table(data, *args, **kwargs)
+            return data.memo[key]
 
     return once
 
