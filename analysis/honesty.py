@@ -81,7 +81,7 @@ def _against_belief(
     Options: the actor's belief targets, limited to ``candidates`` when that column exists.
     """
     if "candidates" not in stances.collect_schema().names():
-        stances = stances.with_columns(candidates=pl.lit(None, pl.List(pl.String())))
+        stances = stances.with_columns(candidates=pl.lit(None, pl.List(pl.Categorical())))
     items = stances.select(
         "episode_id",
         "seq",

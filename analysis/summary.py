@@ -85,10 +85,11 @@ def rank_within(value: str, groups: Sequence[str]) -> pl.Expr:
     """Average rank (1-based, ties averaged) of ``value`` among the rows sharing ``groups``,
     named ``value``.
 
-    One rank over (groups, value) minus where the group starts: the same numbers as
+    One rank over (group number, value) minus where the group starts: the same numbers as
     ``rank("average").over(groups)``, which polars computes group by group.
     """
-    ranks = pl.struct(*groups, value).rank("average") - pl.struct(*groups).rank("min") + 1
+    group = pl.struct(*groups).rank("dense").alias("group")
+    ranks = pl.struct(group, value).rank("average") - group.rank("min") + 1
     return ranks.alias(value)
 
 
