@@ -160,7 +160,7 @@ def main() -> None:
             f"  polars vs the loop: {speedups['Parquet']:.1f}x from Parquet,"
             f" {speedups['JSON']:.1f}x from JSON (goal 10x: {met(max(speedups.values()) >= 10)})",
         ]
-    Console().print(table)
+    Console(width=110).print(table)
     print("same tables both ways, value for value, at every size")
     print("\n".join(verdicts))
 

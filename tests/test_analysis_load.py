@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -15,6 +17,8 @@ from analysis import paper
 from analysis.cache import CACHE_DIR
 from analysis.discover import list_episodes
 from analysis.frames import seat_label
+from analysis.loader import RunData
+from analysis.tables import shared
 
 FOUR = {"A": "traitor", "B": "faithful", "C": "faithful", "D": "faithful", "E": "faithful"}
 
@@ -130,6 +134,23 @@ def test_listing_walks_runs_in_path_order_and_skips_hidden_directories(tmp_path:
     data = analysis.load(tmp_path)
     assert data.episodes.collect()["episode_id"].to_list() == ["g1", "g2"]
     assert data.incomplete == 1
+
+
+def test_a_shared_table_is_computed_once_when_threads_ask_at_once(tmp_path: Path) -> None:
+    data = analysis.load(example_game().write(tmp_path))
+    calls = []
+
+    @shared
+    def slow_table(data: RunData, claim: str) -> pl.DataFrame:
+        calls.append(claim)
+        time.sleep(0.05)  # the others arrive while it is being computed
+        return data.claims.filter(pl.col("claim") == claim).collect()
+
+    with ThreadPoolExecutor(4) as pool:
+        frames = list(pool.map(lambda _: slow_table(data, "accuse"), range(4)))
+    assert calls == ["accuse"]
+    assert all(frame is frames[0] for frame in frames)
+    assert frames[0].height == 7
 
 
 def test_bad_paths_raise_analysis_errors(tmp_path: Path) -> None:
