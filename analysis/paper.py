@@ -46,14 +46,14 @@ def vote_table(data: RunData) -> pl.DataFrame:
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with the ten metrics and ``FCR_valid`` (null where undefined)."""
-    return compute(vote_table(data), data.episodes.select("episode_id").collect())
+    return compute(vote_table(data), data.episodes)
 
 
 def compute(
     table: pl.DataFrame | pl.LazyFrame, episodes: pl.DataFrame | pl.LazyFrame
 ) -> pl.DataFrame:
     """The metrics of every episode of ``episodes`` from its rows of ``table``."""
-    table = table.lazy()  # one query: polars plans and runs it at once
+    table = table.lazy()  # one query, planned and run at once
     members = table.group_by("episode_id").agg(
         pl.col("player").filter(pl.col("role") == TRAITOR).unique().alias("traitors"),
         pl.col("player").filter(pl.col("role") == FAITHFUL).unique().alias("faithful"),
