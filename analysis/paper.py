@@ -67,18 +67,21 @@ def compute(
     day = rows.filter((pl.col("vote_type") == "General") & (pl.col("role") == FAITHFUL))
     correct = pl.col("names_traitor").mean()
     switched = (pl.col("target") != pl.col("previous")).fill_null(True).mean()
+    share = pl.col("share").first()
     parts = [
-        _mean_over_rounds(_agreement(night), pl.col("share").first(), "TAS"),
-        _mean_over_rounds(_agreement(day), pl.col("share").first(), "FAS"),
-        _mean_over_rounds(day, correct, "FCR"),
-        _survival(rows, "traitors", "TSR"),
-        _survival(rows, "faithful", "FSR"),
-        _mean_over_rounds(night, _des(), "DES"),
-        _mean_over_rounds(day, correct, "IDR"),
-        _mean_over_rounds(_with_modal_target(day), _brr(), "BRR"),
-        _mean_over_rounds(rows, switched, "VSF"),
-        _mean_over_rounds(rows, 1 - switched, "TNS"),
-        _mean_over_rounds(day.filter(pl.col("target").is_not_null()), correct, "FCR_valid"),
+        _means_over_rounds(_agreement(night), TAS=share),
+        _means_over_rounds(_agreement(day), FAS=share),
+        _means_over_rounds(
+            _with_modal_target(day),
+            FCR=correct,
+            IDR=correct,
+            BRR=_brr(),
+            # A round whose votes all abstained has no value (as if it had no rows).
+            FCR_valid=pl.col("names_traitor").filter(pl.col("target").is_not_null()).mean(),
+        ),
+        _survival(rows),
+        _means_over_rounds(night, DES=_des()),
+        _means_over_rounds(rows, VSF=switched, TNS=1 - switched),
     ]
     frame = episodes.lazy().select("episode_id")
     for part in parts:
@@ -101,13 +104,14 @@ def _with_previous_target(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _mean_over_rounds(rows: pl.LazyFrame, per_round: pl.Expr, name: str) -> pl.LazyFrame:
-    """``per_round`` for each round present in ``rows``, then its mean over those rounds."""
+def _means_over_rounds(rows: pl.LazyFrame, **per_round: pl.Expr) -> pl.LazyFrame:
+    """Each ``per_round`` value for every round present in ``rows``, then its mean over those
+    rounds (a round where it is null does not count)."""
     return (
         rows.group_by(ROUND)
-        .agg(per_round.alias("value"))
+        .agg(**per_round)
         .group_by("episode_id")
-        .agg(pl.col("value").mean().alias(name))
+        .agg(pl.col(name).mean() for name in per_round)
     )
 
 
@@ -126,22 +130,15 @@ def _agreement(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _survival(rows: pl.LazyFrame, members: str, name: str) -> pl.LazyFrame:
-    """(|members| - distinct eliminated members) / |members|; 0 when there are none."""
-    per_episode = rows.group_by("episode_id").agg(
-        pl.col(members).first().list.len().alias("size"),
-        pl.col("eliminated")
-        .filter(pl.col("eliminated").is_in(pl.col(members)))
-        .n_unique()
-        .alias("gone"),
-    )
-    return per_episode.select(
-        "episode_id",
-        pl.when(pl.col("size") > 0)
-        .then((pl.col("size") - pl.col("gone")) / pl.col("size"))
-        .otherwise(0.0)
-        .alias(name),
-    )
+def _survival(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """TSR and FSR: (|members| - distinct eliminated members) / |members| of the traitors and
+    of the faithful; 0 when there are none."""
+    columns = []
+    for name, members in (("TSR", "traitors"), ("FSR", "faithful")):
+        size = pl.col(members).first().list.len()
+        gone = pl.col("eliminated").filter(pl.col("eliminated").is_in(pl.col(members))).n_unique()
+        columns.append(pl.when(size > 0).then((size - gone) / size).otherwise(0.0).alias(name))
+    return rows.group_by("episode_id").agg(columns)
 
 
 def _des() -> pl.Expr:
