@@ -44,7 +44,7 @@ def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
     pairs = faithful_beliefs(data)
     frame = data.episodes.select("episode_id")
-    for part in (_scores(pairs), _crowd_gain(pairs), _consensus(pairs)):
+    for part in (_scores(pairs), _crowd(pairs)):
         frame = frame.join(part, on="episode_id", how="left")
     reached = pl.col("rounds_to_consensus").is_not_null().cast(pl.Float64())
     has_beliefs = pl.col("brier").is_not_null()
@@ -87,44 +87,30 @@ def _scores(pairs: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _crowd_beliefs(pairs: pl.LazyFrame) -> pl.LazyFrame:
-    """Per round and target: the observers' mean belief ``q`` and mean squared error."""
-    return pairs.group_by("episode_id", "round", "target").agg(
+def _crowd(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """From the averaged belief ``q`` of each round and target:
+
+    - ``crowd_gain``: mean individual Brier minus the Brier of the averaged belief, both
+      averaged over the round's targets, then over rounds (never negative: it is the
+      observers' disagreement);
+    - ``rounds_to_consensus``: the first round whose averaged belief ranks every living
+      traitor above every living faithful (null if it never happens).
+    """
+    q, truth = pl.col("q"), pl.col("truth")
+    crowd = pairs.group_by("episode_id", "round", "target").agg(
         pl.col("p").mean().alias("q"),
-        ((pl.col("p") - pl.col("truth")) ** 2).mean().alias("individual"),
-        pl.col("truth").first(),
+        ((pl.col("p") - truth) ** 2).mean().alias("individual"),
+        truth.first(),
     )
-
-
-def _crowd_gain(pairs: pl.LazyFrame) -> pl.LazyFrame:
-    """Mean individual Brier minus the Brier of the averaged belief, both averaged over the
-    round's targets, then over rounds (never negative: it is the observers' disagreement)."""
-    gain = pl.col("individual") - (pl.col("q") - pl.col("truth")) ** 2
-    return (
-        _crowd_beliefs(pairs)
-        .group_by("episode_id", "round")
-        .agg(gain.mean().alias("gain"))
-        .group_by("episode_id")
-        .agg(pl.col("gain").mean().alias("crowd_gain"))
+    per_round = crowd.group_by("episode_id", "round").agg(
+        (pl.col("individual") - (q - truth) ** 2).mean().alias("gain"),
+        q.filter(truth == 1).min().alias("lowest_traitor"),
+        q.filter(truth == 0).max().alias("top_faithful"),
     )
-
-
-def _consensus(pairs: pl.LazyFrame) -> pl.LazyFrame:
-    """First round whose averaged belief ranks every living traitor above every living
-    faithful (null if it never happens)."""
-    q, traitor = pl.col("q"), pl.col("truth") == 1
-    per_round = (
-        _crowd_beliefs(pairs)
-        .group_by("episode_id", "round")
-        .agg(
-            q.filter(traitor).min().alias("lowest_traitor"),
-            q.filter(~traitor).max().alias("top_faithful"),
-        )
-    )
-    return (
-        per_round.filter(pl.col("lowest_traitor") > pl.col("top_faithful"))
-        .group_by("episode_id")
-        .agg(pl.col("round").min().alias("rounds_to_consensus"))
+    consensus = pl.col("lowest_traitor") > pl.col("top_faithful")
+    return per_round.group_by("episode_id").agg(
+        pl.col("gain").mean().alias("crowd_gain"),
+        pl.col("round").filter(consensus).min().alias("rounds_to_consensus"),
     )
 
 
