@@ -8,8 +8,8 @@ a defence +1). Each node carries its ``role`` at the start of the round.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import polars as pl
 
 from analysis.loader import RunData
@@ -31,6 +31,9 @@ METRICS = (
     "vote_entropy",
 )
 STANCE_SIGNS = {"vote": -1, "accuse": -1, "defend": 1}
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def per_episode(data: RunData) -> pl.DataFrame:
@@ -130,6 +133,8 @@ def trust_graphs(
     data: RunData, episode_id: str | None = None
 ) -> dict[tuple[str, int], nx.DiGraph[str]]:
     """(episode_id, round) -> that round's trust graph, for one episode or all of them."""
+    import networkx as nx  # only the figures and researchers need the graphs themselves
+
     nodes = round_starts(data)
     edges = round_edges(data)
     if episode_id is not None:
