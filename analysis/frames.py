@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,29 @@ CALL_SCHEMA: dict[str, pl.DataType] = {
 }
 """One row per model call (messages and params are left in ``calls.jsonl``)."""
 
+_RAW_EVENT_SCHEMA: dict[str, pl.DataType] = {
+    **{k: pl.String() if v == KEY else v for k, v in EVENT_SCHEMA.items() if k != "episode_id"},
+    "tied": pl.List(pl.String()),
+    "alive": pl.List(pl.String()),
+    "visibility": pl.Struct({"scope": pl.String(), "name": pl.String()}),
+    "claims": pl.List(pl.Struct({"kind": pl.String(), "target": pl.String(), "role": pl.String()})),
+    "budget": pl.Float64(),
+    "preferred": pl.String(),
+    "catalogue": pl.List(
+        pl.Struct(
+            {
+                "id": pl.String(),
+                "name": pl.String(),
+                "price": pl.Float64(),
+                "customer_utility": pl.Float64(),
+                "company_utility": pl.Float64(),
+            }
+        )
+    ),
+}
+"""The fields of ``events.jsonl`` the frames are built from, as the event models write them
+(given, polars parses the lines in one pass instead of two); ``probs`` is added per run."""
+
 _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
     **{k: v for k, v in CALL_SCHEMA.items() if k not in ("prompt_tokens", "completion_tokens")},
     "episode_id": pl.String(),
@@ -119,7 +142,8 @@ def build_frames(discovery: Discovery) -> dict[str, pl.DataFrame]:
     """Every frame of :data:`FRAME_NAMES` for the complete episodes found."""
     episodes = [(m["episode_id"], d, m) for d, m in discovery.complete]
     factors = sweep_factors(discovery.listing.sweeps)
-    events = _read_jsonl([(eid, d / EVENTS) for eid, d, _ in episodes])
+    players = sorted({p for _, _, m in episodes for p in m.get("players") or m.get("roles") or ()})
+    events = _read_jsonl([(eid, d / EVENTS) for eid, d, _ in episodes], _event_schema(players))
     calls = _read_jsonl([(eid, d / CALLS) for eid, d, _ in episodes], _CALL_JSON_SCHEMA)
     return {
         "episodes": _keys(
@@ -248,6 +272,14 @@ def _keys(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # --- JSON lines --------------------------------------------------------------------------
+
+
+def _event_schema(players: Sequence[str]) -> dict[str, pl.DataType]:
+    """:data:`_RAW_EVENT_SCHEMA` with ``probs``: a belief report's P(traitor) of each player
+    (the engine accepts no other key)."""
+    if not players:
+        return _RAW_EVENT_SCHEMA
+    return {**_RAW_EVENT_SCHEMA, "probs": pl.Struct({p: pl.Float64() for p in players})}
 
 
 def _read_jsonl(
