@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from analysis.cache import load_cache, save_cache
 from analysis.discover import Discovery, Listing, discover, list_episodes
 from analysis.errors import AnalysisError
 from analysis.frames import build_frames
+from analysis.memo import Memo
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,8 @@ class RunData:
     """Complete episodes skipped because their episode_id appeared in another directory."""
     cached: bool
     """Whether the frames came from the ``--compact`` Parquet cache."""
-    memo: dict[tuple[object, ...], pl.DataFrame] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
     """Item tables several metric groups share, computed once (see ``analysis.tables``)."""
-    memo_lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
-    """Held while a shared table is computed (the metric groups run on threads)."""
 
 
 def load(path: str | Path) -> RunData:

@@ -31,10 +31,7 @@ def shared(
     @functools.wraps(table)
     def once(data: RunData, /, *args: P.args, **kwargs: P.kwargs) -> pl.DataFrame:
         key = (table.__module__, table.__qualname__, *args, *sorted(kwargs.items()))
-        with data.memo_lock:
-            if key not in data.memo:
-                data.memo[key] = table(data, *args, **kwargs)
-            return data.memo[key]
+        return data.memo.get(key, lambda: table(data, *args, **kwargs))
 
     return once
 

@@ -130,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/traitors_analysis_bench"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     loop = load_loop()
     table = Table(title="analysis of scripted episodes of The Traitors: polars vs a Python loop")
