@@ -107,33 +107,32 @@ CALL_SCHEMA: dict[str, pl.DataType] = {
 }
 """One row per model call (messages and params are left in ``calls.jsonl``)."""
 
+
+def _as_read(schema: Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """``schema`` as the JSON holds it: identifiers are text until the frames are built."""
+    text = {KEY: pl.String(), pl.List(KEY): pl.List(pl.String())}
+    return {name: text.get(dtype, dtype) for name, dtype in schema.items()}
+
+
+def _catalogue_item_fields() -> dict[str, pl.DataType]:
+    """A catalogue item's fields besides its ``id``, typed as in :data:`CATALOGUE_SCHEMA`."""
+    item = ("name", "price", "customer_utility", "company_utility")
+    return {name: CATALOGUE_SCHEMA[name] for name in item}
+
+
 _RAW_EVENT_SCHEMA: dict[str, pl.DataType] = {
-    **{k: pl.String() if v == KEY else v for k, v in EVENT_SCHEMA.items() if k != "episode_id"},
-    "tied": pl.List(pl.String()),
-    "alive": pl.List(pl.String()),
+    **_as_read({k: v for k, v in EVENT_SCHEMA.items() if k != "episode_id"}),
     "visibility": pl.Struct({"scope": pl.String(), "name": pl.String()}),
     "claims": pl.List(pl.Struct({"kind": pl.String(), "target": pl.String(), "role": pl.String()})),
     "budget": pl.Float64(),
     "preferred": pl.String(),
-    "catalogue": pl.List(
-        pl.Struct(
-            {
-                "id": pl.String(),
-                "name": pl.String(),
-                "price": pl.Float64(),
-                "customer_utility": pl.Float64(),
-                "company_utility": pl.Float64(),
-            }
-        )
-    ),
+    "catalogue": pl.List(pl.Struct({"id": pl.String(), **_catalogue_item_fields()})),
 }
 """The fields of ``events.jsonl`` the frames are built from, as the event models write them
 (given, polars parses the lines in one pass instead of two); ``probs`` is added per run."""
 
 _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
-    **{k: v for k, v in CALL_SCHEMA.items() if k not in ("prompt_tokens", "completion_tokens")},
-    "episode_id": pl.String(),
-    "agent": pl.String(),
+    **_as_read({k: v for k, v in CALL_SCHEMA.items() if not k.endswith("_tokens")}),
     "usage": pl.Struct({"prompt_tokens": pl.Int64(), "completion_tokens": pl.Int64()}),
 }
 
