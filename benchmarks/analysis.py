@@ -14,7 +14,6 @@ faster than the loop.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
 import statistics
 import subprocess
@@ -23,6 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+
+import analysis_loop  # this script's directory is first on sys.path
 
 # This script is named like the package it measures: drop its directory from the path so that
 # ``import analysis`` finds the package, not this file.
@@ -45,15 +46,6 @@ grid:
 episodes: {per_cell}
 seed: 0
 """
-
-
-def load_loop() -> ModuleType:
-    """``benchmarks/analysis_loop.py``, imported by path (this directory is off sys.path)."""
-    spec = importlib.util.spec_from_file_location("analysis_loop", HERE / "analysis_loop.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def build_sweep(out: Path, episodes: int) -> None:
@@ -132,7 +124,6 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    loop = load_loop()
     table = Table(title="analysis of scripted episodes of The Traitors: polars vs a Python loop")
     for column in ("episodes", "computation", "from", "seconds", "x faster than the loop"):
         table.add_column(
@@ -145,7 +136,7 @@ def main() -> None:
     for size in args.sizes:
         root = args.out if size == 200 else args.out.with_name(f"{args.out.name}_{size}")
         build_sweep(root, size)
-        rows = measure(root, loop, args.repeat)
+        rows = measure(root, analysis_loop, args.repeat)
         loop_seconds = rows[-1][2]
         for name, source, seconds in rows:
             table.add_row(
