@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import analysis_loop  # this script's directory is first on sys.path
 
@@ -83,10 +82,10 @@ def command_seconds(root: Path, repeat: int) -> float:
     )
 
 
-def measure(root: Path, loop: ModuleType, repeat: int) -> list[tuple[str, str, float]]:
+def measure(root: Path, repeat: int) -> list[tuple[str, str, float]]:
     """(computation, source, seconds) rows for one sweep, the loop last."""
     shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
-    mismatches = loop.compare(polars_tables(root), loop.loop_tables(root))
+    mismatches = analysis_loop.compare(polars_tables(root), analysis_loop.loop_tables(root))
     if mismatches:
         raise SystemExit(f"{root}: polars and the loop differ:\n" + "\n".join(mismatches[:20]))
     rows = []
@@ -105,7 +104,7 @@ def measure(root: Path, loop: ModuleType, repeat: int) -> list[tuple[str, str, f
         (
             "plain Python loop: the same tables",
             "JSON",
-            median_seconds(lambda: loop.loop_tables(root), repeat),
+            median_seconds(lambda: analysis_loop.loop_tables(root), repeat),
         )
     )
     return rows
@@ -136,7 +135,7 @@ def main() -> None:
     for size in args.sizes:
         root = args.out if size == 200 else args.out.with_name(f"{args.out.name}_{size}")
         build_sweep(root, size)
-        rows = measure(root, analysis_loop, args.repeat)
+        rows = measure(root, args.repeat)
         loop_seconds = rows[-1][2]
         for name, source, seconds in rows:
             table.add_row(
