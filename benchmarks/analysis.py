@@ -6,9 +6,10 @@ JSON logs and from the Parquet cache written by ``--compact``; the same tables c
 plain Python loop over ``manifest.json`` and ``events.jsonl`` (``benchmarks/analysis_loop.py``,
 json and dicts); and the whole ``traitors analyze`` command in a fresh process. Both ways must
 give the same tables, value for value. Goals: under 5 s for 200 episodes, and at least 10x
-faster than the loop.
+faster than the loop. The 20-episode sweep shows the fixed cost of polars' queries, which
+small runs cannot hide.
 
-    python benchmarks/analysis.py [--out /tmp/traitors_analysis_bench] [--sizes 200 2000]
+    python benchmarks/analysis.py [--out /tmp/traitors_analysis_bench] [--sizes 20 200 2000]
 """
 
 from __future__ import annotations
@@ -120,9 +121,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/traitors_analysis_bench"))
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20, 200, 2000])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    if any(size <= 0 or size % CELLS for size in args.sizes):
+        parser.error(
+            f"--sizes: each size must be a positive multiple of {CELLS} (the sweep's cells)"
+        )
     table = Table(title="analysis of scripted episodes of The Traitors: polars vs a Python loop")
     for column in ("episodes", "computation", "from", "seconds", "x faster than the loop"):
         table.add_column(
