@@ -7,7 +7,7 @@ plain Python loop over ``manifest.json`` and ``events.jsonl`` (``benchmarks/anal
 json and dicts); and the whole ``traitors analyze`` command in a fresh process. Both ways must
 give the same tables, value for value. Goals: under 5 s for 200 episodes, and at least 10x
 faster than the loop. The 20-episode sweep shows the fixed cost of polars' queries, which
-small runs cannot hide.
+small runs cannot hide; the last lines give the cost of each extra episode between sizes.
 
     python benchmarks/analysis.py [--out /tmp/traitors_analysis_bench] [--sizes 20 200 2000]
 """
@@ -15,6 +15,7 @@ small runs cannot hide.
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import statistics
 import subprocess
@@ -137,6 +138,7 @@ def main() -> None:
             else "left",
         )
     verdicts = []
+    parquet_and_loop: dict[int, tuple[float, float]] = {}
     for size in args.sizes:
         root = args.out if size == 200 else args.out.with_name(f"{args.out.name}_{size}")
         build_sweep(root, size)
@@ -149,6 +151,7 @@ def main() -> None:
         computed = {source: s for name, source, s in rows if name.startswith("load")}
         command = max(s for name, _, s in rows if name.startswith("traitors analyze"))
         speedups = {source: loop_seconds / s for source, s in computed.items()}
+        parquet_and_loop[size] = (computed["Parquet"], loop_seconds)
         verdicts += [
             f"{size} episodes: traitors analyze took {command:.2f} s at most"
             + (f" (goal under 5 s: {met(command < 5)})" if size == 200 else ""),
@@ -158,6 +161,25 @@ def main() -> None:
     Console(width=110).print(table)
     print("same tables both ways, value for value, at every size")
     print("\n".join(verdicts))
+    print("\n".join(marginal_costs(parquet_and_loop)))
+
+
+def marginal_costs(seconds: dict[int, tuple[float, float]]) -> list[str]:
+    """Per extra episode between consecutive sizes: polars (Parquet) against the loop. Apart
+    from polars' fixed cost per query, this is the ratio a larger run tends to."""
+    sizes = sorted(seconds)
+    lines = []
+    for small, large in itertools.pairwise(sizes):
+        extra = large - small
+        polars_ms, loop_ms = (
+            (seconds[large][i] - seconds[small][i]) / extra * 1000 for i in (0, 1)
+        )
+        ratio = f"{loop_ms / polars_ms:.1f}x" if polars_ms > 0 else "polars within noise"
+        lines.append(
+            f"per extra episode, {small} to {large}: polars {polars_ms:.3f} ms,"
+            f" the loop {loop_ms:.3f} ms ({ratio})"
+        )
+    return lines
 
 
 if __name__ == "__main__":
