@@ -161,7 +161,8 @@ def main() -> None:
     Console(width=110).print(table)
     print("same tables both ways, value for value, at every size")
     print("\n".join(verdicts))
-    print("\n".join(marginal_costs(parquet_and_loop)))
+    for line in marginal_costs(parquet_and_loop):
+        print(line)
 
 
 def marginal_costs(seconds: dict[int, tuple[float, float]]) -> list[str]:
@@ -170,10 +171,9 @@ def marginal_costs(seconds: dict[int, tuple[float, float]]) -> list[str]:
     sizes = sorted(seconds)
     lines = []
     for small, large in itertools.pairwise(sizes):
-        extra = large - small
-        polars_ms, loop_ms = (
-            (seconds[large][i] - seconds[small][i]) / extra * 1000 for i in (0, 1)
-        )
+        (polars_small, loop_small), (polars_large, loop_large) = seconds[small], seconds[large]
+        polars_ms = (polars_large - polars_small) / (large - small) * 1000
+        loop_ms = (loop_large - loop_small) / (large - small) * 1000
         ratio = f"{loop_ms / polars_ms:.1f}x" if polars_ms > 0 else "polars within noise"
         lines.append(
             f"per extra episode, {small} to {large}: polars {polars_ms:.3f} ms,"
