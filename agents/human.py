@@ -1,42 +1,28 @@
 """The human seat: a person plays one seat, reading the game and typing answers.
 
-Each turn shows what the seat has seen (its player view: a rich layout in a terminal,
-plain lines otherwise) and the legal choices of the request, then reads answers line by
-line, so it works from a keyboard or a pipe. Invalid answers are explained and asked again.
+Each turn the seat's terminal (``Services.terminal``, set up by ``traitors play``) shows
+what the seat has seen, then the question is asked field by field from the request's reply
+schema, so every action kind of every scenario can be answered: options by number, name or
+prefix, yes/no, numbers, text, lists of players, beliefs. Invalid answers are explained
+and asked again.
 """
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-from rich.text import Text
+from traitors.actions import NONE, ActionBase, ActionError, ActionRequest, Pass
+from traitors.policy import Decision, Observation, SeatContext, SeatTerminal
+from traitors.words import Words
 
-from traitors.actions import (
-    ACTION_ADAPTER,
-    Accuse,
-    Action,
-    ActionError,
-    ActionRequest,
-    Belief,
-    Bid,
-    Claim,
-    ClaimRole,
-    Defend,
-    Pass,
-    Purchase,
-    Respond,
-    Speak,
-    Vote,
-)
-from traitors.policy import Decision, Observation, SeatContext
-from traitors.spectate.display import Fit, LineDisplay
-from traitors.spectate.play import SEAT_IO, SeatIO, seat_io
-from traitors.spectate.view import Spectator
+YES = frozenset({"y", "yes", "accept", "1", "true"})
+NO = frozenset({"n", "no", "refuse", "0", "false"})
+LABELS = {"vote": "vote for", "item": "buy", "text": "say", "accept": "accept?"}
+"""How a reply field is asked for, when not by its name."""
 
-PROMPT_ROWS = 8
-"""Terminal rows kept below the view for the question and its choices."""
-YES = frozenset({"y", "yes", "accept", "1"})
-NO = frozenset({"n", "no", "refuse", "0"})
+
+class Passed(Exception):
+    """The person passed instead of answering."""
 
 
 def match_option(answer: str, options: tuple[str, ...]) -> str:
@@ -76,28 +62,30 @@ def parse_beliefs(answer: str, targets: tuple[str, ...]) -> dict[str, float]:
 
 
 class HumanPolicy:
-    """A seat played by a person through ``SeatIO`` (stdin and the console by default)."""
+    """A seat played by a person through the runner's seat terminal."""
 
-    def __init__(self, seat: str, io: SeatIO) -> None:
+    def __init__(self, seat: str, terminal: SeatTerminal, words: Words) -> None:
         self.seat = seat
-        self.io = io
-        self.spectator = Spectator(seat, io.title)
-        self._lines = LineDisplay(io.console)
-        self._seen = 0
+        self.terminal = terminal
+        self.words = words
 
     @classmethod
     def create(cls, context: SeatContext) -> HumanPolicy:
-        """The seat's policy, on the runner's ``SeatIO`` if it provides one."""
-        io = context.services.get(SEAT_IO) or seat_io()
-        return cls(context.seat, io)
+        """The seat's policy, on the runner's terminal."""
+        terminal = context.services.terminal
+        if terminal is None:
+            raise ValueError(
+                f"seat {context.seat}: policy 'human' needs a terminal; play the seat with "
+                f"`traitors play SPEC.yaml --as {context.seat}`"
+            )
+        return cls(context.seat, terminal, context.rules.words)
 
     async def decide(self, observation: Observation, request: ActionRequest) -> Decision:
-        """Show the seat's view and the choices; read answers until they make a legal action."""
-        self._show(observation)
-        console = self.io.console
-        console.print(
-            Text(f"Your turn, {self.seat} (round {observation.round}): ", style="bold")
-            + Text(request.prompt)
+        """Show the seat's view and the question; read answers until they make a legal action."""
+        terminal = self.terminal
+        terminal.show(observation)
+        terminal.say(
+            f"Your turn, {self.seat} (round {observation.round}): {request.prompt}", "bold"
         )
         while True:
             try:
@@ -106,109 +94,103 @@ class HumanPolicy:
             except ActionError as exc:
                 self._explain(str(exc))
                 continue
-            console.print("waiting for the others...", style="dim")
+            terminal.say("waiting for the others...", "dim")
             return Decision(action=action)
 
     async def finish(self, observation: Observation) -> str | None:
         """Show the end of the game; a person keeps no lessons file."""
-        self._show(observation)
+        self.terminal.show(observation)
         return None
 
-    def _show(self, observation: Observation) -> None:
-        new = observation.events[self._seen :]
-        self._seen = len(observation.events)
-        console = self.io.console
-        for event in new:
-            self.spectator.board.update(event)
-            if not console.is_terminal:
-                self._lines.show(event)
-        if console.is_terminal:
-            console.print(Fit(self.spectator.render(), max(console.height - PROMPT_ROWS, 10)))
-
-    def _ask(self, request: ActionRequest) -> Action:
-        kind = request.reply_kind()
-        if kind == "vote":
-            target = self._choose("vote for", request.targets, self._pass_word(request))
-            return Pass() if target is None else Vote(target=target)
-        if kind == "speak":
-            return self._speech(request)
-        if kind == "belief":
-            self._list("players", request.targets)
-            answer = self._read("P(traitor): NAME=P pairs or one number (0-1) each; Enter skips")
-            return Belief(probs=parse_beliefs(answer, request.targets))
-        if kind == "respond":
-            answer = self._read("accept? (y/n)").lower()
-            if answer not in YES | NO:
-                raise ActionError("answer y or n")
-            return Respond(accept=answer in YES)
-        if kind == "bid":
-            answer = self._read(f"bid (0-{request.max_bid})")
-            if not answer.isdigit():
-                raise ActionError(f"bid a whole number from 0 to {request.max_bid}")
-            return Bid(amount=int(answer))
-        if kind == "purchase":
-            item = self._choose("buy", request.items, None)
-            assert item is not None  # no skip word: an item was chosen
-            explanation = self._read(f"explain (up to {request.max_text_chars} chars)")
-            return Purchase(item=item, explanation=explanation)
-        answer = self._read(f"action as JSON, one of kinds {list(request.kinds)}")
+    def _ask(self, request: ActionRequest) -> ActionBase:
+        """Each field of the reply schema in turn (the first may be answered with 'pass')."""
+        fields = request.reply_schema(reasoning=False)["properties"]
+        passing = "pass" in request.kinds and request.reply_kind() != "pass"
+        data: dict[str, Any] = {}
         try:
-            return ACTION_ADAPTER.validate_python(json.loads(answer))
-        except ValueError as exc:
-            raise ActionError(f"not a valid action: {exc}") from None
-
-    def _speech(self, request: ActionRequest) -> Action:
-        passing = self._pass_word(request)
-        hint = f"say (up to {request.max_text_chars} chars" + (", or 'pass')" if passing else ")")
-        text = self._read(hint)
-        if passing and text.lower() == passing:
+            for index, (name, schema) in enumerate(fields.items()):
+                data[name] = self._field(name, schema, request, passing and index == 0)
+        except Passed:
             return Pass()
-        if not text:
-            raise ActionError("say something" + (" or 'pass'" if passing else ""))
-        if len(text) > request.max_text_chars:
-            raise ActionError(f"that is {len(text)} chars; the limit is {request.max_text_chars}")
-        claims: list[Claim] = []
-        if request.claim_targets:
-            accused = self._choose("accuse (Enter: nobody)", request.claim_targets, "")
-            defended = self._choose("defend (Enter: nobody)", request.claim_targets, "")
-            claims += [Accuse(target=accused)] if accused else []
-            claims += [Defend(target=defended)] if defended else []
-        if request.roles:
-            role = self._choose("claim a role (Enter: none)", request.roles, "")
-            claims += [ClaimRole(role=role)] if role else []
-        return Speak(text=text, claims=tuple(claims))
+        return request.action_from_reply(data)
 
-    @staticmethod
-    def _pass_word(request: ActionRequest) -> str | None:
-        return "pass" if "pass" in request.kinds else None
+    def _field(
+        self, name: str, schema: dict[str, Any], request: ActionRequest, may_pass: bool
+    ) -> Any:
+        """One field's answer, asked again until it fits its schema."""
+        label = LABELS.get(name, name.replace("_", " "))
+        hint = " or 'pass'" if may_pass else ""
+        kind = schema.get("type")
+        if "enum" in schema and kind == "string":
+            options = tuple(o for o in schema["enum"] if o != NONE)
+            skip = "" if NONE in schema["enum"] else ("pass" if may_pass else None)
+            self._list(label, options, skip)
+            prompt = f"{label} (Enter: none)" if skip == "" else label
+            return self._until(prompt, lambda a: self._option(a, options, skip), may_pass)
+        if kind == "object":
+            targets = tuple(schema["properties"])
+            self._list("players", targets)
+            prompt = f"P({self.words.suspect}): NAME=P pairs or one number (0-1) each; Enter skips"
+            return self._until(prompt, lambda a: parse_beliefs(a, targets), may_pass)
+        if kind == "boolean":
+            return self._until(f"{label} (y/n)", _yes_no, may_pass)
+        if kind == "integer":
+            low, high = schema.get("minimum", 0), schema.get("maximum", 0)
+            return self._until(f"{label} ({low}-{high})", lambda a: _number(a, low, high), may_pass)
+        if kind == "array":
+            options = tuple(schema["items"]["enum"])
+            size = schema.get("minItems", 1)
+            self._list(label, options)
+            prompt = f"{label}: {size} names or numbers, separated by spaces{hint}"
+            return self._until(prompt, lambda a: _names(a, options, size), may_pass)
+        prompt = f"{label} (up to {request.max_text_chars} chars{hint})"
+        return self._until(prompt, _text, may_pass)
 
-    def _choose(self, label: str, options: tuple[str, ...], skip: str | None) -> str | None:
-        """One of ``options``; None when the answer is ``skip`` (an empty line if ``""``)."""
-        self._list(label, options, skip)
+    def _until(self, prompt: str, parse: Any, may_pass: bool) -> Any:
         while True:
-            answer = self._read(label)
-            if skip is not None and answer.lower() == skip:
-                return None
+            answer = self.terminal.ask(prompt)
+            if may_pass and answer.lower() == "pass":
+                raise Passed
             try:
-                return match_option(answer, options)
+                return parse(answer)
             except ActionError as exc:
                 self._explain(str(exc))
+
+    @staticmethod
+    def _option(answer: str, options: tuple[str, ...], skip: str | None) -> str:
+        if skip == "" and not answer:
+            return NONE
+        return match_option(answer, options)
 
     def _list(self, label: str, options: tuple[str, ...], skip: str | None = None) -> None:
         choices = "  ".join(f"{i} {option}" for i, option in enumerate(options, 1))
         extra = f"  or '{skip}'" if skip else ""
-        self.io.console.print(f"  {label}: {choices}{extra}", markup=False, highlight=False)
-
-    def _read(self, prompt: str) -> str:
-        console = self.io.console
-        console.print(Text(f"{prompt}> ", style="bold"), end="")
-        console.file.flush()
-        line = self.io.stdin.readline()
-        if not line:
-            raise EOFError("input ended before the game did")
-        if not self.io.stdin.isatty():
-            console.print(line.rstrip("\n"), markup=False, highlight=False)
-        return line.strip()
+        self.terminal.say(f"  {label}: {choices}{extra}")
 
     def _explain(self, message: str) -> None:
-        self.io.console.print(Text("not valid: ", style="bold red") + Text(f"{message}; try again"))
+        self.terminal.say(f"not valid: {message}; try again", "bold red")
+
+
+def _yes_no(answer: str) -> bool:
+    if answer.lower() not in YES | NO:
+        raise ActionError("answer y or n")
+    return answer.lower() in YES
+
+
+def _number(answer: str, low: int, high: int) -> int:
+    if not answer.isdigit() or not low <= int(answer) <= high:
+        raise ActionError(f"a whole number from {low} to {high}")
+    return int(answer)
+
+
+def _names(answer: str, options: tuple[str, ...], size: int) -> list[str]:
+    names = [match_option(part, options) for part in answer.replace(",", " ").split()]
+    if len(names) != size or len(set(names)) != size:
+        raise ActionError(f"name {size} different players")
+    return names
+
+
+def _text(answer: str) -> str:
+    if not answer:
+        raise ActionError("say something")
+    return answer

@@ -18,9 +18,11 @@ import yaml
 
 from agents.memory import Memory
 from traitors.actions import PROBABILITIES, ActionError, ActionRequest
+from traitors.events import PhaseEvent, RoleEvent
 from traitors.llm.gateway import CallLog, Gateway, ModelRequest, ModelResponse
 from traitors.policy import Decision, Observation, SeatContext
 from traitors.spec import Persona
+from traitors.words import Words
 
 REFLECTION_TOKENS = 120
 LESSON_TOKENS = 96
@@ -104,12 +106,14 @@ class LLMPolicy:
         self.max_tokens = agent.max_tokens
         self.reasoning = bool(agent.reasoning)
         self.seed = context.seed % 2**31
-        self.gateway: Gateway = services["gateway"]
-        self.calls: CallLog = services["calls"]
-        self.keep_lessons = bool(services.get("persist_memory"))
+        self.gateway: Gateway = services.gateway
+        self.calls: CallLog = services.calls
+        self.keep_lessons = services.persist_memory
+        self.words: Words = context.rules.words
         self.memory = Memory(
+            words=self.words,
             recent=agent.memory_events or 20,
-            lessons=services.get("lessons", {}).get(context.seat, ""),
+            lessons=services.lessons.get(context.seat, ""),
         )
         self.rules_text = context.rules.describe()
         self.persona = persona_text(agent.persona, context.personas)
@@ -120,11 +124,21 @@ class LLMPolicy:
         return cls(context)
 
     def system_prompt(self, observation: Observation) -> str:
-        """Rules first (shared by every seat), then who this seat is."""
+        """Rules first (shared by every seat), then who this seat is and what it learned
+        when the game was set up (a vision, a brief...): stable for the whole game."""
         role = observation.role_event()
         role_text = f"Your role: {role.role}." if role else ""
         if role and role.allies:
-            role_text += f" Your fellow traitors: {', '.join(role.allies)}."
+            allies = self.words.allies_phrase(role.role).capitalize()
+            role_text += f" {allies}: {', '.join(role.allies)}."
+        setup = [
+            line
+            for e in observation.events
+            if e.round == 0 and not isinstance(e, PhaseEvent | RoleEvent)
+            if (line := e.prompt_text(self.seat, self.words))
+        ]
+        if setup:
+            role_text += "\nWhat you learned when the game began:\n" + "\n".join(setup)
         return _template("system.txt").substitute(
             rules=self.rules_text, name=self.seat, role_text=role_text, persona=self.persona
         )
@@ -229,6 +243,9 @@ def describe_schema(schema: dict[str, Any]) -> str:
         return "{" + fields + "}"
     if kind == "integer":
         return f"<integer {schema.get('minimum', 0)} to {schema.get('maximum', '...')}>"
+    if kind == "array":
+        count = schema.get("minItems", 1)
+        return f"[{count} different {describe_schema(schema.get('items', {}))}]"
     if kind == "boolean":
         return "<true | false>"
     return "<text>"

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agents.render import render_event
-from traitors.events import BanishEvent, BeliefEvent, MurderEvent, RevealEvent
+from traitors.events import BeliefEvent, EliminationEvent, RevealEvent
 from traitors.policy import Observation
+from traitors.words import NEUTRAL, Words
 
 DEFAULT_RECENT_EVENTS = 20
 
@@ -19,6 +20,8 @@ DEFAULT_RECENT_EVENTS = 20
 class Memory:
     """What the agent carries from call to call."""
 
+    words: Words = NEUTRAL
+    """The scenario's words."""
     recent: int = DEFAULT_RECENT_EVENTS
     """How many of the latest visible events are shown verbatim."""
     lessons: str = ""
@@ -28,7 +31,7 @@ class Memory:
     noted_round: int = 0
     """The last round the notes cover."""
     beliefs: dict[str, float] = field(default_factory=dict)
-    """The agent's latest private P(traitor) estimates."""
+    """The agent's latest private P(hidden side) estimates."""
 
     def digest(self, observation: Observation) -> str:
         """The memory section of a prompt.
@@ -45,23 +48,23 @@ class Memory:
             sections.append(f"Your private notes (up to round {self.noted_round}):\n{self.notes}")
         viewer = observation.agent
         fresh = [e for e in observation.events if e.round > self.noted_round]
-        lines = [line for e in fresh if (line := render_event(e, viewer))][-self.recent :]
+        lines = [line for e in fresh if (line := render_event(e, viewer, self.words))]
+        lines = lines[-self.recent :]
         header = "What happened since your notes" if self.notes else "What happened so far"
         sections.append(f"{header} (oldest first):\n" + "\n".join(lines))
         sections.append(self.standing(observation))
         if self.beliefs:
             estimates = ", ".join(f"{p} {v:.2f}" for p, v in self.beliefs.items())
-            sections.append(f"Your latest private estimates of P(traitor): {estimates}")
+            suspect = self.words.suspect
+            sections.append(f"Your latest private estimates of P({suspect}): {estimates}")
         return "\n\n".join(sections)
 
     def standing(self, observation: Observation) -> str:
         """Who is alive and what happened to the others: a bounded public summary."""
         fates: dict[str, str] = {}
         for event in observation.events:
-            if isinstance(event, BanishEvent):
-                fates[event.target] = "banished"
-            elif isinstance(event, MurderEvent):
-                fates[event.target] = "murdered"
+            if isinstance(event, EliminationEvent):
+                fates[event.target] = self.words.elimination(event.cause)
             elif isinstance(event, RevealEvent) and event.player in fates:
                 fates[event.player] += f", was a {event.role}"
         gone = "; ".join(f"{p} ({fate})" for p, fate in fates.items()) or "nobody yet"

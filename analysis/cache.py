@@ -2,7 +2,9 @@
 
 It lives in ``<root>/.compact/``: one Parquet file per frame and ``state.json`` holding the
 fingerprint (every manifest's and sweep file's path, mtime and size) it was built from, with
-the counts of skipped episodes; a valid cache is read without parsing any log or manifest.
+the counts of the episodes it left out; a valid cache is read without parsing any log or
+manifest. It holds the complete and the degraded episodes (``episodes.status`` tells them
+apart): a load leaves the degraded ones out unless asked.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from traitors.log import write_json_atomic
 
 CACHE_DIR = ".compact"
 STATE_FILE = "state.json"
-CACHE_FORMAT = 4
+CACHE_FORMAT = 6
 """Bump when the frames' schema changes, so older caches are rebuilt."""
 
 
-def save_cache(discovery: Discovery, frames: dict[str, pl.DataFrame]) -> Path:
+def save_cache(
+    discovery: Discovery, frames: dict[str, pl.DataFrame], damaged: tuple[str, ...]
+) -> Path:
     """Write every frame as Parquet, then the state file (last, so a crash leaves no cache)."""
     directory = discovery.listing.root / CACHE_DIR
     directory.mkdir(exist_ok=True)
@@ -35,7 +39,9 @@ def save_cache(discovery: Discovery, frames: dict[str, pl.DataFrame]) -> Path:
         "format": CACHE_FORMAT,
         "fingerprint": _fingerprint(discovery.listing),
         "incomplete": discovery.incomplete,
+        "failed": discovery.failed,
         "duplicates": discovery.duplicates,
+        "damaged": list(damaged),
     }
     write_json_atomic(directory / STATE_FILE, state)
     return directory
@@ -43,11 +49,18 @@ def save_cache(discovery: Discovery, frames: dict[str, pl.DataFrame]) -> Path:
 
 @dataclass(frozen=True)
 class Cached:
-    """Frames read back from the cache, with the counts of the episodes it skipped."""
+    """Frames read back from the cache, with the counts of the episodes it left out."""
 
     frames: dict[str, pl.LazyFrame]
+    """Every frame, degraded episodes included."""
     incomplete: int
+    """Episode directories that did not finish."""
+    failed: int
+    """Episode directories whose episode raised."""
     duplicates: int
+    """Played copies of an episode_id read from another directory."""
+    damaged: tuple[str, ...]
+    """Directories of the episodes whose logs are damaged."""
 
 
 def load_cache(listing: Listing) -> Cached | None:
@@ -62,7 +75,8 @@ def load_cache(listing: Listing) -> Cached | None:
     # Read once (the metric groups query each frame many times), all files at once.
     read = pl.collect_all([pl.scan_parquet(directory / f"{name}.parquet") for name in FRAME_NAMES])
     frames = {name: frame.lazy() for name, frame in zip(FRAME_NAMES, read, strict=True)}
-    return Cached(frames, state["incomplete"], state["duplicates"])
+    damaged = tuple(state["damaged"])
+    return Cached(frames, state["incomplete"], state["failed"], state["duplicates"], damaged)
 
 
 def _fingerprint(listing: Listing) -> object:

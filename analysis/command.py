@@ -26,12 +26,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="compute the metric suite over episode logs (tables, CSV/JSON, figures, report)",
         usage=(
             "%(prog)s PATH [--by FACTOR ...] [--metrics GROUP ...] [--out DIR] "
-            "[--format table|csv|json] [--compact]"
+            "[--format table|csv|json] [--compact] [--include-degraded]"
         ),
         description=(
             "Read every complete episode under PATH (an episode, run or sweep directory) and "
-            "compute the metric groups, split by the factors given with --by. See "
-            "analysis/METRICS.md for every formula."
+            "compute the metric groups, split by the factors given with --by; one line says "
+            "how many episodes were left out and why. See analysis/METRICS.md for every "
+            "formula."
         ),
     )
     parser.add_argument("path", type=Path, metavar="PATH", help="episode, run or sweep directory")
@@ -51,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=[],
         metavar="GROUP",
         help="metric groups: outcome deception honesty trust inference paper ratings "
-        "principal_agent (default: the groups that fit the runs' scenarios)",
+        "principal_agent avalon (default: the groups that fit the runs' scenarios)",
     )
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="write CSV tables, PNG figures and report.html"
@@ -63,6 +64,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--compact",
         action="store_true",
         help="first write the frames as Parquet into PATH/.compact (reused while up to date)",
+    )
+    parser.add_argument(
+        "--include-degraded",
+        action="store_true",
+        help="also read degraded episodes (failed model calls or defaulted actions beyond the "
+        "spec's limits), left out by default; the episodes' status column tells them apart",
     )
     parser.set_defaults(handler=run)
 
@@ -92,8 +99,9 @@ def _analyze(args: argparse.Namespace) -> int:
         notes.print(
             f"compacted the logs into {compact(args.path)}", highlight=False, soft_wrap=True
         )
-    data = load(args.path)
-    tables = compute(data, args.metrics, args.by)
+    data = load(args.path, include_degraded=args.include_degraded)
+    by = list(dict.fromkeys(args.by))  # a factor given twice is one factor
+    tables = compute(data, args.metrics, by)
     summary = _describe(data)
     notes.print(summary, highlight=False, soft_wrap=True)
     if args.format == "table":
@@ -101,20 +109,44 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(to_csv(tables) if args.format == "csv" else to_json(tables) + "\n")
     if args.out is not None:
-        report = _write_outputs(data, tables, args.by, args.out, summary)
+        report = _write_outputs(data, tables, by, args.out, summary)
         notes.print(f"wrote tables, figures and {report}", highlight=False, soft_wrap=True)
     return 0
 
 
 def _describe(data: RunData) -> str:
-    episodes = data.episodes.select("episode_id").collect().height
-    notes = [
-        f"{data.incomplete} incomplete episode(s) skipped" if data.incomplete else "",
-        f"{data.duplicates} duplicate episode(s) skipped" if data.duplicates else "",
-        "read from the Parquet cache" if data.cached else "",
+    """One line: the episodes read, those left out and why, and where they came from."""
+    import polars as pl
+
+    statuses = dict(
+        data.episodes.group_by("status").agg(pl.len()).collect().select("status", "len").rows()
+    )
+    read = sum(statuses.values())
+    kinds = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items(), key=str))
+    only_complete = set(statuses) <= {"complete"}
+    line = (
+        f"{read} complete episode(s) in {data.root}"
+        if only_complete
+        else f"{read} episode(s) in {data.root} ({kinds})"
+    )
+    reasons = [
+        f"{data.degraded} degraded (--include-degraded keeps them)" if data.degraded else "",
+        f"{data.failed} failed" if data.failed else "",
+        f"{data.incomplete} incomplete" if data.incomplete else "",
+        f"{data.duplicates} duplicate(s)" if data.duplicates else "",
+        _damaged(data.damaged),
     ]
-    details = "; ".join(n for n in notes if n)
-    return f"{episodes} complete episode(s) in {data.root}" + (f" ({details})" if details else "")
+    left_out = ", ".join(r for r in reasons if r)
+    line += f"; left out: {left_out}" if left_out else "; none left out"
+    return line + ("; read from the Parquet cache" if data.cached else "")
+
+
+def _damaged(directories: Sequence[str]) -> str:
+    """How many episodes were left out for damaged logs, naming the first few."""
+    if not directories:
+        return ""
+    named = ", ".join(directories[:3]) + (", ..." if len(directories) > 3 else "")
+    return f"{len(directories)} with damaged logs ({named})"
 
 
 def _write_outputs(

@@ -1,8 +1,10 @@
-"""Find the episode directories under a path: complete ones, incomplete ones, sweep files.
+"""Find the episode directories under a path, sort them by status, and find sweep files.
 
-An episode directory holds ``manifest.json``, ``events.jsonl`` or ``error.txt``; it is
-complete when its manifest says ``status: complete``. Hidden directories (such as the
-``.compact`` cache) are never searched.
+An episode directory holds ``manifest.json``, ``events.jsonl`` or ``error.txt``. Its
+manifest's ``status`` says what it is: ``complete`` (a game played as specified),
+``degraded`` (played, but model calls failed or actions were replaced by defaults beyond the
+spec's limits), ``failed`` (it raised) or ``running`` (not finished, or its process died).
+Hidden directories (such as the ``.compact`` cache) are never searched.
 """
 
 from __future__ import annotations
@@ -38,17 +40,32 @@ class Listing:
     for an episode directory without a manifest: changes on any write."""
 
 
+PLAYED = ("complete", "degraded")
+"""Statuses of episodes that were played to the end, best first: an ``episode_id`` found in
+several directories is read from its best copy."""
+
+
 @dataclass(frozen=True)
 class Discovery:
     """The episodes of a listing, after reading their manifests."""
 
     listing: Listing
-    complete: tuple[tuple[Path, dict[str, Any]], ...]
-    """Complete episode directories, sorted, with their manifests."""
+    played: tuple[tuple[Path, dict[str, Any]], ...]
+    """Complete and degraded episode directories, sorted, with their manifests (each
+    ``episode_id`` once: its complete copy if it has one, else the first)."""
+    failed: int
+    """Episode directories whose manifest says ``failed``."""
     incomplete: int
-    """Episode directories without a complete manifest (skipped)."""
+    """Episode directories that did not finish: manifest ``running``, missing or unreadable."""
     duplicates: int
-    """Complete episodes whose ``episode_id`` was already found in another directory (skipped)."""
+    """Played copies of an ``episode_id`` that was read from another directory."""
+
+    def select(self, include_degraded: bool) -> tuple[tuple[Path, dict[str, Any]], ...]:
+        """The played episodes to analyse: the complete ones, and the degraded ones too when
+        ``include_degraded``."""
+        return tuple(
+            (d, m) for d, m in self.played if include_degraded or m["status"] == "complete"
+        )
 
 
 def list_episodes(path: str | Path) -> Listing:
@@ -87,19 +104,24 @@ def list_episodes(path: str | Path) -> Listing:
 
 
 def discover(listing: Listing) -> Discovery:
-    """Read the manifests of a listing: complete episodes (each episode_id once), the rest
+    """Read the manifests of a listing: played episodes (each episode_id once), the rest
     counted."""
     unique: dict[str, tuple[Path, dict[str, Any]]] = {}
-    incomplete = duplicates = 0
+    failed = incomplete = duplicates = 0
     for directory in listing.episode_dirs:
-        manifest = _complete_manifest(directory / MANIFEST)
-        if manifest is None:
-            incomplete += 1
-        elif manifest["episode_id"] in unique:
-            duplicates += 1
-        else:
+        manifest = _manifest(directory / MANIFEST)
+        status = manifest.get("status") if manifest is not None else None
+        if manifest is None or status not in PLAYED:
+            failed += status == "failed"
+            incomplete += status != "failed"
+            continue
+        duplicates += manifest["episode_id"] in unique
+        known = unique.get(manifest["episode_id"])
+        if known is None or PLAYED.index(status) < PLAYED.index(known[1]["status"]):
             unique[manifest["episode_id"]] = (directory, manifest)
-    return Discovery(listing, tuple(unique.values()), incomplete, duplicates)
+    order = {directory: index for index, directory in enumerate(listing.episode_dirs)}
+    played = tuple(sorted(unique.values(), key=lambda episode: order[episode[0]]))
+    return Discovery(listing, played, failed, incomplete, duplicates)
 
 
 def read_json(path: Path) -> Any:
@@ -107,12 +129,13 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def _complete_manifest(path: Path) -> dict[str, Any] | None:
+def _manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest with an ``episode_id``, or None when there is none or it is unreadable."""
     try:
         manifest = read_json(path)
     except (OSError, ValueError):
         return None
-    if isinstance(manifest, dict) and manifest.get("status") == "complete":
+    if isinstance(manifest, dict) and isinstance(manifest.get("episode_id"), str):
         return manifest
     return None
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from analysis import principal_agent
+from analysis import principal_agent, sides
 from analysis.loader import RunData
 from analysis.summary import Table, row_labels
 from analysis.trust import trust_graphs
@@ -18,13 +18,53 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-ROLE_COLOURS = {"traitor": "#c0392b", "faithful": "#2e86c1"}
-FACTION_COLOURS = {"faithful": ROLE_COLOURS["faithful"], "traitors": ROLE_COLOURS["traitor"]}
+HIDDEN_COLOUR, UNCOVERING_COLOUR, UNKNOWN_COLOUR = "#c0392b", "#2e86c1", "grey"
+"""The hidden side red, the uncovering side blue, a player of no known side grey."""
 BOUNDS = ("rate", "low", "high")
 """Column suffixes of a rate and its interval."""
 EDGE_COLOURS = {True: "#2ca02c", False: "#d62728"}
 """Trust-graph edge colour by sign: positive (defence) green, negative red."""
 SNAPSHOT_COLUMNS = 4
+ONLY_WITH_ROWS = frozenset({"avalon_quests"})
+"""Tables of one game's own group, empty for other games: drawn only when they have rows."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """How the figures name the sides of the loaded games (from the manifests' words)."""
+
+    hidden: str
+    """The hidden factions (``traitors``, ``werewolves``)."""
+    uncovering: str
+    """The other factions of those games (``faithful``, ``villagers``)."""
+    suspect: str
+    """What belief probes give P() of (``traitor``, ``werewolf``)."""
+    hidden_factions: frozenset[str]
+    """The hidden factions' names, to colour them."""
+    uncovering_factions: frozenset[str]
+    """The uncovering factions' names, to colour them."""
+
+    @classmethod
+    def of(cls, data: RunData) -> Words:
+        """The words of the loaded games."""
+        hidden, uncovering = sides.hidden(data), sides.uncovering(data)
+        return cls(
+            sides.phrase(hidden, "hidden side"),
+            sides.phrase(uncovering, "uncovering side"),
+            sides.phrase(sides.suspects(data), "suspect"),
+            frozenset(hidden),
+            frozenset(uncovering),
+        )
+
+    def colour(self, faction: str | None) -> str | None:
+        """A faction's colour: red for the hidden side, blue for the uncovering side, None
+        (matplotlib's cycle) for any other."""
+        if faction in self.hidden_factions:
+            return HIDDEN_COLOUR
+        return UNCOVERING_COLOUR if faction in self.uncovering_factions else None
+
+
+Drawer = Callable[["Figure", pl.DataFrame, Sequence[str], str, Words], None]
 
 
 @dataclass(frozen=True)
@@ -42,21 +82,23 @@ def draw_figures(
 ) -> list[FigureFile]:
     """Every figure whose table was computed, written into ``directory``."""
     frames = {t.name: t.frame for t in tables}
-    drawers: list[tuple[str, str, Callable[[Figure, pl.DataFrame, Sequence[str], str], None]]] = [
+    words = Words.of(data)
+    drawers: list[tuple[str, str, Drawer]] = [
         ("outcome", "Win rate by faction (Wilson 95% interval)", _win_rates),
         ("principal_agent", "Override rate by condition (Wilson 95% interval)", _override_rates),
-        ("traitor_survival", "Traitor survival by round", _survival),
-        ("calibration", "Belief calibration of the faithful", _calibration),
+        ("hidden_survival", f"{sides.capitalized(words.hidden)} survival by round", _survival),
+        ("calibration", f"Belief calibration of the {words.uncovering}", _calibration),
         ("ratings", "Elo per model and role (bootstrap 95% interval)", _ratings),
+        ("avalon_quests", "Avalon quest success rate by quest (Wilson 95% interval)", _quests),
     ]
     figures = []
     for name, title, draw in drawers:
-        if name in frames:
+        if name in frames and not (name in ONLY_WITH_ROWS and frames[name].is_empty()):
             figure = _new_figure()
-            draw(figure, frames[name], by, title)
+            draw(figure, frames[name], by, title, words)
             figures.append(_save(figure, title, directory / f"{name}.png"))
     if "trust" in frames:
-        figures.append(_trust_snapshots(data, directory / "trust_graphs.png"))
+        figures.append(_trust_snapshots(data, words, directory / "trust_graphs.png"))
     return figures
 
 
@@ -71,31 +113,35 @@ def _save(figure: Figure, title: str, path: Path) -> FigureFile:
     return FigureFile(title, path)
 
 
-def _win_rates(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+def _win_rates(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
     factions = [c.removesuffix("_win_rate") for c in frame.columns if c.endswith("_win_rate")]
-    series = [(faction, f"{faction}_win") for faction in factions]
+    series = [(faction, f"{faction}_win", words.colour(faction)) for faction in factions]
     _rate_bars(figure, frame, row_labels(frame, by), series, "win rate", title)
 
 
-def _override_rates(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+def _override_rates(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
     frame = frame.filter(pl.col("episodes") > 0)
     labels = row_labels(frame, principal_agent.split(by))
-    _rate_bars(figure, frame, labels, [("override", "override")], "override rate", title)
+    _rate_bars(figure, frame, labels, [("override", "override", None)], "override rate", title)
 
 
 def _rate_bars(
     figure: Figure,
     frame: pl.DataFrame,
     labels: Sequence[str],
-    series: Sequence[tuple[str, str]],
+    series: Sequence[tuple[str, str, str | None]],
     ylabel: str,
     title: str,
 ) -> None:
-    """Grouped bars of rates with their intervals: per (legend label, column prefix) of
-    ``series``, the columns ``<prefix>_rate``, ``<prefix>_low`` and ``<prefix>_high``."""
+    """Grouped bars of rates with their intervals: per (legend label, column prefix, colour)
+    of ``series``, the columns ``<prefix>_rate``, ``<prefix>_low`` and ``<prefix>_high``."""
     ax = figure.subplots()
     width = 0.76 / max(len(series), 1)
-    for index, (label, prefix) in enumerate(series):
+    for index, (label, prefix, colour) in enumerate(series):
         rate, low, high = (frame.get_column(f"{prefix}_{c}").to_list() for c in BOUNDS)
         offset = (index - (len(series) - 1) / 2) * width
         ax.bar(
@@ -105,7 +151,7 @@ def _rate_bars(
             yerr=_error_bars(rate, low, high),
             capsize=4,
             label=label,
-            color=FACTION_COLOURS.get(label),
+            color=colour,
         )
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
     ax.set_ylim(0, 1)
@@ -115,7 +161,9 @@ def _rate_bars(
     ax.set_title(title)
 
 
-def _survival(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+def _survival(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax = figure.subplots()
@@ -129,34 +177,38 @@ def _survival(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str
         )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round")
-    ax.set_ylabel("share of initial traitors left")
+    ax.set_ylabel(f"share of the initial {words.hidden} left")
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize="small")
     ax.set_title(title)
 
 
-def _calibration(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+def _calibration(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
     ax = figure.subplots()
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
     for label, group in _groups(frame, by):
         ax.plot(
             group.get_column("mean_belief"),
-            group.get_column("traitor_share"),
+            group.get_column("hidden_share"),
             marker="o",
             label=label,
         )
-    ax.set_xlabel("reported P(traitor)")
-    ax.set_ylabel("share that were traitors")
+    ax.set_xlabel(f"reported P({words.suspect})")
+    ax.set_ylabel(f"share that were {words.hidden}")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(fontsize="small")
     ax.set_title(title)
 
 
-def _ratings(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str) -> None:
+def _ratings(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
     ax = figure.subplots()
     for index, row in enumerate(frame.iter_rows(named=True)):
-        colour = ROLE_COLOURS.get(row["role"], "grey")
+        colour = words.colour(row["faction"]) or UNKNOWN_COLOUR
         errors = _error_bars([row["elo_mean"]], [row["elo_low"]], [row["elo_high"]])
         ax.errorbar(
             row["elo_mean"], index, xerr=errors, fmt="o", capsize=5, markersize=8, color=colour
@@ -167,6 +219,34 @@ def _ratings(figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str)
     ax.set_ylim(-0.5, frame.height - 0.5)
     ax.axvline(1500, linestyle="--", color="grey")
     ax.set_xlabel("Elo from 1500: dot and bar bootstrap mean and 95% interval, x in play order")
+    ax.set_title(title)
+
+
+def _quests(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
+    """Success rate of each quest number, one line with Wilson error bars per group (the
+    groups side by side, a little apart, so that their bars do not hide each other)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax = figure.subplots()
+    groups = _groups(frame.filter(pl.col("played") > 0), by)
+    for index, (label, group) in enumerate(groups):
+        rate, low, high = (group.get_column(f"success_{c}").to_list() for c in BOUNDS)
+        offset = (index - (len(groups) - 1) / 2) * min(0.08, 0.6 / len(groups))
+        ax.errorbar(
+            [quest + offset for quest in group.get_column("quest").to_list()],
+            rate,
+            yerr=_error_bars(rate, low, high),
+            marker="o",
+            capsize=4,
+            label=label,
+        )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("quest")
+    ax.set_ylabel("share of the quests played that succeeded")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize="small")
     ax.set_title(title)
 
 
@@ -189,7 +269,7 @@ def _groups(frame: pl.DataFrame, by: Sequence[str]) -> list[tuple[str, pl.DataFr
     ]
 
 
-def _trust_snapshots(data: RunData, path: Path) -> FigureFile:
+def _trust_snapshots(data: RunData, words: Words, path: Path) -> FigureFile:
     """The trust graph of every round of the longest episode (first by id on a tie)."""
     import networkx as nx
 
@@ -211,7 +291,10 @@ def _trust_snapshots(data: RunData, path: Path) -> FigureFile:
     layout = nx.circular_layout(everyone)
     for index, (round_no, graph) in enumerate(graphs.items()):
         ax = axes[index]
-        colours = [ROLE_COLOURS.get(str(role), "grey") for _, role in graph.nodes(data="role")]
+        colours = [
+            UNKNOWN_COLOUR if hidden is None else HIDDEN_COLOUR if hidden else UNCOVERING_COLOUR
+            for _, hidden in graph.nodes(data="hidden")
+        ]
         weights = [d["weight"] for _, _, d in graph.edges(data=True)]
         nx.draw_networkx_edges(
             graph,
@@ -230,8 +313,8 @@ def _trust_snapshots(data: RunData, path: Path) -> FigureFile:
         ax.set_axis_off()
         ax.margins(0.15)
     figure.suptitle(
-        f"{title}\nnodes: red traitor, blue faithful; arrows: red vote or accusation, "
-        "green defence (width: count)",
+        f"{title}\nnodes: red {words.hidden}, blue {words.uncovering}; arrows: red vote or "
+        "accusation, green defence (width: count)",
         fontsize="medium",
     )
     return _save(figure, title, path)

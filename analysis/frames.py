@@ -2,6 +2,12 @@
 
 All ``events.jsonl`` lines are tagged with their episode id and parsed in one polars call;
 the columns are then fixed to one schema, whatever kinds of event the run happened to hold.
+The engine's god-only ``act`` records (the action applied for each decision, kept so that
+an episode can be restored) are not game facts: they are dropped before parsing.
+
+Factions come from each manifest's ``words`` (the scenario's own vocabulary): which roles
+play for which faction, and which faction is ``hidden`` (the deceiving side: traitors,
+werewolves, evil). Nothing here knows any game's names.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +24,16 @@ import polars as pl
 from analysis.discover import Discovery, read_json
 from traitors.log import CALLS, EVENTS
 
-FRAME_NAMES = ("episodes", "players", "events", "claims", "beliefs", "catalogue", "calls")
+FRAME_NAMES = (
+    "episodes",
+    "players",
+    "roles",
+    "events",
+    "claims",
+    "beliefs",
+    "catalogue",
+    "calls",
+)
 
 KEY = pl.Categorical()
 """The dtype of identifiers (episode ids, player names, kinds, phases, roles): they read as
@@ -25,6 +41,25 @@ strings, and joins and groupings on them compare small integer codes."""
 
 MODEL_FREE_POLICIES = frozenset({"random", "heuristic", "human"})
 """Built-in policies that never call a model (a spec may still name one for its seats)."""
+
+DECISION_RECORD = b'{"kind":"act"'
+"""How an ``act`` line starts (the engine writes ``kind`` first, without spaces)."""
+
+WORD_LISTS = ("factions", "hidden_factions", "elimination_causes")
+"""Columns of ``episodes`` holding lists of the scenario's words."""
+
+HEALTH = ("decisions", "defaulted", "repaired", "failed_calls")
+"""Counts of the manifest's ``health_total`` copied into ``episodes`` (``calls`` comes from
+``usage``)."""
+
+ROLE_SCHEMA: dict[str, pl.DataType] = {
+    "episode_id": KEY,
+    "role": KEY,
+    "faction": KEY,
+    "hidden": pl.Boolean(),
+}
+"""One row per role a scenario's words declare, per episode: its faction, and whether that
+faction is the hidden (deceiving) side."""
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": KEY,
@@ -39,6 +74,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "role": KEY,
     "target": KEY,
     "purpose": KEY,
+    "cause": KEY,
     "ballot": pl.Int64(),
     "decided": KEY,
     "tied": pl.List(KEY),
@@ -52,7 +88,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "truncated": pl.Boolean(),
     "error": pl.String(),
 }
-"""One row per event. ``visibility`` is the scope (public, channel, direct, private, god)."""
+"""One row per event (``act`` records left out). ``visibility`` is the scope (public,
+channel, direct, private, god); ``cause`` is an elimination's, in the scenario's words."""
 
 CLAIM_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": KEY,
@@ -76,7 +113,8 @@ BELIEF_SCHEMA: dict[str, pl.DataType] = {
     "target": KEY,
     "p": pl.Float64(),
 }
-"""One row per (belief event, other player): the observer's private P(target is a traitor)."""
+"""One row per (belief event, other player): the observer's private P(target is on the hidden
+side), the ``suspect`` of the scenario's words."""
 
 CATALOGUE_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": KEY,
@@ -137,24 +175,53 @@ _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def build_frames(discovery: Discovery) -> dict[str, pl.DataFrame]:
-    """Every frame of :data:`FRAME_NAMES` for the complete episodes found."""
-    episodes = [(m["episode_id"], d, m) for d, m in discovery.complete]
-    factors = sweep_factors(discovery.listing.sweeps)
+def build_frames(
+    discovery: Discovery, include_degraded: bool = True
+) -> tuple[dict[str, pl.DataFrame], tuple[str, ...]]:
+    """Every frame of :data:`FRAME_NAMES` for the played episodes found (the complete ones,
+    and the degraded ones too when ``include_degraded``), and the directories of the episodes
+    left out because a log of theirs is damaged."""
+    episodes = [(m["episode_id"], d, m) for d, m in discovery.select(include_degraded)]
     players = sorted({p for _, _, m in episodes for p in m.get("players") or m.get("roles") or ()})
-    events = _read_jsonl([(eid, d / EVENTS) for eid, d, _ in episodes], _event_schema(players))
-    calls = _read_jsonl([(eid, d / CALLS) for eid, d, _ in episodes], _CALL_JSON_SCHEMA)
+    event_lines: dict[str, int] = {}
+    events, bad_events = _read_each(
+        [(eid, d / EVENTS) for eid, d, _ in episodes],
+        _event_schema(players),
+        DECISION_RECORD,
+        event_lines,
+    )
+    calls, bad_calls = _read_each([(eid, d / CALLS) for eid, d, _ in episodes], _CALL_JSON_SCHEMA)
+    damaged = bad_events | bad_calls | _cut_short(event_lines, episodes)
+    if damaged:
+        keep = ~pl.col("episode_id").is_in(sorted(damaged))
+        events, calls = events.filter(keep), calls.filter(keep)
+    damaged_dirs = tuple(str(d) for eid, d, _ in episodes if eid in damaged)
+    episodes = (
+        [e for e in episodes if e[0] not in damaged] if len(damaged) < len(episodes) else episodes
+    )
+    return _frames(episodes, events, calls, sweep_factors(discovery.listing.sweeps)), damaged_dirs
+
+
+def _frames(
+    episodes: list[tuple[str, Path, dict[str, Any]]],
+    events: pl.DataFrame,
+    calls: pl.DataFrame,
+    factors: dict[str, dict[str, Any]],
+) -> dict[str, pl.DataFrame]:
     return {
         "episodes": _keys(
             pl.from_dicts(
                 [episode_row(d, m, factors.get(eid, {})) for eid, d, m in episodes],
                 infer_schema_length=None,
             ),
-        ),
+        ).with_columns(pl.col(c).cast(pl.List(pl.String())) for c in WORD_LISTS),
         "players": _keys(
             pl.from_dicts(
                 [row for _, _, m in episodes for row in player_rows(m)], infer_schema_length=None
             ),
+        ).with_columns(pl.col("hidden").cast(pl.Boolean())),
+        "roles": pl.DataFrame(
+            [row for _, _, m in episodes for row in role_rows(m)], schema=ROLE_SCHEMA
         ),
         "events": _events(events),
         "claims": _claims(events),
@@ -183,14 +250,49 @@ def seat_label(agent: Mapping[str, Any]) -> str:
     return str(model or policy or "unknown")
 
 
+@dataclass(frozen=True)
+class Sides:
+    """Who plays for whom in one episode, from its manifest's ``words``."""
+
+    factions: tuple[str, ...]
+    """Faction names in the words' order (the uncovering side first)."""
+    hidden: frozenset[str]
+    """Factions whose members hide their allegiance (traitors, werewolves, evil)."""
+    roles: Mapping[str, str]
+    """Role -> faction."""
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> Sides:
+        """The sides of an episode (none when its manifest has no ``words``)."""
+        words: Mapping[str, Any] = manifest.get("words") or {}
+        factions: list[Mapping[str, Any]] = words.get("factions") or []
+        return cls(
+            tuple(str(f["name"]) for f in factions),
+            frozenset(str(f["name"]) for f in factions if f.get("hidden")),
+            dict(words.get("roles") or {}),
+        )
+
+    def faction(self, role: str | None) -> str | None:
+        """The faction of ``role`` (None for a role the words do not declare)."""
+        return None if role is None else self.roles.get(role)
+
+    def is_hidden(self, role: str | None) -> bool | None:
+        """Whether ``role`` plays for a hidden faction (None for an undeclared role)."""
+        faction = self.faction(role)
+        return None if faction is None else faction in self.hidden
+
+
 def episode_row(
     directory: Path, manifest: Mapping[str, Any], factors: Mapping[str, Any]
 ) -> dict[str, Any]:
     """One row of the ``episodes`` frame."""
     outcome = manifest.get("outcome") or {}
     usage = manifest.get("usage") or {}
+    health = manifest.get("health_total") or {}
     roles: Mapping[str, str] = manifest.get("roles") or {}
     agents: Mapping[str, Mapping[str, Any]] = manifest.get("agents") or {}
+    words: Mapping[str, Any] = manifest.get("words") or {}
+    sides = Sides.of(manifest)
     started, finished = manifest.get("started_at"), manifest.get("finished_at")
     row: dict[str, Any] = {
         "episode_id": manifest["episode_id"],
@@ -199,8 +301,14 @@ def episode_row(
         "name": manifest.get("name"),
         "scenario": manifest.get("scenario"),
         "seed": manifest.get("seed"),
+        "status": manifest.get("status"),
+        "status_reason": manifest.get("status_reason"),
         "n_players": len(manifest.get("players") or roles),
-        "n_traitors": sum(role == "traitor" for role in roles.values()),
+        "n_hidden": sum(bool(sides.is_hidden(role)) for role in roles.values()),
+        "factions": list(sides.factions),
+        "hidden_factions": [f for f in sides.factions if f in sides.hidden],
+        "suspect": words.get("suspect"),
+        "elimination_causes": sorted(words.get("eliminations") or {}),
         "winner": outcome.get("winner"),
         "reason": outcome.get("reason"),
         "rounds": outcome.get("rounds"),
@@ -208,14 +316,20 @@ def episode_row(
         "n_events": manifest.get("n_events"),
         "started_at": started,
         "duration_s": finished - started if started is not None and finished else None,
-        "calls": usage.get("calls", 0),
-        "prompt_tokens": usage.get("prompt_tokens", 0),
-        "completion_tokens": usage.get("completion_tokens", 0),
+        "calls": int(usage.get("calls", 0)),
+        "prompt_tokens": int(usage.get("prompt_tokens", 0)),
+        "completion_tokens": int(usage.get("completion_tokens", 0)),
         "cost": float(usage.get("cost", 0.0)),
+        **{name: int(health.get(name, 0)) for name in HEALTH},
         "model": _labels(agents.values()),
     }
     for role in sorted(set(roles.values())):
         row[f"{role}_model"] = _labels(a for s, a in agents.items() if roles.get(s) == role)
+    for faction in sides.factions:  # a role named like its faction keeps its column
+        row.setdefault(
+            f"{faction}_model",
+            _labels(a for s, a in agents.items() if sides.faction(roles.get(s)) == faction),
+        )
     spec = {k: v for k, v in (manifest.get("spec") or {}).items() if k not in row and v is not None}
     row.update(flatten(spec))
     row.update(factors)
@@ -223,10 +337,12 @@ def episode_row(
 
 
 def player_rows(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Rows of the ``players`` frame: one per seat, with its initial and final role."""
+    """Rows of the ``players`` frame: one per seat, with its initial and final role and the
+    faction of its initial role."""
     roles: Mapping[str, str] = manifest.get("roles") or {}
     final: Mapping[str, str] = manifest.get("final_roles") or roles
     agents: Mapping[str, Mapping[str, Any]] = manifest.get("agents") or {}
+    sides = Sides.of(manifest)
     rows = []
     for seat_index, player in enumerate(manifest.get("players") or roles):
         agent = agents.get(player, {})
@@ -236,6 +352,8 @@ def player_rows(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "player": player,
                 "seat": seat_index,
                 "role": roles.get(player),
+                "faction": sides.faction(roles.get(player)),
+                "hidden": sides.is_hidden(roles.get(player)),
                 "final_role": final.get(player),
                 "policy": agent.get("policy"),
                 "model": agent.get("model"),
@@ -245,6 +363,20 @@ def player_rows(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def role_rows(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the ``roles`` frame: every role the episode's words declare, with its faction."""
+    sides = Sides.of(manifest)
+    return [
+        {
+            "episode_id": manifest["episode_id"],
+            "role": role,
+            "faction": faction,
+            "hidden": faction in sides.hidden,
+        }
+        for role, faction in sides.roles.items()
+    ]
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -266,7 +398,7 @@ def _labels(agents: Iterable[Mapping[str, Any]]) -> str | None:
 
 def _keys(frame: pl.DataFrame) -> pl.DataFrame:
     """Identifier columns of a frame built from manifests as :data:`KEY`."""
-    names = ("episode_id", "player", "role", "final_role")
+    names = ("episode_id", "player", "role", "faction", "final_role")
     return frame.with_columns(pl.col(n).cast(KEY) for n in names if n in frame.columns)
 
 
@@ -274,23 +406,66 @@ def _keys(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _event_schema(players: Sequence[str]) -> dict[str, pl.DataType]:
-    """:data:`_RAW_EVENT_SCHEMA` with ``probs``: a belief report's P(traitor) of each player
-    (the engine accepts no other key)."""
+    """:data:`_RAW_EVENT_SCHEMA` with ``probs``: a belief report's P(on the hidden side) of
+    each player (the engine accepts no other key)."""
     if not players:
         return _RAW_EVENT_SCHEMA
     return {**_RAW_EVENT_SCHEMA, "probs": pl.Struct({p: pl.Float64() for p in players})}
 
 
+def _cut_short(
+    lines: Mapping[str, int], episodes: list[tuple[str, Path, dict[str, Any]]]
+) -> set[str]:
+    """Episodes whose events.jsonl holds another number of lines than their manifest counts
+    events: a log cut on a line boundary parses, but is not the whole game."""
+    return {
+        eid
+        for eid, _, manifest in episodes
+        if isinstance(manifest.get("n_events"), int) and lines.get(eid, 0) != manifest["n_events"]
+    }
+
+
+def _read_each(
+    files: list[tuple[str, Path]],
+    schema: Mapping[str, pl.DataType],
+    skip: bytes | None = None,
+    counts: dict[str, int] | None = None,
+) -> tuple[pl.DataFrame, set[str]]:
+    """``_read_jsonl`` of every file, and the episode ids whose file is damaged (left out).
+
+    All files are parsed at once; only when that fails is each parsed alone to find which.
+    """
+    try:
+        return _read_jsonl(files, schema, skip, counts), set()
+    except pl.exceptions.PolarsError:
+        damaged = set()
+        for episode_id, path in files:
+            try:
+                _read_jsonl([(episode_id, path)], schema, skip)
+            except pl.exceptions.PolarsError:
+                damaged.add(episode_id)
+        good = [(eid, path) for eid, path in files if eid not in damaged]
+        return _read_jsonl(good, schema, skip), damaged
+
+
 def _read_jsonl(
-    files: Iterable[tuple[str, Path]], schema: Mapping[str, pl.DataType] | None = None
+    files: Iterable[tuple[str, Path]],
+    schema: Mapping[str, pl.DataType] | None = None,
+    skip: bytes | None = None,
+    counts: dict[str, int] | None = None,
 ) -> pl.DataFrame:
-    """Parse many JSONL files at once, each line tagged with its file's episode id."""
+    """Parse many JSONL files at once, each line tagged with its file's episode id; lines
+    starting with ``skip`` are left out; ``counts`` gets each file's number of lines."""
     lines: list[bytes] = []
     for episode_id, path in files:
         if not path.is_file():
             continue
         prefix = b'{"episode_id":' + json.dumps(episode_id).encode() + b","
-        lines.extend(prefix + line.strip()[1:] for line in path.read_bytes().splitlines())
+        stripped = [line.strip() for line in path.read_bytes().splitlines()]
+        stripped = [line for line in stripped if line]
+        if counts is not None:
+            counts[episode_id] = len(stripped)
+        lines.extend(prefix + line[1:] for line in stripped if not (skip and line.startswith(skip)))
     if not lines:
         return pl.DataFrame(schema={"episode_id": pl.String()})
     return pl.read_ndjson(
@@ -318,6 +493,8 @@ def _events(raw: pl.DataFrame) -> pl.DataFrame:
         "visibility": _field(raw, "visibility", "scope", "visibility"),
         "channel": _field(raw, "visibility", "name", "channel"),
     }
+    if "kind" in raw.columns:  # an ``act`` line written some other way than the engine's
+        raw = raw.filter(pl.col("kind") != "act")
     return raw.select(
         from_visibility[name] if name in from_visibility else _column(raw, name, dtype)
         for name, dtype in EVENT_SCHEMA.items()

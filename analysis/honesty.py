@@ -2,7 +2,8 @@
 
 Rows are (episode, role): each item counts for the role its actor held at the time. The
 belief behind a statement or vote of round r is the actor's belief report of round r (the
-probe right after the discussion, before the vote).
+probe right after the discussion, before the vote). The votes are the ballots of the public
+elimination vote (The Traitors' banishment, Werewolf's exile: see ``analysis.tables``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import polars as pl
 
 from analysis.loader import RunData
 from analysis.summary import Table, correlation, summarize
-from analysis.tables import public_claims, role_timeline, round_beliefs, votes
+from analysis.tables import public_claims, public_votes, role_timeline, round_beliefs
 
 METRICS = (
     "role_claim_lie_rate",
@@ -34,20 +35,18 @@ def per_episode(data: RunData) -> pl.DataFrame:
         .select("episode_id", "round", "observer", "observer_role", "target", "p")
     )
     accusations = public_claims(data, "accuse").lazy()
-    banish_votes = (
-        votes(data).lazy().filter((pl.col("purpose") == "banish") & pl.col("target").is_not_null())
-    )
+    ballots = public_votes(data).filter(pl.col("target").is_not_null())
     parts = [
         _role_claim_lies(data),
         _against_belief(accusations, beliefs, "actor", "actor_role", "accusation_against_belief"),
         _against_belief(
-            _with_candidates(data, banish_votes),
+            _with_candidates(data, ballots),
             beliefs,
             "voter",
             "voter_role",
             "vote_against_belief",
         ),
-        _stance_correlation(accusations, banish_votes, beliefs),
+        _stance_correlation(accusations, ballots, beliefs),
     ]
     frame = roles.select("episode_id", "role").unique()
     for part in parts:
@@ -62,15 +61,19 @@ def _role_claim_lies(data: RunData) -> pl.LazyFrame:
     )
 
 
-def _with_candidates(data: RunData, banish_votes: pl.LazyFrame) -> pl.LazyFrame:
+def _with_candidates(data: RunData, ballots: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``candidates``: the ballot's legal targets (null on a first ballot: everyone alive).
 
-    A re-vote is among the players tied on the ballot before it.
+    A re-vote is among the players tied on the ballot before it (of the same vote).
     """
-    tied = data.events.filter(
-        (pl.col("kind") == "vote_result") & (pl.col("purpose") == "banish")
-    ).select("episode_id", "round", pl.col("ballot") + 1, pl.col("tied").alias("candidates"))
-    return banish_votes.join(tied, on=["episode_id", "round", "ballot"], how="left")
+    tied = data.events.filter(pl.col("kind") == "vote_result").select(
+        "episode_id",
+        "round",
+        "purpose",
+        pl.col("ballot") + 1,
+        pl.col("tied").alias("candidates"),
+    )
+    return ballots.join(tied, on=["episode_id", "round", "purpose", "ballot"], how="left")
 
 
 def _against_belief(
@@ -107,7 +110,7 @@ def _against_belief(
 
 
 def _stance_correlation(
-    accusations: pl.LazyFrame, banish_votes: pl.LazyFrame, beliefs: pl.LazyFrame
+    accusations: pl.LazyFrame, ballots: pl.LazyFrame, beliefs: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Point-biserial correlation of belief and public stance, and the Bullshit Index.
 
@@ -117,7 +120,7 @@ def _stance_correlation(
     against = pl.concat(
         [
             accusations.select("episode_id", "round", pl.col("actor").alias("observer"), "target"),
-            banish_votes.select("episode_id", "round", pl.col("voter").alias("observer"), "target"),
+            ballots.select("episode_id", "round", pl.col("voter").alias("observer"), "target"),
         ]
     ).unique()
     pairs = beliefs.join(

@@ -1,7 +1,10 @@
-"""Collective inference: how well the faithful's private beliefs find the traitors.
+"""Collective inference: how well the uncovering side's private beliefs find the hidden side.
 
-Only faithful observers count (traitors know the answer). The truth of a belief is the
-target's role at the moment of the report; the report of a round is the observer's last one.
+Belief probes ask each player for P(target is on the hidden side) (the scenario's
+``suspect``: a traitor, a werewolf). Only observers on the uncovering side count (the hidden
+side knows the answer). The truth of a belief is whether the target was on the hidden side at
+the moment of the report (its role then, and that role's faction in the episode's words); the
+report of a round is the observer's last one.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from analysis import sides
 from analysis.loader import RunData
 from analysis.summary import Table, grouped, summarize
-from analysis.tables import FAITHFUL, TRAITOR, round_beliefs
+from analysis.tables import round_beliefs
 
 METRICS = (
     "brier",
@@ -27,22 +31,23 @@ CLIP = (1e-4, 0.9999)
 """Probabilities are clipped to this range before a logarithm (as AvalonBench does)."""
 
 
-def faithful_beliefs(data: RunData) -> pl.LazyFrame:
-    """Faithful observers' reports: episode_id, round, observer, target, p, truth (1 traitor)."""
-    frame = round_beliefs(data).lazy().filter(pl.col("observer_role") == FAITHFUL)
+def uncovering_beliefs(data: RunData) -> pl.LazyFrame:
+    """The uncovering side's round reports: episode_id, round, observer, target, p, truth (1
+    when the target was on the hidden side)."""
+    frame = round_beliefs(data).lazy().filter(~pl.col("observer_hidden"))
     return frame.select(
         "episode_id",
         "round",
         "observer",
         "target",
         "p",
-        truth=(pl.col("target_role") == TRAITOR).cast(pl.Float64()),
+        truth=pl.col("target_hidden").cast(pl.Float64()),
     )
 
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
-    pairs = faithful_beliefs(data)
+    pairs = uncovering_beliefs(data)
     frame = data.episodes.select("episode_id")
     for part in (_scores(pairs), _crowd(pairs)):
         frame = frame.join(part, on="episode_id", how="left")
@@ -56,8 +61,10 @@ def per_episode(data: RunData) -> pl.DataFrame:
 
 
 def calibration(data: RunData, by: Sequence[str], bins: int = 10) -> pl.DataFrame:
-    """Reliability table: per group and probability bin, mean belief and share of traitors."""
-    pairs = faithful_beliefs(data).join(data.episodes.select("episode_id", *by), on="episode_id")
+    """Reliability table: per group and probability bin, mean belief and the share of the
+    targets that were on the hidden side (``hidden_share``)."""
+    factors = data.episodes.select("episode_id", *dict.fromkeys(f for f in by if f != "episode_id"))
+    pairs = uncovering_beliefs(data).join(factors, on="episode_id")
     binned = pairs.with_columns(bin=(pl.col("p") * bins).floor().clip(0, bins - 1).cast(pl.Int64()))
     return grouped(
         binned,
@@ -65,7 +72,7 @@ def calibration(data: RunData, by: Sequence[str], bins: int = 10) -> pl.DataFram
         [
             pl.len().alias("reports"),
             pl.col("p").mean().alias("mean_belief"),
-            pl.col("truth").mean().alias("traitor_share"),
+            pl.col("truth").mean().alias("hidden_share"),
         ],
     ).collect()
 
@@ -94,7 +101,7 @@ def _crowd(pairs: pl.LazyFrame) -> pl.LazyFrame:
       averaged over the round's targets, then over rounds (never negative: it is the
       observers' disagreement);
     - ``rounds_to_consensus``: the first round whose averaged belief ranks every living
-      traitor above every living faithful (null if it never happens).
+      member of the hidden side above every other living player (null if it never happens).
     """
     q, truth = pl.col("q"), pl.col("truth")
     crowd = pairs.group_by("episode_id", "round", "target").agg(
@@ -104,10 +111,10 @@ def _crowd(pairs: pl.LazyFrame) -> pl.LazyFrame:
     )
     per_round = crowd.group_by("episode_id", "round").agg(
         (pl.col("individual") - (q - truth) ** 2).mean().alias("gain"),
-        q.filter(truth == 1).min().alias("lowest_traitor"),
-        q.filter(truth == 0).max().alias("top_faithful"),
+        q.filter(truth == 1).min().alias("lowest_hidden"),
+        q.filter(truth == 0).max().alias("top_uncovering"),
     )
-    consensus = pl.col("lowest_traitor") > pl.col("top_faithful")
+    consensus = pl.col("lowest_hidden") > pl.col("top_uncovering")
     return per_round.group_by("episode_id").agg(
         pl.col("gain").mean().alias("crowd_gain"),
         pl.col("round").filter(consensus).min().alias("rounds_to_consensus"),
@@ -116,16 +123,18 @@ def _crowd(pairs: pl.LazyFrame) -> pl.LazyFrame:
 
 def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
     """The inference group's tables."""
+    observers = sides.phrase(sides.uncovering(data), "uncovering side")
+    hidden = sides.phrase(sides.hidden(data), "hidden side")
     return [
         Table(
             "inference",
-            "Collective inference of the faithful (means over episodes)",
+            f"Collective inference of the {observers} about the {hidden} (means over episodes)",
             summarize(per_episode(data), data, by),
             tuple(by),
         ),
         Table(
             "calibration",
-            "Belief calibration of the faithful",
+            f"Belief calibration of the {observers}",
             calibration(data, by),
             (*by, "bin"),
         ),

@@ -1,4 +1,9 @@
-"""``analysis.load(path)``: the frames of an episode, run or sweep directory, as LazyFrames."""
+"""``analysis.load(path)``: the frames of an episode, run or sweep directory, as LazyFrames.
+
+Only complete episodes are read by default: a degraded one (model calls failed or actions
+were replaced by defaults beyond the spec's limits) was not played as specified, so it is
+left out and counted unless ``include_degraded``; failed and unfinished ones never count.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import polars as pl
 from analysis.cache import load_cache, save_cache
 from analysis.discover import Discovery, Listing, discover, list_episodes
 from analysis.errors import AnalysisError
-from analysis.frames import build_frames
+from analysis.frames import FRAME_NAMES, build_frames
 from analysis.memo import Memo
 
 
@@ -21,64 +26,117 @@ class RunData:
     root: Path
     """The directory that was loaded."""
     episodes: pl.LazyFrame
-    """One row per complete episode: manifest fields, outcome, flattened spec, sweep factors."""
+    """One row per episode read: status, manifest fields, outcome, the scenario's factions,
+    flattened spec, sweep factors."""
     players: pl.LazyFrame
-    """One row per seat: initial and final role, policy, model, label."""
+    """One row per seat: initial role and its faction (``hidden``: on the deceiving side),
+    final role, policy, model, label."""
+    roles: pl.LazyFrame
+    """One row per (episode, role its scenario's words declare): faction, hidden."""
     events: pl.LazyFrame
-    """One row per event, every kind in one schema."""
+    """One row per event, every kind in one schema (the god-only ``act`` records left out)."""
     claims: pl.LazyFrame
     """One row per structured claim of a speech (accuse, defend, claim_role)."""
     beliefs: pl.LazyFrame
-    """One row per reported P(traitor): observer, target, p."""
+    """One row per reported P(target is on the hidden side): observer, target, p."""
     catalogue: pl.LazyFrame
     """One row per catalogue item of a principal-agent case: utilities, preferred, budget."""
     calls: pl.LazyFrame
     """One row per LLM call: model, tokens, cost, latency."""
     incomplete: int
-    """Episode directories skipped because they are not complete."""
+    """Episode directories left out because they did not finish (no final manifest)."""
     duplicates: int
-    """Complete episodes skipped because their episode_id appeared in another directory."""
+    """Played episodes left out because their episode_id was read from another directory."""
     cached: bool
     """Whether the frames came from the ``--compact`` Parquet cache."""
+    degraded: int = 0
+    """Degraded episodes left out (0 with ``include_degraded``)."""
+    failed: int = 0
+    """Episode directories left out because the episode raised (manifest ``failed``)."""
+    damaged: tuple[str, ...] = ()
+    """Directories of the episodes left out because a log of theirs is damaged."""
+    include_degraded: bool = False
+    """Whether degraded episodes were read (``status`` tells them apart)."""
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
     """Item tables several metric groups share, computed once (see ``analysis.tables``)."""
 
+    @property
+    def left_out(self) -> int:
+        """Episode directories not read, for any reason."""
+        return self.degraded + self.failed + self.incomplete + self.duplicates + len(self.damaged)
 
-def load(path: str | Path) -> RunData:
-    """Load every complete episode under ``path`` (reusing an up-to-date Parquet cache)."""
+
+def load(path: str | Path, include_degraded: bool = False) -> RunData:
+    """Load the complete episodes under ``path`` (and the degraded ones with
+    ``include_degraded``), reusing an up-to-date Parquet cache."""
     listing = list_episodes(path)
     cached = load_cache(listing)
     if cached is None:
-        discovery = _discover_episodes(listing)
-        frames = {k: v.lazy() for k, v in build_frames(discovery).items()}
-        skipped = (discovery.incomplete, discovery.duplicates)
+        discovery = _discover_episodes(listing, include_degraded)
+        built, damaged = build_frames(discovery, include_degraded)
+        frames = {k: v.lazy() for k, v in built.items()}
+        degraded = len(discovery.played) - len(discovery.select(include_degraded))
+        counts = (discovery.incomplete, discovery.failed, discovery.duplicates)
     else:
-        frames, skipped = cached.frames, (cached.incomplete, cached.duplicates)
+        frames, degraded, damaged = cached.frames, 0, cached.damaged
+        counts = (cached.incomplete, cached.failed, cached.duplicates)
+        if not include_degraded:
+            frames, degraded = _complete_only(frames)
+            if degraded and not frames["episodes"].select(pl.len()).collect().item():
+                raise _nothing_to_read(listing.root, degraded, counts[1], counts[0])
     return RunData(
         root=listing.root,
         episodes=frames["episodes"],
         players=frames["players"],
+        roles=frames["roles"],
         events=frames["events"],
         claims=frames["claims"],
         beliefs=frames["beliefs"],
         catalogue=frames["catalogue"],
         calls=frames["calls"],
-        incomplete=skipped[0],
-        duplicates=skipped[1],
+        incomplete=counts[0],
+        failed=counts[1],
+        duplicates=counts[2],
+        degraded=degraded,
+        damaged=damaged,
+        include_degraded=include_degraded,
         cached=cached is not None,
     )
 
 
 def compact(path: str | Path) -> Path:
-    """Write the frames of ``path`` as Parquet into ``path/.compact``; return that directory."""
-    discovery = _discover_episodes(list_episodes(path))
-    return save_cache(discovery, build_frames(discovery))
+    """Write the frames of ``path`` as Parquet into ``path/.compact``; return that directory.
+
+    The cache holds the complete and the degraded episodes; each load picks from it.
+    """
+    discovery = _discover_episodes(list_episodes(path), include_degraded=True)
+    return save_cache(discovery, *build_frames(discovery, include_degraded=True))
 
 
-def _discover_episodes(listing: Listing) -> Discovery:
+def _complete_only(frames: dict[str, pl.LazyFrame]) -> tuple[dict[str, pl.LazyFrame], int]:
+    """The frames without their degraded episodes, and how many there were."""
+    status = frames["episodes"].select("episode_id", "status").collect()
+    degraded = status.filter(pl.col("status") != "complete")["episode_id"]
+    if degraded.is_empty():
+        return frames, 0
+    keep = ~pl.col("episode_id").cast(pl.String()).is_in(degraded.cast(pl.String()).to_list())
+    filtered = pl.collect_all([frames[name].filter(keep) for name in FRAME_NAMES])
+    return {n: f.lazy() for n, f in zip(FRAME_NAMES, filtered, strict=True)}, degraded.len()
+
+
+def _discover_episodes(listing: Listing, include_degraded: bool) -> Discovery:
     discovery = discover(listing)
-    if not discovery.complete:
-        raise AnalysisError(
-            f"{listing.root}: no complete episodes ({discovery.incomplete} incomplete skipped)"
-        )
+    if not discovery.select(include_degraded):
+        degraded = len(discovery.played)
+        raise _nothing_to_read(listing.root, degraded, discovery.failed, discovery.incomplete)
     return discovery
+
+
+def _nothing_to_read(root: Path, degraded: int, failed: int, incomplete: int) -> AnalysisError:
+    notes = [
+        f"{degraded} degraded left out, --include-degraded keeps them" if degraded else "",
+        f"{failed} failed" if failed else "",
+        f"{incomplete} incomplete" if incomplete else "",
+    ]
+    details = "; ".join(n for n in notes if n) or "none found"
+    return AnalysisError(f"{root}: no complete episodes ({details})")

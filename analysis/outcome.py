@@ -1,4 +1,9 @@
-"""Outcome: who won, with Wilson 95% intervals, and how long the traitors survived."""
+"""Outcome: who won, with Wilson 95% intervals, and how long the hidden side survived.
+
+The factions are each scenario's own, from its manifests' words (The Traitors' faithful and
+traitors, Werewolf's villagers and werewolves, the principal-agent task's customer and
+company), then any other winner found in the logs.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,10 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from analysis import sides
 from analysis.loader import RunData
 from analysis.summary import Table, grouped, wilson_interval
-from analysis.tables import traitor_fates
-
-FACTIONS: dict[str, tuple[str, ...]] = {
-    "the_traitors": ("faithful", "traitors"),
-    "werewolf": ("villagers", "werewolves"),
-    "principal_agent": ("customer", "company"),
-}
-"""Each scenario's factions, as its manifests' ``outcome.winner`` names them."""
+from analysis.tables import hidden_fates, unique_columns
 
 
 def per_episode(data: RunData) -> pl.DataFrame:
@@ -25,18 +24,13 @@ def per_episode(data: RunData) -> pl.DataFrame:
 
 def factions(data: RunData) -> list[str]:
     """The factions of the loaded scenarios, then any other faction that won, in that order."""
-    frame = data.episodes.select("scenario", "winner").collect()
-    known = [
-        f for s in sorted(frame["scenario"].drop_nulls().unique()) for f in FACTIONS.get(s, ())
-    ]
-    others = sorted(set(frame["winner"].drop_nulls()) - set(known))
-    return list(dict.fromkeys([*known, *others]))
+    return sides.factions(data)
 
 
 def win_rates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     """Episodes, wins per faction with Wilson 95% intervals, draws and mean rounds per group."""
     names = factions(data)
-    frame = data.episodes.select(*by, "winner", "rounds")
+    frame = data.episodes.select(unique_columns(*by, "winner", "rounds"))
     counts = grouped(
         frame,
         by,
@@ -59,12 +53,13 @@ def win_rates(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     return counts.with_columns(columns).collect()
 
 
-def traitor_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
-    """Share of the initial traitors not yet removed at the end of each round, per group.
+def hidden_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
+    """Share of the hidden side's initial members not yet removed at the end of each round,
+    per group: ``initial`` members, ``surviving``, ``survival``.
 
     A game that ended keeps its final state in the later rounds.
     """
-    fates = traitor_fates(data, by)
+    fates = hidden_fates(data, by)
     rounds = fates.select(pl.int_range(0, pl.col("rounds").max().fill_null(0) + 1).alias("round"))
     grid = fates.join(rounds, how="cross").with_columns(
         alive=pl.col("removed_round").is_null() | (pl.col("removed_round") > pl.col("round"))
@@ -73,19 +68,25 @@ def traitor_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
         grouped(
             grid,
             [*by, "round"],
-            [pl.len().alias("traitors"), pl.col("alive").sum().alias("surviving")],
+            [pl.len().alias("initial"), pl.col("alive").sum().alias("surviving")],
         )
-        .with_columns(survival=pl.col("surviving") / pl.col("traitors"))
+        .with_columns(survival=pl.col("surviving") / pl.col("initial"))
         .collect()
     )
 
 
 def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
-    """The outcome group's tables (survival only when the runs have traitors)."""
+    """The outcome group's tables (survival only when the games have a hidden side and
+    eliminate players: in a game without eliminations, such as Avalon, it would be constant)."""
     title = "Outcome: win rates with Wilson 95% intervals"
     tables = [Table("outcome", title, win_rates(data, by), tuple(by))]
-    survival = traitor_survival(data, by)
+    eliminations = data.events.filter(pl.col("kind") == "eliminate").select(pl.len())
+    survival = hidden_survival(data, by) if eliminations.collect().item() else pl.DataFrame()
     if survival.height:
-        title = "Traitor survival: share of initial traitors left after each round"
-        tables.append(Table("traitor_survival", title, survival, (*by, "round")))
+        hidden = sides.phrase(sides.hidden(data), "hidden side")
+        title = (
+            f"{sides.capitalized(hidden)} survival: share of the initial {hidden} left after "
+            "each round"
+        )
+        tables.append(Table("hidden_survival", title, survival, (*by, "round")))
     return tables

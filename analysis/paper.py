@@ -5,6 +5,9 @@ builds that table from a log: the ballot that decided each banishment ("General"
 murder ("Traitor"), only for phases that removed someone, with the voter's role at the time
 and the removed player as ``eliminated``. Every quirk is kept so the numbers compare with the
 paper (see METRICS.md); ``FCR_valid`` is the one correction offered beside them.
+
+This group is The Traitors' own: it reads that game's words (the vote purposes ``banish`` and
+``murder``, the roles ``traitor`` and ``faithful``), and is empty for a game without them.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import polars as pl
 
 from analysis.loader import RunData
 from analysis.summary import Table, summarize
-from analysis.tables import FAITHFUL, TRAITOR, eliminations, votes
+from analysis.tables import eliminations, votes
 
+TRAITOR, FAITHFUL = "traitor", "faithful"
+"""The Traitors' roles, as its reference code reads them."""
 METRICS = ("TAS", "FAS", "FCR", "TSR", "FSR", "DES", "IDR", "BRR", "VSF", "TNS", "FCR_valid")
 VOTE_TYPES = {"banish": "General", "murder": "Traitor"}
+"""The Traitors' vote purposes (and elimination causes) -> the reference's vote types."""
 ROUND = ["episode_id", "round"]
 
 
@@ -26,7 +32,10 @@ def vote_table(data: RunData) -> pl.DataFrame:
     """episode_id, seq, round, vote_type, player, role, target, eliminated (in log order)."""
     ballots = votes(data).filter(pl.col("purpose").is_in(list(VOTE_TYPES)) & pl.col("deciding"))
     removed = eliminations(data).select(
-        "episode_id", "round", pl.col("how").alias("purpose"), pl.col("target").alias("eliminated")
+        "episode_id",
+        "round",
+        pl.col("cause").alias("purpose"),
+        pl.col("target").alias("eliminated"),
     )
     return (
         ballots.join(removed, on=["episode_id", "round", "purpose"])

@@ -145,10 +145,12 @@ def _with_factors(data: RunData, by: Sequence[str]) -> pl.DataFrame:
     """:func:`per_episode` with the factors ``by`` and the condition (null if not in the runs)."""
     columns = data.episodes.collect_schema().names()
     condition = pl.col(CONDITION) if CONDITION in columns else pl.lit(None, pl.String())
+    episode = per_episode(data)
+    extra = [f for f in _without_condition(by) if f not in episode.columns]
     factors = data.episodes.select(
-        "episode_id", *_without_condition(by), condition.alias(CONDITION)
+        "episode_id", *dict.fromkeys(extra), condition.alias(CONDITION)
     ).collect()
-    return per_episode(data).join(factors, on="episode_id", how="left")
+    return episode.join(factors, on="episode_id", how="left")
 
 
 def _without_condition(by: Sequence[str]) -> list[str]:

@@ -1,9 +1,12 @@
 """Elo ratings per (model, role) across episodes, with a bootstrap interval.
 
-Each episode is one game between two teams: the initial traitors and the initial faithful.
-A seat's entity is (label, role), its label being its model (or its policy when no model
-played). A team's rating is the mean of its entities' ratings; every entity of a team moves
-by K * (S - E) with the team's score S (1 win, 0.5 draw, 0 loss) and expected score E.
+Each episode is one game between two teams: the initial hidden side (the factions the
+scenario's words mark hidden: traitors, werewolves) and the initial uncovering side (every
+other faction: faithful; villagers, seers and doctors). A seat's entity is (label, role), its
+label being its model (or its policy when no model played). A team's rating is the mean of
+its entities' ratings; every entity of a team moves by K * (S - E) with the team's score S
+(1 win, 0.5 draw, 0 loss) and expected score E. The hidden side wins when the manifest's
+winner is one of its factions. Scenarios without a hidden side are not rated.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import polars as pl
 
 from analysis.loader import RunData
 from analysis.summary import Table
-from analysis.tables import FAITHFUL, TRAITOR
 
 START = 1500.0
 K = 32.0
@@ -25,14 +27,13 @@ BOOTSTRAP = 200
 """Bootstrap resamples (episodes drawn with replacement, in a random order)."""
 ELO_BLOCK = 256
 """Games per step of :func:`elo_runs` whose rows are gathered at once (bounds the memory)."""
-WINNERS = {"traitors": TRAITOR, "faithful": FAITHFUL}
-"""Manifest winner -> the role whose team won."""
 
 Entity = tuple[str, str]
 """(label, role)."""
 RATING_SCHEMA: dict[str, pl.DataType] = {
     "label": pl.String(),
     "role": pl.String(),
+    "faction": pl.String(),
     "games": pl.Int64(),
     "elo": pl.Float64(),
     "elo_mean": pl.Float64(),
@@ -43,12 +44,14 @@ RATING_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass(frozen=True)
 class Game:
-    """One episode as a match between the traitors' and the faithful's entities."""
+    """One episode as a match between the hidden side's and the uncovering side's entities."""
 
-    traitors: tuple[Entity, ...]
-    faithful: tuple[Entity, ...]
-    traitor_score: float
-    """1 if the traitors won, 0 if the faithful did, 0.5 for a draw."""
+    hidden: tuple[Entity, ...]
+    """The entities of the hidden side's initial members."""
+    uncovering: tuple[Entity, ...]
+    """The entities of the others."""
+    hidden_score: float
+    """1 if the hidden side won, 0 if it lost, 0.5 for a draw."""
 
 
 def elo(games: Sequence[Game], k: float = K, start: float = START) -> dict[Entity, float]:
@@ -60,12 +63,12 @@ def elo(games: Sequence[Game], k: float = K, start: float = START) -> dict[Entit
 
 def team_sides(games: Sequence[Game]) -> tuple[list[Entity], npt.NDArray[np.float64]]:
     """The entities (sorted) and each game's sides, shape (games, entities): +1 for the
-    traitors' team, -1 for the faithful's, 0 for an entity that did not play."""
-    entities = sorted({e for game in games for e in (*game.traitors, *game.faithful)})
+    hidden side's team, -1 for the uncovering side's, 0 for an entity that did not play."""
+    entities = sorted({e for game in games for e in (*game.hidden, *game.uncovering)})
     column = {entity: i for i, entity in enumerate(entities)}
     rows, columns, signs = [], [], []
     for g, game in enumerate(games):
-        for sign, team in ((1.0, game.traitors), (-1.0, game.faithful)):
+        for sign, team in ((1.0, game.hidden), (-1.0, game.uncovering)):
             for entity in team:
                 rows.append(g)
                 columns.append(column[entity])
@@ -76,8 +79,8 @@ def team_sides(games: Sequence[Game]) -> tuple[list[Entity], npt.NDArray[np.floa
 
 
 def scores(games: Sequence[Game]) -> npt.NDArray[np.float64]:
-    """Each game's traitor score."""
-    return np.array([game.traitor_score for game in games])
+    """Each game's score of the hidden side."""
+    return np.array([game.hidden_score for game in games])
 
 
 def elo_runs(
@@ -91,14 +94,14 @@ def elo_runs(
 
     ``sides`` and ``scores`` are those of :func:`team_sides` and :func:`scores`. Returns the
     ratings, shape (runs, entities); an entity the run never met keeps ``start``. The
-    faithful's change is minus the traitors' (their expected scores sum to 1), so one signed
-    membership row per game moves both teams.
+    uncovering side's change is minus the hidden side's (their expected scores sum to 1), so
+    one signed membership row per game moves both teams.
     """
-    traitors, faithful = sides > 0, sides < 0
-    # The traitors' expected score is 1 / (1 + exp(ratings . weights[game])): the weights
-    # give the gap of team means (traitors - faithful), times -ln(10) / 400.
-    weights = traitors / traitors.sum(axis=1, keepdims=True)
-    weights -= faithful / faithful.sum(axis=1, keepdims=True)
+    hidden, uncovering = sides > 0, sides < 0
+    # The hidden side's expected score is 1 / (1 + exp(ratings . weights[game])): the weights
+    # give the gap of team means (hidden - uncovering), times -ln(10) / 400.
+    weights = hidden / hidden.sum(axis=1, keepdims=True)
+    weights -= uncovering / uncovering.sum(axis=1, keepdims=True)
     weights *= -np.log(10) / 400
     ratings = np.full((orders.shape[0], sides.shape[1]), start)
     for first in range(0, orders.shape[1], ELO_BLOCK):
@@ -116,23 +119,38 @@ def elo_runs(
 
 
 def games(data: RunData) -> list[Game]:
-    """Every episode as a game, in the order they were played (start time, then id)."""
-    players = data.players.select("episode_id", "label", "role").unique().collect()
-    teams: dict[str, dict[str, list[Entity]]] = {}
-    for episode_id, label, role in players.sort("label").iter_rows():
-        teams.setdefault(episode_id, {}).setdefault(role, []).append((label, role))
-    episodes = data.episodes.select("episode_id", "winner", "started_at").collect()
+    """Every episode with both sides as a game, in the order they were played (start time,
+    then id)."""
+    players = (
+        data.players.drop_nulls("hidden").select("episode_id", "label", "role", "hidden").unique()
+    ).collect()
+    teams: dict[str, dict[bool, list[Entity]]] = {}
+    for episode_id, label, role, hidden in players.sort("label", "role").iter_rows():
+        teams.setdefault(episode_id, {}).setdefault(hidden, []).append((label, role))
+    episodes = data.episodes.select("episode_id", "winner", "hidden_factions", "started_at")
     played = []
-    for episode_id, winner, _ in episodes.sort("started_at", "episode_id").iter_rows():
+    for episode_id, winner, secret, _ in (
+        episodes.sort("started_at", "episode_id").collect().iter_rows()
+    ):
         team = teams.get(episode_id, {})
-        if TRAITOR in team and FAITHFUL in team:
-            score = 0.5 if winner is None else float(WINNERS.get(winner) == TRAITOR)
-            played.append(Game(tuple(team[TRAITOR]), tuple(team[FAITHFUL]), score))
+        if team.get(True) and team.get(False):
+            score = 0.5 if winner is None else float(winner in secret)
+            played.append(Game(tuple(team[True]), tuple(team[False]), score))
     return played
 
 
+def entity_factions(data: RunData) -> dict[Entity, str]:
+    """(label, role) -> the faction of the role (the first the logs give it)."""
+    players = data.players.drop_nulls("faction").select("label", "role", "faction").collect()
+    factions: dict[Entity, str] = {}
+    for label, role, faction in players.iter_rows():
+        factions.setdefault((label, role), faction)
+    return factions
+
+
 def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.DataFrame:
-    """label, role, games, elo (in play order), and the bootstrap mean and 95% interval."""
+    """label, role, faction, games, elo (in play order), and the bootstrap mean and 95%
+    interval."""
     played = games(data)
     if not played:
         return pl.DataFrame(schema=RATING_SCHEMA)
@@ -141,6 +159,7 @@ def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.Data
     entities, sides = team_sides(played)
     # Run 0 plays every game in order (the point estimate); the others are the resamples.
     runs = elo_runs(sides, scores(played), np.vstack([np.arange(n), orders]))
+    factions = entity_factions(data)
     point, samples = runs[:1], runs[1:]
     member = sides != 0  # (game, entity)
     met = np.any(member[orders], axis=1)  # (resample, entity): the entity played in that resample
@@ -151,6 +170,7 @@ def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.Data
             {
                 "label": label,
                 "role": role,
+                "faction": factions.get((label, role)),
                 "games": int(member[:, i].sum()),
                 "elo": float(point[0, i]),
                 "elo_mean": float(draws.mean()),

@@ -7,7 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from analysis import deception, honesty, inference, outcome, paper, principal_agent, ratings, trust
+from analysis import (
+    avalon,
+    deception,
+    honesty,
+    inference,
+    outcome,
+    paper,
+    principal_agent,
+    ratings,
+    trust,
+)
 from analysis.errors import AnalysisError
 from analysis.loader import RunData
 from analysis.summary import Table
@@ -21,18 +31,29 @@ GROUPS: dict[str, Group] = {
     "trust": trust.summaries,
     "inference": inference.summaries,
     "paper": paper.summaries,
+    "avalon": avalon.summaries,
     "ratings": ratings.summaries,
     "principal_agent": principal_agent.summaries,
 }
 """Every metric group, in report order."""
 
+HIDDEN_SIDE_GROUPS = ("outcome", "deception", "honesty", "trust", "inference", "ratings")
+"""The generic groups of a social-deduction game: they compare the hidden side (the factions
+the manifests' words mark hidden) with the uncovering side, in the scenario's own words."""
 DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
-    "the_traitors": ("outcome", "deception", "honesty", "trust", "inference", "paper", "ratings"),
+    "the_traitors": (*HIDDEN_SIDE_GROUPS, "paper"),
+    "werewolf": HIDDEN_SIDE_GROUPS,
     "principal_agent": ("principal_agent",),
+    "avalon": (*HIDDEN_SIDE_GROUPS, "avalon"),
 }
 """The groups that fit each scenario (by its manifests' ``scenario``), computed when none are
-asked for; any other scenario (Werewolf among them) gets :data:`OTHER_GROUPS`."""
+asked for. Avalon has no elimination: there the generic groups read its speech, its P(evil)
+probes and the outcome (its team votes are no elimination votes). Any other scenario gets
+:data:`HIDDEN_SIDE_GROUPS` when its words mark a hidden faction, else :data:`OTHER_GROUPS`."""
 OTHER_GROUPS = ("outcome",)
+NEED_BELIEFS = frozenset({"inference"})
+"""Groups computed by default only when the episodes logged belief reports (Werewolf's do
+not: it has no belief probe)."""
 THREADS = 3
 """Metric groups computed at once (of 1 to 8, the fastest here, on 2 cores)."""
 
@@ -58,8 +79,18 @@ def check_factors(data: RunData, by: Sequence[str]) -> None:
 
 def default_groups(data: RunData) -> list[str]:
     """The groups that fit the scenarios of the loaded episodes, in report order."""
-    scenarios = data.episodes.select(pl.col("scenario").unique()).collect().to_series()
-    wanted = {g for s in scenarios for g in DEFAULT_GROUPS.get(s, OTHER_GROUPS)}
+    scenarios = (
+        data.episodes.group_by("scenario")
+        .agg(hidden=pl.col("hidden_factions").list.len().max() > 0)
+        .collect()
+    )
+    wanted = {
+        group
+        for scenario, hidden in scenarios.iter_rows()
+        for group in DEFAULT_GROUPS.get(scenario, HIDDEN_SIDE_GROUPS if hidden else OTHER_GROUPS)
+    }
+    if data.beliefs.select(pl.len()).collect().item() == 0:
+        wanted -= NEED_BELIEFS
     return [name for name in GROUPS if name in wanted]
 
 
@@ -67,6 +98,7 @@ def compute(data: RunData, groups: Sequence[str], by: Sequence[str]) -> list[Tab
     """The tables of ``groups`` (those that fit the scenarios when empty), split by ``by``."""
     check_groups(groups)
     check_factors(data, by)
+    by = list(dict.fromkeys(by))
     names = list(groups or default_groups(data))
     # The frames are in memory and small: polars' default (streaming) engine spends more on
     # starting each query than on running it. The groups run on threads: while one waits for

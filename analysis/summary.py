@@ -23,32 +23,38 @@ def summarize(
     """Mean of every metric column over the episodes of each group, nulls skipped.
 
     ``keys`` are extra row keys of ``per_episode`` (e.g. ``role``) kept as groups. The
-    ``episodes`` column counts the rows of each group.
+    ``episodes`` column counts the rows of each group. A factor may be a column of
+    ``per_episode`` too (``episode_id``, a key): it is read from there.
     """
     metrics = [c for c in per_episode.columns if c != "episode_id" and c not in keys]
-    factors = data.episodes.select("episode_id", *by)
+    extra = [f for f in by if f not in per_episode.columns]
+    factors = data.episodes.select("episode_id", *dict.fromkeys(extra))
     joined = per_episode.lazy().join(factors, on="episode_id", how="left")
     aggregates = [
         pl.len().alias("episodes"),
-        *(pl.col(m).cast(pl.Float64()).mean() for m in metrics),
+        *(pl.col(m).cast(pl.Float64()).mean() for m in metrics if m not in by),
     ]
     return grouped(joined, [*by, *keys], aggregates).collect()
 
 
 def grouped(frame: Frame, groups: Sequence[str], aggregates: Sequence[pl.Expr]) -> Frame:
-    """``group_by(groups).agg(aggregates)`` sorted by the groups; one row when there are none."""
+    """``group_by(groups).agg(aggregates)`` sorted by the groups (each once); one row when
+    there are none."""
+    groups = list(dict.fromkeys(groups))
     if not groups:
         return frame.select(aggregates)
     return frame.group_by(groups).agg(aggregates).sort(groups, nulls_last=True)
 
 
 def wilson_interval(successes: pl.Expr, trials: pl.Expr, z: float = Z95) -> tuple[pl.Expr, pl.Expr]:
-    """Wilson score interval of ``successes`` in ``trials`` (lower, upper)."""
+    """Wilson score interval of ``successes`` in ``trials`` (lower, upper), clipped to [0, 1]
+    (at 0 or n successes rounding would leave a bound a hair outside)."""
     p = successes / trials
     denominator = 1 + z**2 / trials
     centre = p + z**2 / (2 * trials)
     half = z * (p * (1 - p) / trials + z**2 / (4 * trials**2)).sqrt()
-    return (centre - half) / denominator, (centre + half) / denominator
+    low, high = (centre - half) / denominator, (centre + half) / denominator
+    return low.clip(0.0, 1.0), high.clip(0.0, 1.0)
 
 
 def newcombe_interval(
@@ -115,6 +121,7 @@ class Table:
 def row_labels(frame: pl.DataFrame, keys: Sequence[str]) -> list[str]:
     """One label per row from its key columns (``rules.n_players=6, role=traitor``), or
     ``all`` when there are no keys."""
+    keys = list(dict.fromkeys(keys))
     if not keys:
         return ["all"] * frame.height
     return [

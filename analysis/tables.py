@@ -1,9 +1,17 @@
 """Item tables the metric groups share: votes, eliminations, claims and beliefs with roles.
 
 Roles come from the log's ``role`` events (setup, then any recruitment): an item is given the
-role its player held at that moment (the last role event at or before the item's ``seq``).
-A murder is dated to the round of the murder vote (its event is logged at the next
-breakfast, one round later).
+role its player held at that moment (the last role event at or before the item's ``seq``),
+with that role's faction and whether the faction is ``hidden`` (the deceiving side), from the
+episode's words (the ``roles`` frame).
+
+The generic groups never name a game's words. A vote is an **elimination vote** when its
+purpose is an elimination cause of the episode (a cause its words name, or that one of its
+``eliminate`` events gives): The Traitors' ``banish`` and ``murder``, Werewolf's ``exile``
+and ``kill``. The **public elimination vote** is one whose ballots are public (the table's
+vote, where the uncovering side can act on its suspicion: ``banish``, ``exile``); the others
+are the hidden side's (``murder``, ``kill``). An elimination is dated to the round of the
+ballot that decided it (The Traitors logs a murder at the next round's breakfast).
 """
 
 from __future__ import annotations
@@ -15,9 +23,6 @@ from typing import Concatenate, ParamSpec
 import polars as pl
 
 from analysis.loader import RunData
-
-TRAITOR = "traitor"
-FAITHFUL = "faithful"
 
 P = ParamSpec("P")
 
@@ -38,27 +43,32 @@ def shared(
 
 @shared
 def role_timeline(data: RunData) -> pl.DataFrame:
-    """(episode_id, seq, player, role): every role a player was given, in order."""
+    """(episode_id, seq, player, role, faction, hidden): every role a player was given, in
+    order, with its faction (null for a role the episode's words do not declare)."""
     return (
         data.events.filter(pl.col("kind") == "role")
         .select("episode_id", "seq", "player", "role")
+        .join(data.roles, on=["episode_id", "role"], how="left", maintain_order="left")
         .collect()
     )
 
 
 def with_role(
-    frame: pl.LazyFrame, roles: pl.DataFrame, player: str, alias: str, seq: str = "seq"
+    frame: pl.LazyFrame, roles: pl.DataFrame, player: str, prefix: str, seq: str = "seq"
 ) -> pl.LazyFrame:
-    """Add ``alias``: the role ``player`` held at ``seq`` (the last role event before it).
+    """Add ``<prefix>_role``, ``<prefix>_faction`` and ``<prefix>_hidden`` (``role``,
+    ``faction`` and ``hidden`` for an empty prefix): what ``player`` was at ``seq`` (the last
+    role event before it).
 
     ``frame`` must be in ``seq`` order within each episode (as the logs are); its row order is
     kept.
     """
+    name = (lambda column: f"{prefix}_{column}") if prefix else (lambda column: column)
     timeline = roles.lazy().select(
         "episode_id",
         pl.col("seq").alias("_role_seq"),
         pl.col("player").alias(player),
-        pl.col("role").alias(alias),
+        *(pl.col(c).alias(name(c)) for c in ("role", "faction", "hidden")),
     )
     joined = frame.join_asof(
         timeline,
@@ -71,11 +81,30 @@ def with_role(
 
 
 @shared
+def elimination_purposes(data: RunData) -> pl.DataFrame:
+    """(episode_id, purpose): the elimination causes of each episode, from its words and its
+    ``eliminate`` events; a vote with one of them as purpose is an elimination vote."""
+    named = data.episodes.select("episode_id", purpose=pl.col("elimination_causes")).explode(
+        "purpose"
+    )
+    seen = data.events.filter(pl.col("kind") == "eliminate").select(
+        "episode_id", pl.col("cause").cast(pl.String()).alias("purpose")
+    )
+    return (
+        pl.concat([named.drop_nulls("purpose"), seen.drop_nulls("purpose")])
+        .unique()
+        .with_columns(pl.col("purpose").cast(pl.Categorical()))
+        .collect()
+    )
+
+
+@shared
 def votes(data: RunData) -> pl.DataFrame:
     """One row per ballot cast, with both roles and what the ballot decided.
 
     ``decided`` is the ballot's chosen target (null when it led to a re-vote or no choice);
-    ``deciding`` marks the ballots that chose someone.
+    ``deciding`` marks the ballots that chose someone; ``public`` the ballots everyone saw;
+    ``elimination`` the ballots of an elimination vote.
     """
     cast = data.events.filter(pl.col("kind") == "vote").select(
         "episode_id",
@@ -86,51 +115,93 @@ def votes(data: RunData) -> pl.DataFrame:
         "ballot",
         pl.col("actor").alias("voter"),
         "target",
+        public=pl.col("visibility") == "public",
     )
     results = data.events.filter(pl.col("kind") == "vote_result").select(
         "episode_id", "round", "purpose", "ballot", "decided"
     )
-    ballots = cast.join(
-        results,
-        on=["episode_id", "round", "purpose", "ballot"],
-        how="left",
-        maintain_order="left",
-    ).with_columns(deciding=pl.col("decided").is_not_null())
+    purposes = elimination_purposes(data).lazy().with_columns(elimination=pl.lit(True))
+    ballots = (
+        cast.join(
+            results,
+            on=["episode_id", "round", "purpose", "ballot"],
+            how="left",
+            maintain_order="left",
+        )
+        .join(purposes, on=["episode_id", "purpose"], how="left", maintain_order="left")
+        .with_columns(
+            deciding=pl.col("decided").is_not_null(),
+            elimination=pl.col("elimination").fill_null(False),
+        )
+    )
     roles = role_timeline(data)
-    return _target_role(with_role(ballots, roles, "voter", "voter_role"), roles).collect()
+    return _target_role(with_role(ballots, roles, "voter", "voter"), roles).collect()
+
+
+def public_votes(data: RunData) -> pl.LazyFrame:
+    """The ballots of the public elimination votes (abstentions included)."""
+    return votes(data).lazy().filter(pl.col("public") & pl.col("elimination"))
 
 
 @shared
 def eliminations(data: RunData) -> pl.DataFrame:
-    """(episode_id, seq, round, how, target, target_role): banishments and murders.
+    """(episode_id, seq, round, cause, target, target_role, target_faction, target_hidden,
+    public): every elimination.
 
-    ``round`` is the round whose vote removed the player.
+    ``round`` is the round of the ballot that decided it (the last deciding ballot before it
+    whose purpose is its cause and whose choice is its target; the event's own round when no
+    vote decided it); ``public`` marks the eliminations decided by a public vote.
     """
-    frame = data.events.filter(pl.col("kind").is_in(["banish", "murder"])).select(
+    removed = data.events.filter(pl.col("kind") == "eliminate").select(
+        "episode_id", "seq", "round", "cause", "target"
+    )
+    deciding = data.events.filter(
+        (pl.col("kind") == "vote_result") & pl.col("decided").is_not_null()
+    ).select(
         "episode_id",
-        "seq",
-        pl.when(pl.col("kind") == "murder")
-        .then(pl.col("round") - 1)
-        .otherwise(pl.col("round"))
-        .alias("round"),
-        pl.col("kind").alias("how"),
-        "target",
+        pl.col("seq").alias("_vote_seq"),
+        pl.col("round").alias("_vote_round"),
+        pl.col("purpose").cast(pl.String()).alias("cause"),
+        pl.col("decided").cast(pl.String()).alias("target"),
+        (pl.col("visibility") == "public").alias("public"),
+    )
+    frame = (
+        removed.with_columns(pl.col("cause", "target").cast(pl.String()))
+        .join_asof(
+            deciding,
+            left_on="seq",
+            right_on="_vote_seq",
+            by=["episode_id", "cause", "target"],
+            check_sortedness=False,
+        )
+        .select(
+            "episode_id",
+            "seq",
+            pl.coalesce("_vote_round", "round").alias("round"),
+            pl.col("cause").cast(pl.Categorical()),
+            pl.col("target").cast(pl.Categorical()),
+            pl.col("public").fill_null(False),
+        )
     )
     return _target_role(frame, role_timeline(data)).collect()
 
 
-def traitor_fates(data: RunData, by: Sequence[str]) -> pl.LazyFrame:
-    """Initial traitors with the round they were removed (null: never) and their game's length."""
+def hidden_fates(data: RunData, by: Sequence[str]) -> pl.LazyFrame:
+    """The initial members of the hidden side, with the round they were removed (null:
+    never), whether a public vote removed them, and their game's length."""
     removed = (
         eliminations(data)
         .lazy()
         .select(
-            "episode_id", pl.col("target").alias("player"), pl.col("round").alias("removed_round")
+            "episode_id",
+            pl.col("target").alias("player"),
+            pl.col("round").alias("removed_round"),
+            pl.col("public").alias("removed_publicly"),
         )
     )
-    traitors = data.players.filter(pl.col("role") == TRAITOR).select("episode_id", "player")
-    games = data.episodes.select("episode_id", "rounds", *by)
-    return traitors.join(removed, on=["episode_id", "player"], how="left").join(
+    hidden = data.players.filter(pl.col("hidden")).select("episode_id", "player")
+    games = data.episodes.select(unique_columns("episode_id", "rounds", *by))
+    return hidden.join(removed, on=["episode_id", "player"], how="left").join(
         games, on="episode_id"
     )
 
@@ -142,14 +213,14 @@ def public_claims(data: RunData, claim: str) -> pl.DataFrame:
         (pl.col("claim") == claim) & (pl.col("visibility") == "public")
     ).drop("visibility", "claim")
     roles = role_timeline(data)
-    return _target_role(with_role(frame, roles, "actor", "actor_role"), roles).collect()
+    return _target_role(with_role(frame, roles, "actor", "actor"), roles).collect()
 
 
 @shared
 def beliefs(data: RunData) -> pl.DataFrame:
-    """Every reported P(traitor), with the observer's role and the target's true role."""
+    """Every reported P(hidden side), with the observer's role and the target's true role."""
     roles = role_timeline(data)
-    frame = with_role(data.beliefs, roles, "observer", "observer_role")
+    frame = with_role(data.beliefs, roles, "observer", "observer")
     return _target_role(frame, roles).collect()
 
 
@@ -169,5 +240,11 @@ def round_beliefs(data: RunData) -> pl.DataFrame:
     return frame.filter(last.to_series().gather(report.cum_sum() - 1))
 
 
+def unique_columns(*names: str) -> list[str]:
+    """``names`` without repeats, in order: a factor may also be a key column
+    (``--by episode_id``)."""
+    return list(dict.fromkeys(names))
+
+
 def _target_role(frame: pl.LazyFrame, roles: pl.DataFrame) -> pl.LazyFrame:
-    return with_role(frame, roles, "target", "target_role")
+    return with_role(frame, roles, "target", "target")

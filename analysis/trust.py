@@ -1,8 +1,10 @@
 """Trust dynamics: per-round trust graphs and how stable votes and beliefs are.
 
 The trust graph of a round is a networkx DiGraph over the players alive at its start: an edge
-u -> v sums u's public stances on v in that round (a banishment ballot or an accusation -1,
-a defence +1). Each node carries its ``role`` at the start of the round.
+u -> v sums u's public stances on v in that round (a ballot of the public elimination vote or
+an accusation -1, a defence +1). Each node carries its ``role`` at the start of the round, that
+role's ``faction`` and whether the faction is ``hidden``; the true factions are the
+communities of the modularity.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from analysis.loader import RunData
 from analysis.summary import Frame, Table, correlation, entropy_bits, rank_within, summarize
 from analysis.tables import (
     public_claims,
+    public_votes,
     role_timeline,
     round_beliefs,
     shared,
-    votes,
     with_role,
 )
 
@@ -38,14 +40,8 @@ if TYPE_CHECKING:
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per episode with every metric of :data:`METRICS` (null where undefined)."""
-    first_ballots = (
-        votes(data)
-        .lazy()
-        .filter(
-            (pl.col("purpose") == "banish")
-            & (pl.col("ballot") == 0)
-            & pl.col("target").is_not_null()
-        )
+    first_ballots = public_votes(data).filter(
+        (pl.col("ballot") == 0) & pl.col("target").is_not_null()
     )
     frame = data.episodes.select("episode_id")
     for part in (
@@ -62,9 +58,7 @@ def per_episode(data: RunData) -> pl.DataFrame:
 @shared
 def stances(data: RunData) -> pl.DataFrame:
     """(episode_id, round, source, target, stance, sign): every public stance of a player."""
-    ballots = (
-        votes(data).lazy().filter((pl.col("purpose") == "banish") & pl.col("target").is_not_null())
-    )
+    ballots = public_votes(data).filter(pl.col("target").is_not_null())
     parts = [
         ballots.select(
             "episode_id", "round", pl.col("voter").alias("source"), "target"
@@ -91,22 +85,23 @@ def stances(data: RunData) -> pl.DataFrame:
 
 @shared
 def round_starts(data: RunData) -> pl.DataFrame:
-    """(episode_id, round, seq, player, role): who was alive at the start of each round."""
+    """(episode_id, round, seq, player, role, faction, hidden): who was alive at the start of
+    each round, and what they were."""
     starts = (
         data.events.filter((pl.col("kind") == "phase") & (pl.col("round") > 0))
         .unique(["episode_id", "round"], keep="first", maintain_order=True)
         .select("episode_id", "round", "seq", pl.col("alive").alias("player"))
         .explode("player")
     )
-    return with_role(starts, role_timeline(data), "player", "role").collect()
+    return with_role(starts, role_timeline(data), "player", "").collect()
 
 
 @shared
 def round_edges(data: RunData) -> pl.DataFrame:
     """The edges of every round's trust graph: (episode_id, round, source, target, weight,
-    votes, accusations, defences, source_role, target_role), between players alive at the
-    start of the round."""
-    nodes = round_starts(data).lazy().select("episode_id", "round", "player", "role")
+    votes, accusations, defences, source_role, source_faction, target_role, target_faction),
+    between players alive at the start of the round."""
+    nodes = round_starts(data).lazy().select("episode_id", "round", "player", "role", "faction")
     weights = (
         stances(data)
         .lazy()
@@ -124,7 +119,7 @@ def round_edges(data: RunData) -> pl.DataFrame:
         )
     )
     for end in ("source", "target"):
-        ends = nodes.rename({"player": end, "role": f"{end}_role"})
+        ends = nodes.rename({"player": end, "role": f"{end}_role", "faction": f"{end}_faction"})
         weights = weights.join(ends, on=["episode_id", "round", end])
     return weights.sort("episode_id", "round", "source", "target").collect()
 
@@ -143,7 +138,9 @@ def trust_graphs(
     graphs: dict[tuple[str, int], nx.DiGraph[str]] = {}
     for row in nodes.iter_rows(named=True):
         graph = graphs.setdefault((row["episode_id"], row["round"]), nx.DiGraph())
-        graph.add_node(row["player"], role=row["role"])
+        graph.add_node(
+            row["player"], role=row["role"], faction=row["faction"], hidden=row["hidden"]
+        )
     attributes = ("weight", "votes", "accusations", "defences")
     for row in edges.iter_rows(named=True):
         graph = graphs[(row["episode_id"], row["round"])]
@@ -151,30 +148,32 @@ def trust_graphs(
     return graphs
 
 
-def signed_modularity(edges: Frame, keys: Sequence[str]) -> Frame:
+def signed_modularity(edges: Frame, keys: Sequence[str], community: str = "faction") -> Frame:
     """Per graph (rows sharing ``keys``): directed modularity of the positive part minus that
     of the negative part, weighted by their total weights (Gomez, Jensen & Arenas 2009);
     null for a graph without weights.
 
     ``edges`` has one row per edge: ``keys``, ``weight``, and the communities of its ends,
-    ``source_role`` and ``target_role``. Each part's modularity is
+    ``source_<community>`` and ``target_<community>``. Each part's modularity is
     Q = (1/m) sum_ij [A_ij - k_i^out k_j^in / m] [c_i = c_j], so m Q = (weight inside the
     communities) - sum_c K_c^out K_c^in / m.
     """
     keys = list(keys)
     parts = edges.select(
         *keys,
-        pl.col("source_role", "target_role").fill_null(""),  # no role: a community of its own
+        # no community (an undeclared role): a community of its own
+        pl.col(f"source_{community}").cast(pl.String()).fill_null("").alias("source_c"),
+        pl.col(f"target_{community}").cast(pl.String()).fill_null("").alias("target_c"),
         positive=pl.col("weight").cast(pl.Float64()).clip(lower_bound=0),
         negative=(-pl.col("weight")).cast(pl.Float64()).clip(lower_bound=0),
     )
-    inside = pl.col("source_role") == pl.col("target_role")
+    inside = pl.col("source_c") == pl.col("target_c")
     totals = parts.group_by(keys).agg(
         *(pl.col(p).sum().alias(f"m_{p}") for p in ("positive", "negative")),
         *(pl.col(p).filter(inside).sum().alias(f"inside_{p}") for p in ("positive", "negative")),
     )
     strengths = [
-        parts.group_by(*keys, pl.col(f"{end}_role").alias("community")).agg(
+        parts.group_by(*keys, pl.col(f"{end}_c").alias("community")).agg(
             *(pl.col(p).sum().alias(f"{end}_{p}") for p in ("positive", "negative"))
         )
         for end in ("source", "target")
@@ -211,10 +210,11 @@ def _modularity(data: RunData) -> pl.LazyFrame:
 
 
 def _vote_stability(data: RunData, first_ballots: pl.LazyFrame) -> pl.LazyFrame:
-    """Share of votes naming last round's target again, when that target is still alive."""
+    """Share of votes naming last round's target again, when that target is still alive (at
+    the start of the vote's phase)."""
     alive = (
-        data.events.filter((pl.col("kind") == "phase") & (pl.col("phase") == "banish_vote"))
-        .group_by("episode_id", "round")
+        data.events.filter(pl.col("kind") == "phase")
+        .group_by("episode_id", "round", "phase")
         .agg(pl.col("alive").sort_by("seq").first())
     )
     previous = first_ballots.select(
@@ -222,7 +222,7 @@ def _vote_stability(data: RunData, first_ballots: pl.LazyFrame) -> pl.LazyFrame:
     )
     pairs = (
         first_ballots.join(previous, on=["episode_id", "round", "voter"])
-        .join(alive, on=["episode_id", "round"])
+        .join(alive, on=["episode_id", "round", "phase"])
         .filter(pl.col("previous").is_in(pl.col("alive")))
     )
     return pairs.group_by("episode_id").agg(
@@ -264,7 +264,7 @@ def _accusation_reciprocity(data: RunData) -> pl.LazyFrame:
 
 
 def _vote_entropy(first_ballots: pl.LazyFrame) -> pl.LazyFrame:
-    """Mean over rounds of the entropy (bits) of the first banishment ballot's targets."""
+    """Mean over rounds of the entropy (bits) of the public vote's first ballot's targets."""
     counts = first_ballots.group_by("episode_id", "round", "target").agg(pl.len().alias("n"))
     per_round = counts.group_by("episode_id", "round").agg(entropy_bits(pl.col("n")).alias("h"))
     return per_round.group_by("episode_id").agg(pl.col("h").mean().alias("vote_entropy"))

@@ -24,6 +24,7 @@ from rich.table import Table
 from traitors.engine import run_episode
 from traitors.llm.fake import FakeCall, register_fake_model, schema_filler
 from traitors.llm.gateway import CallLog, Gateway
+from traitors.policy import Services
 from traitors.spec import load_spec
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -53,7 +54,7 @@ async def throughput(model: str, episodes: int, limit: int, seconds: float) -> f
         while True:
             log = CallLog()
             logs.append(log)
-            await run_episode(spec, next(seeds), services={"gateway": gateway, "calls": log})
+            await run_episode(spec, next(seeds), services=Services(gateway=gateway, calls=log))
 
     tasks = [asyncio.create_task(slot()) for _ in range(episodes)]
     await asyncio.sleep(1.0)  # warm up: first calls import litellm

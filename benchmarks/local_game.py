@@ -45,7 +45,7 @@ def play(model: str, seed: int, out: Path) -> dict[str, float]:
     invalid = sum(1 for line in events if '"kind":"invalid_action"' in line)
     first_tries = len(decisions) - len(repairs)
     return {
-        "rounds": summary.manifest["outcome"]["rounds"],
+        "rounds": summary.manifest.outcome.rounds if summary.manifest.outcome else 0,
         "calls": len(calls),
         "first_tries": first_tries,
         "repairs": len(repairs),

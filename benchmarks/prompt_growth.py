@@ -23,7 +23,8 @@ from rich.table import Table
 
 from traitors.engine import run_episode
 from traitors.llm.fake import register_fake_model, schema_filler
-from traitors.llm.gateway import CallLog, Gateway
+from traitors.llm.gateway import CallLog, CallRecord, Gateway
+from traitors.policy import Services
 from traitors.spec import load_spec
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -39,17 +40,12 @@ class _Recorder:
         self.by_round: dict[int, list[int]] = defaultdict(list)
         add = self.log.add
 
-        def record(entry: dict[str, object]) -> None:
+        def record(entry: CallRecord) -> None:
             add(entry)
-            params = entry["params"]
-            if isinstance(params, dict) and "response_format" in params:  # a decision
-                messages = entry["messages"]
-                assert isinstance(messages, list)
-                found = ROUND.search(messages[1]["content"])
-                usage = entry["usage"]
-                assert isinstance(usage, dict)
+            if "response_format" in entry.params:  # a decision
+                found = ROUND.search(entry.messages[1]["content"])
                 if found:
-                    self.by_round[int(found.group(1))].append(usage["prompt_tokens"])
+                    self.by_round[int(found.group(1))].append(entry.usage.prompt_tokens)
 
         self.log.add = record  # type: ignore[method-assign]
 
@@ -70,7 +66,7 @@ def growth(players: int, traitors: int, seeds: int) -> dict[int, list[int]]:
     gateway = Gateway(default_limit=64)
     for seed in range(seeds):
         recorder = _Recorder()
-        services = {"gateway": gateway, "calls": recorder.log}
+        services = Services(gateway=gateway, calls=recorder.log)
         asyncio.run(run_episode(spec, seed, services=services))
         for round_no, values in recorder.by_round.items():
             tokens[round_no].extend(values)

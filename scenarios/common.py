@@ -1,13 +1,15 @@
-"""Pieces the scenarios share: phase transitions and reading survivors from a log."""
+"""Pieces the scenarios share: phase transitions, belief probes, tallies, reading survivors
+from a log."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from traitors.events import BanishEvent, Event, MurderEvent, PhaseEvent, RoleEvent
+from traitors.actions import Action, ActionRequest, Belief
+from traitors.events import BeliefEvent, EliminationEvent, Event, PhaseEvent, Private, RoleEvent
 from traitors.rules import IllegalTransition
 
 
@@ -69,7 +71,7 @@ def survivors(events: Sequence[Event]) -> tuple[dict[str, str], set[str]]:
             alive = set(event.alive)
         elif isinstance(event, RoleEvent):
             roles[event.player] = event.role
-        elif isinstance(event, BanishEvent | MurderEvent):
+        elif isinstance(event, EliminationEvent):
             alive.discard(event.target)
     return roles, alive
 
@@ -86,3 +88,39 @@ def leaders(counts: Mapping[str, int]) -> tuple[str, ...]:
         return ()
     best = max(counts.values())
     return tuple(sorted(t for t, n in counts.items() if n == best))
+
+
+def belief_probe(
+    players: Sequence[str], what: str, purpose: str = "belief", among: Sequence[str] = ()
+) -> dict[str, ActionRequest]:
+    """A private probe of each of ``players``: the probability that each other player (of
+    ``among``, default ``players``) is ``what`` (``a traitor``, ``evil``, ``Merlin``)."""
+    return {
+        player: ActionRequest(
+            actor=player,
+            purpose=purpose,
+            prompt=f"Privately: for each player listed, how likely is it (0 to 1) that they are "
+            f"{what}? Nobody else sees this.",
+            kinds=("belief",),
+            targets=tuple(p for p in (among or players) if p != player),
+            default=Belief(probs={}),
+        )
+        for player in players
+    }
+
+
+def belief_events(
+    state: PhasedState, actions: Mapping[str, Action], kind: Callable[..., Event] = BeliefEvent
+) -> list[Event]:
+    """One private event per probed player with its report (empty if it gave none); ``kind``
+    is ``BeliefEvent`` or a scenario's own (Avalon's P(Merlin))."""
+    return [
+        kind(
+            round=state.round,
+            phase=state.phase,
+            actor=player,
+            visibility=Private(agent=player),
+            probs=dict(sorted(action.probs.items())) if isinstance(action, Belief) else {},
+        )
+        for player, action in sorted(actions.items())
+    ]

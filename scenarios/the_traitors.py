@@ -15,36 +15,90 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.common import SeatsState, goto, leaders, survivors, tally
-from traitors.actions import Action, ActionRequest, Belief, Respond, Speak, Vote
+from agents.scripted import CALM_LINES, SuspicionPolicy, speech
+from scenarios.common import (
+    SeatsState,
+    belief_events,
+    belief_probe,
+    goto,
+    leaders,
+    survivors,
+    tally,
+)
+from traitors.actions import Action, ActionRequest, Respond, Speak, Vote
 from traitors.events import (
     PUBLIC,
-    BanishEvent,
-    BeliefEvent,
     Channel,
     Direct,
+    EliminationEvent,
     Event,
+    EventBase,
     GodOnly,
-    MurderEvent,
     PhaseEvent,
     Private,
-    RecruitOfferEvent,
-    RecruitResponseEvent,
     RevealEvent,
     RoleEvent,
     SpeakEvent,
     Visibility,
     VoteEvent,
     VoteResultEvent,
+    game,
 )
+from traitors.policy import Observation
 from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
 from traitors.scheduling import SPEAKING_ORDERS
 from traitors.seeds import derive_rng
+from traitors.words import Faction, Words
 
 TRAITOR = "traitor"
 FAITHFUL = "faithful"
 CHANNEL = "traitors"
 TRAITORS_CHANNEL = Channel(name=CHANNEL)
+BANISH, MURDER = "banish", "murder"
+
+WORDS = Words(
+    factions=(
+        Faction(name="faithful", member=FAITHFUL),
+        Faction(name="traitors", member=TRAITOR, hidden=True, allies="your fellow traitors"),
+    ),
+    roles={FAITHFUL: "faithful", TRAITOR: "traitors"},
+    channels={CHANNEL: "the traitors' secret channel"},
+    phases={"banish_vote": "the banishment vote", "murder_vote": "the murder vote"},
+    eliminations={BANISH: "banished", MURDER: "murdered"},
+    votes={BANISH: "to banish", MURDER: "to murder", "recruit": "to recruit"},
+    suspect=TRAITOR,
+)
+"""The Traitors in its own words."""
+
+
+class RecruitOfferEvent(EventBase):
+    """The traitors offered a faithful a place among them."""
+
+    kind: Literal["recruit_offer"] = "recruit_offer"
+    target: str
+    """The player offered to join."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"the traitors offer {self.target} a place among them.")
+
+    def line_text(self, words: Words) -> str:
+        return f"traitors offer {self.target} to join"
+
+
+class RecruitResponseEvent(EventBase):
+    """The offered player's answer."""
+
+    kind: Literal["recruit_response"] = "recruit_response"
+    accepted: bool
+    """True if the player joined the traitors."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        answer = "accepted" if self.accepted else "refused"
+        return game(f"{self.actor} {answer} the traitors' offer.")
+
+    def line_text(self, words: Words) -> str:
+        return f"{self.actor} {'accepts' if self.accepted else 'refuses'}"
+
 
 # Phase state machine: phase -> phases it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -129,9 +183,8 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
     config_model: ClassVar[type[RulesConfig]] = TraitorsConfig
     roles: ClassVar[tuple[str, ...]] = (FAITHFUL, TRAITOR)
     phases: ClassVar[tuple[str, ...]] = tuple(TRANSITIONS)
-
-    def faction(self, role: str) -> str:
-        return "traitors" if role == TRAITOR else "faithful"
+    words: ClassVar[Words] = WORDS
+    event_kinds: ClassVar[tuple[type[EventBase], ...]] = (RecruitOfferEvent, RecruitResponseEvent)
 
     def seat_count(self) -> int:
         return self.config.n_players
@@ -210,7 +263,7 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         if phase == "banish_vote":
             return Step(phase, self._banish_requests(state), simultaneous=True)
         if phase == "belief_probe":
-            return Step(phase, self._belief_requests(state), simultaneous=True)
+            return Step(phase, belief_probe(state.alive, "a traitor"), simultaneous=True)
         if phase in ("murder_vote", "recruit_offer"):
             targets = state.living(FAITHFUL)
             purpose = "murder" if phase == "murder_vote" else "recruit"
@@ -247,20 +300,6 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
             roles=self.roles,
             max_text_chars=self.config.max_speech_chars,
         )
-
-    def _belief_requests(self, state: TraitorsState) -> dict[str, ActionRequest]:
-        return {
-            player: ActionRequest(
-                actor=player,
-                purpose="belief",
-                prompt="Privately: for each other living player, how likely is it (0 to 1) that "
-                "they are a traitor? Nobody else sees this.",
-                kinds=("belief",),
-                targets=tuple(p for p in state.alive if p != player),
-                default=Belief(probs={}),
-            )
-            for player in state.alive
-        }
 
     def _banish_requests(self, state: TraitorsState) -> dict[str, ActionRequest]:
         requests = {}
@@ -322,7 +361,9 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         state = replace(state, round=round_no, alive=alive)
         state = self._goto(state, "breakfast", events)
         if victim is not None:
-            events.append(MurderEvent(round=round_no, phase="breakfast", target=victim))
+            events.append(
+                EliminationEvent(round=round_no, phase="breakfast", target=victim, cause=MURDER)
+            )
         return self._check_end(state, events)
 
     def _start_speeches(
@@ -364,17 +405,7 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
     def _apply_beliefs(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        for player, action in sorted(actions.items()):
-            probs = action.probs if isinstance(action, Belief) else {}
-            events.append(
-                BeliefEvent(
-                    round=state.round,
-                    phase=state.phase,
-                    actor=player,
-                    visibility=Private(agent=player),
-                    probs=dict(sorted(probs.items())),
-                )
-            )
+        events += belief_events(state, actions)
         return self._goto(state, "banish_vote", events, ballot=0, candidates=state.alive)
 
     def _record_votes(
@@ -433,7 +464,7 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
     def _apply_banish_vote(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        votes = self._record_votes(state, actions, "banish", PUBLIC, events)
+        votes = self._record_votes(state, actions, BANISH, PUBLIC, events)
         counts = tally(votes)
         top = leaders(counts)
         tie_rule = self.config.banish_tie
@@ -452,7 +483,9 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         return self._banish(state, chosen, events)
 
     def _banish(self, state: TraitorsState, target: str, events: list[Event]) -> TraitorsState:
-        events.append(BanishEvent(round=state.round, phase=state.phase, target=target))
+        events.append(
+            EliminationEvent(round=state.round, phase=state.phase, target=target, cause=BANISH)
+        )
         role = state.roles[target]
         if self.config.reveal_on_banish:
             events.append(
@@ -607,3 +640,32 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         if isinstance(event.visibility, GodOnly):
             return "god-only event shown to a player"
         return None
+
+
+CONCLAVE_LINES = (
+    "Tonight we should take out {t}. They are getting too close.",
+    "{t} is the biggest threat to us. Let's agree on {t}.",
+)
+
+
+class TraitorsHeuristic(SuspicionPolicy):
+    """The Traitors' scripted player: the faithful vote their top suspect; the traitors pick
+    the faithful pressing them hardest at night and recruit the least suspected."""
+
+    public_votes: ClassVar[frozenset[str]] = frozenset({BANISH})
+    hidden_kills: ClassVar[frozenset[str]] = frozenset({MURDER})
+
+    def choose(self, observation: Observation, request: ActionRequest) -> Action:
+        purpose = request.purpose
+        if purpose == "conclave":
+            victims = tuple(p for p in observation.alive if p != self.seat and p not in self.allies)
+            target = self.victim(victims) if victims else None
+            lines = CONCLAVE_LINES if target else CALM_LINES
+            return Speak(text=speech(self.rng, target, lines))
+        if purpose == "murder_vote" and request.targets:
+            return Vote(target=self.victim(request.targets))
+        if purpose == "recruit_vote" and request.targets:
+            return Vote(target=min(request.targets, key=lambda p: (self.heat[p], p)))
+        if purpose == "recruit_response":
+            return Respond(accept=self.rng.random() < 0.5)
+        return super().choose(observation, request)

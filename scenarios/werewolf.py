@@ -13,20 +13,37 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.common import SeatsState, goto, leaders, survivors, tally
-from traitors.actions import Action, ActionRequest, Bid, Pass, Speak, Vote
+from agents.scripted import CALM_LINES, SuspicionPolicy, speech
+from scenarios.common import (
+    SeatsState,
+    belief_events,
+    belief_probe,
+    goto,
+    leaders,
+    survivors,
+    tally,
+)
+from traitors.actions import (
+    Action,
+    ActionBase,
+    ActionRequest,
+    Pass,
+    Speak,
+    Vote,
+    reply_field,
+    require,
+)
 from traitors.events import (
     PUBLIC,
-    BanishEvent,
-    BidEvent,
     Channel,
+    EliminationEvent,
     Event,
+    EventBase,
     GodOnly,
-    MurderEvent,
     PhaseEvent,
     Private,
     RevealEvent,
@@ -36,20 +53,85 @@ from traitors.events import (
     VoteEvent,
     VoteResultEvent,
 )
+from traitors.policy import Observation
 from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
 from traitors.scheduling import highest_bidder
 from traitors.seeds import derive_rng
+from traitors.words import Faction, Words
 
 WEREWOLF, SEER, DOCTOR, VILLAGER = "werewolf", "seer", "doctor", "villager"
 CHANNEL = "werewolves"
 WOLVES = Channel(name=CHANNEL)
+EXILE, KILL = "exile", "kill"
+
+WORDS = Words(
+    factions=(
+        Faction(name="villagers", member=VILLAGER),
+        Faction(name="werewolves", member=WEREWOLF, hidden=True, allies="your fellow werewolves"),
+    ),
+    roles={VILLAGER: "villagers", SEER: "villagers", DOCTOR: "villagers", WEREWOLF: "werewolves"},
+    channels={CHANNEL: "the werewolves' channel"},
+    phases={
+        "night_talk": "the werewolves' night talk",
+        "night": "the night",
+        "bid": "bidding for the next turn",
+        "exile_vote": "the exile vote",
+    },
+    eliminations={EXILE: "exiled", KILL: "killed"},
+    votes={EXILE: "to exile", KILL: "to kill", "protect": "to protect", "investigate": "to see"},
+    suspect=WEREWOLF,
+)
+"""Werewolf in its own words."""
+
+
+class Bid(ActionBase):
+    """Bid for the next turn to speak."""
+
+    kind: Literal["bid"] = "bid"
+    amount: int
+    """Bid size: 0 observe ... the largest, addressed directly and must respond."""
+
+    def check(self, request: ActionRequest) -> None:
+        require(0 <= self.amount <= request.max_amount, f"bid must be 0..{request.max_amount}")
+
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        return {"bid": {"type": "integer", "minimum": 0, "maximum": request.max_amount}}
+
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "bid", "amount": reply_field(data, "bid")}
+
+    @classmethod
+    def sample(cls, request: ActionRequest, rng: random.Random) -> Bid:
+        return Bid(amount=rng.randint(0, request.max_amount))
+
+    @classmethod
+    def catalogue(cls, rules: Any, seats: Sequence[str]) -> list[tuple[str, ActionBase]]:
+        return [(f"bid {b}", Bid(amount=b)) for b in range(rules.config.max_bid + 1)]
+
+
+class BidEvent(EventBase):
+    """A player's private bid for the next speaking turn."""
+
+    kind: Literal["bid"] = "bid"
+    amount: int
+    """Bid size; the highest bid speaks next."""
+
+    def prompt_text(self, viewer: str, words: Words) -> None:
+        return None  # the bid's winner shows in who speaks next
+
+    def line_text(self, words: Words) -> str:
+        return f"{self.actor} bids {self.amount}"
+
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "setup": frozenset({"night_talk", "night"}),
     "night_talk": frozenset({"night"}),
-    "night": frozenset({"bid", "exile_vote", "game_over"}),
+    "night": frozenset({"bid", "belief_probe", "exile_vote", "game_over"}),
     "bid": frozenset({"debate"}),
-    "debate": frozenset({"bid", "exile_vote"}),
+    "debate": frozenset({"bid", "belief_probe", "exile_vote"}),
+    "belief_probe": frozenset({"exile_vote"}),
     "exile_vote": frozenset({"night_talk", "night", "game_over"}),
     "game_over": frozenset(),
 }
@@ -79,6 +161,9 @@ class WerewolfConfig(RulesConfig):
     nobody is exiled)."""
     reveal_on_exile: bool = False
     """Whether the exiled player's role is revealed."""
+    belief_probe: bool = False
+    """After the debate, every living player privately reports P(werewolf) for each other
+    (not in Werewolf Arena; for the analysis' inference metrics)."""
     max_rounds: int = Field(10, ge=1)
     """Rounds (night + day) after which the game is a draw."""
     max_speech_chars: int = Field(600, ge=1)
@@ -120,9 +205,9 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
     config_model: ClassVar[type[RulesConfig]] = WerewolfConfig
     roles: ClassVar[tuple[str, ...]] = (VILLAGER, SEER, DOCTOR, WEREWOLF)
     phases: ClassVar[tuple[str, ...]] = tuple(TRANSITIONS)
-
-    def faction(self, role: str) -> str:
-        return "werewolves" if role == WEREWOLF else "villagers"
+    words: ClassVar[Words] = WORDS
+    event_kinds: ClassVar[tuple[type[EventBase], ...]] = (BidEvent,)
+    action_kinds: ClassVar[tuple[type[ActionBase], ...]] = (Bid,)
 
     def seat_count(self) -> int:
         return self.config.n_players
@@ -206,10 +291,12 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
         if phase == "debate":
             assert state.speaker is not None
             others = tuple(p for p in state.alive if p != state.speaker)
-            return Step(phase, {state.speaker: self._speech(state.speaker, "discussion", others)})
+            return Step(phase, {state.speaker: self._speech(state.speaker, "debate", others)})
+        if phase == "belief_probe":
+            return Step(phase, belief_probe(state.alive, "a werewolf"), simultaneous=True)
         if phase == "exile_vote":
             requests = {
-                p: self._target(p, "banish_vote", "Vote to exile one player.", state.alive)
+                p: self._target(p, "exile_vote", "Vote to exile one player.", state.alive)
                 for p in state.alive
             }
             return Step(phase, requests, simultaneous=True)
@@ -219,7 +306,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
         night = purpose == "night_talk"
         return ActionRequest(
             actor=speaker,
-            purpose="conclave" if night else purpose,
+            purpose=purpose,
             prompt="Night: agree privately with the other werewolves whom to kill."
             if night
             else "Debate: speak to everyone. You may accuse, defend or claim a role.",
@@ -239,7 +326,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
 
     def _night_requests(self, state: WerewolfState) -> dict[str, ActionRequest]:
         requests = {
-            w: self._target(w, "murder_vote", "Vote for tonight's victim.", state.village())
+            w: self._target(w, "kill_vote", "Vote for tonight's victim.", state.village())
             for w in state.living(WEREWOLF)
         }
         for doctor in state.living(DOCTOR):
@@ -263,7 +350,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
             prompt=f"Bid 0-{self.config.max_bid} for the next turn to speak: 0 observe, 1 "
             "general thoughts, 2 something critical, 3 urgent, 4 addressed directly.",
             kinds=("bid",),
-            max_bid=self.config.max_bid,
+            max_amount=self.config.max_bid,
             default=Bid(amount=0),
         )
 
@@ -284,6 +371,8 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
             state = self._apply_bids(state, actions, events)
         elif phase == "debate":
             state = self._apply_debate(state, actions, events)
+        elif phase == "belief_probe":
+            state = self._apply_beliefs(state, actions, events)
         elif phase == "exile_vote":
             state = self._apply_exile(state, actions, events)
         else:
@@ -337,7 +426,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
 
         kills = {w: choice(w) for w in state.living(WEREWOLF)}
         for wolf, target in kills.items():
-            events.append(self._vote(state, wolf, "murder", target, WOLVES))
+            events.append(self._vote(state, wolf, KILL, target, WOLVES))
         counts = tally(kills)
         top = leaders(counts) or state.village()
         victim = top[0] if len(top) == 1 else self._pick(state, "kill", top)
@@ -346,7 +435,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
                 round=state.round,
                 phase=state.phase,
                 visibility=WOLVES,
-                purpose="murder",
+                purpose=KILL,
                 ballot=0,
                 tally=counts,
                 decided=victim,
@@ -373,11 +462,13 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
                 )
         dead = None if victim == protected else victim
         if dead is not None:  # announced at dawn; a saved victim goes unannounced
-            events.append(MurderEvent(round=state.round, phase="dawn", target=dead))
+            events.append(
+                EliminationEvent(round=state.round, phase="dawn", target=dead, cause=KILL)
+            )
         state = self._check_end(replace(state, alive=tuple(p for p in state.alive if p != dead)))
         if state.phase == "game_over":
             return state
-        day = "bid" if self.config.debate_turns else "exile_vote"
+        day = "bid" if self.config.debate_turns else self._vote_phase()
         return self._goto(state, day, events, turn=0)
 
     def _vote(
@@ -427,6 +518,16 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
         state = replace(state, turn=state.turn + 1, speaker=None)
         if state.turn < self.config.debate_turns:
             return self._goto(state, "bid", events)
+        return self._goto(state, self._vote_phase(), events)
+
+    def _vote_phase(self) -> str:
+        """Where the day goes after the debate: the belief probe if on, else the vote."""
+        return "belief_probe" if self.config.belief_probe else "exile_vote"
+
+    def _apply_beliefs(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        events += belief_events(state, actions)
         return self._goto(state, "exile_vote", events)
 
     def _apply_exile(
@@ -434,7 +535,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
     ) -> WerewolfState:
         votes = {p: (a.target if isinstance(a, Vote) else None) for p, a in sorted(actions.items())}
         for voter, target in votes.items():
-            events.append(self._vote(state, voter, "banish", target, PUBLIC))
+            events.append(self._vote(state, voter, EXILE, target, PUBLIC))
         counts = tally(votes)
         top = leaders(counts)
         cast = sum(counts.values())
@@ -445,7 +546,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
             VoteResultEvent(
                 round=state.round,
                 phase=state.phase,
-                purpose="banish",
+                purpose=EXILE,
                 ballot=0,
                 tally=counts,
                 decided=exiled,
@@ -453,7 +554,9 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
             )
         )
         if exiled is not None:
-            events.append(BanishEvent(round=state.round, phase=state.phase, target=exiled))
+            events.append(
+                EliminationEvent(round=state.round, phase=state.phase, target=exiled, cause=EXILE)
+            )
             if self.config.reveal_on_exile:
                 role = state.roles[exiled]
                 events.append(
@@ -511,3 +614,37 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
         if isinstance(event.visibility, GodOnly):
             return "god-only event shown to a player"
         return None
+
+
+NIGHT_LINES = (
+    "Tonight we should take out {t}. They are getting too close.",
+    "{t} is the biggest threat to us. Let's agree on {t}.",
+)
+
+
+class WerewolfHeuristic(SuspicionPolicy):
+    """Werewolf's scripted player: villagers exile their top suspect, the doctor guards
+    itself, the seer looks at unknown suspects, werewolves kill whoever presses them, and
+    a player bids high when accused."""
+
+    speech_purposes: ClassVar[frozenset[str]] = frozenset({"debate"})
+    public_votes: ClassVar[frozenset[str]] = frozenset({EXILE})
+    hidden_kills: ClassVar[frozenset[str]] = frozenset({KILL})
+
+    def choose(self, observation: Observation, request: ActionRequest) -> Action:
+        purpose, targets = request.purpose, request.targets
+        if purpose == "night_talk":
+            victims = tuple(p for p in observation.alive if p != self.seat and p not in self.allies)
+            target = self.victim(victims) if victims else None
+            return Speak(text=speech(self.rng, target, NIGHT_LINES if target else CALM_LINES))
+        if purpose == "kill_vote" and targets:
+            return Vote(target=self.victim(targets))
+        if purpose == "protect" and targets:
+            return Vote(target=self.seat if self.seat in targets else self.victim(targets))
+        if purpose == "investigate" and targets:
+            unknown = tuple(p for p in targets if p not in self.known)
+            return Vote(target=self.suspect(unknown or targets))
+        if purpose == "bid":
+            pressed = self.round_accusations[self.seat] > 0
+            return Bid(amount=request.max_amount if pressed else self.rng.randint(0, 2))
+        return super().choose(observation, request)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_analysis_support import example_game, write_sweep
+from test_analysis_support import example_game, werewolf_game, write_sweep
 
 from analysis.command import add_parser
 from traitors.cli import main
@@ -40,7 +40,7 @@ def run(tmp_path: Path) -> Path:
 def test_table_output(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert analyze(run, "--by", "rules.n_players") == 0
     out = capsys.readouterr().out
-    assert "2 complete episode(s)" in out
+    assert "2 complete episode(s)" in out and "none left out" in out
     for title in ("Outcome", "Deception", "Honesty", "Trust", "inference", "paper", "Elo"):
         assert title in out
 
@@ -61,10 +61,10 @@ def test_json_output_by_factor(run: Path, capsys: pytest.CaptureFixture[str]) ->
     )
     assert code == 0
     tables = json.loads(capsys.readouterr().out)
-    assert list(tables) == ["outcome", "traitor_survival", "deception", "traitor_banish_hazard"]
+    assert list(tables) == ["outcome", "hidden_survival", "deception", "hidden_hazard"]
     assert [r["rules.n_players"] for r in tables["outcome"]] == [6, 8]
     assert tables["outcome"][0]["traitors_win_rate"] == 1.0
-    assert tables["deception"][1]["misdirected_banish_rate"] == 0.5
+    assert tables["deception"][1]["misdirected_elimination_rate"] == 0.5
 
 
 @pytest.mark.parametrize(
@@ -93,9 +93,9 @@ def test_out_writes_figures_tables_and_a_self_contained_report(run: Path, tmp_pa
     figures = sorted(p.name for p in out.glob("*.png"))
     assert figures == [
         "calibration.png",
+        "hidden_survival.png",
         "outcome.png",
         "ratings.png",
-        "traitor_survival.png",
         "trust_graphs.png",
     ]
     for figure in figures:
@@ -143,6 +143,95 @@ def test_a_principal_agent_sweep_shows_override_rates_by_condition(
     assert "Principal-agent" in out and "Outcome" not in out
     for word in ("override_rate", "override_low", "override_high", "neither", "company"):
         assert word in out
+
+
+def test_by_episode_id_splits_every_table_by_episode(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--by episode_id`` (a key column of every per-episode table), a factor that is also a
+    table's column (``rounds``) and a factor given twice once raised polars' DuplicateError."""
+    by = ["--by", "episode_id", "rounds", "episode_id"]
+    assert analyze(run, *by, "--format", "json", "--out", tmp_path / "out") == 0
+    tables = json.loads(capsys.readouterr().out)
+    for name in ("outcome", "deception", "trust", "inference", "paper"):
+        assert [(r["episode_id"], r["rounds"]) for r in tables[name]] == [("g1", 2), ("g2", 2)]
+    assert [r["episode_id"] for r in tables["honesty"]] == ["g1", "g1", "g2", "g2"]
+    assert tables["outcome"][0]["episodes"] == 1
+    assert tables["deception"][1]["misdirected_elimination_rate"] == 0.5
+    assert (tmp_path / "out" / "hidden_survival.png").is_file()
+
+
+def test_degraded_episodes_are_left_out_and_counted_unless_asked(
+    run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    game = example_game("bad", started_at=3.0)
+    game.status = "degraded"
+    game.write(run)
+    (run / "crashed").mkdir()
+    (run / "crashed" / "error.txt").write_text("boom")
+    assert analyze(run, "--metrics", "outcome", "--format", "json") == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["outcome"][0]["episodes"] == 2
+    assert captured.err.strip().endswith(
+        "2 complete episode(s) in "
+        f"{run}; left out: 1 degraded (--include-degraded keeps them), 1 incomplete"
+    )
+    assert analyze(run, "--metrics", "outcome", "--include-degraded", "--format", "json") == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["outcome"][0]["episodes"] == 3
+    assert f"3 episode(s) in {run} (2 complete, 1 degraded); left out: 1 incomplete" in (
+        captured.err
+    )
+
+
+def test_a_werewolf_run_names_villagers_and_werewolves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ww"
+    spec = ROOT / "scenarios" / "werewolf.yaml"
+    code = main(["run", str(spec), "--agents", "scripted", "--episodes", "3", "--out", str(out)])
+    assert code == 0
+    werewolf_game("hand-built").write(out)
+    capsys.readouterr()
+    assert analyze(out, "--format", "json", "--out", tmp_path / "report") == 0
+    captured = capsys.readouterr()
+    assert "4 complete episode(s)" in captured.err
+    tables = json.loads(captured.out)
+    # No belief probe in Werewolf: no inference; the paper's metrics are The Traitors' own.
+    assert list(tables) == [
+        "outcome",
+        "hidden_survival",
+        "deception",
+        "hidden_hazard",
+        "honesty",
+        "trust",
+        "ratings",
+    ]
+    (outcome,) = tables["outcome"]
+    assert outcome["episodes"] == 4
+    assert outcome["villagers_wins"] + outcome["werewolves_wins"] + outcome["draws"] == 4
+    assert not any("traitor" in column or "faithful" in column for column in outcome)
+    assert {r["role"] for r in tables["honesty"]} == {"doctor", "seer", "villager", "werewolf"}
+    assert {(r["role"], r["faction"]) for r in tables["ratings"]} == {
+        ("doctor", "villagers"),
+        ("seer", "villagers"),
+        ("villager", "villagers"),
+        ("werewolf", "werewolves"),
+    }
+    assert tables["deception"][0]["misdirected_elimination_rate"] is not None
+    assert sorted(p.name for p in (tmp_path / "report").glob("*.png")) == [
+        "hidden_survival.png",
+        "outcome.png",
+        "ratings.png",
+        "trust_graphs.png",
+    ]
+    report = (tmp_path / "report" / "report.html").read_text()
+    assert "Werewolves survival" in report and "Deception success of the werewolves" in report
+    assert "traitor" not in report.lower().replace("traitors analysis", "")
+    capsys.readouterr()
+    assert analyze(out) == 0
+    printed = capsys.readouterr().out
+    assert "villagers_win_rate" in printed and "Werewolves eliminated by the exile vote" in printed
 
 
 def test_the_subcommand_does_not_import_polars() -> None:

@@ -57,9 +57,9 @@ def test_loop_gives_every_table_of_the_suite(tmp_path: Path) -> None:
 
     assert set(tables) == {
         "outcome",
-        "traitor_survival",
+        "hidden_survival",
         "deception",
-        "traitor_banish_hazard",
+        "hidden_hazard",
         "honesty",
         "trust",
         "inference",
@@ -74,6 +74,32 @@ def test_loop_gives_every_table_of_the_suite(tmp_path: Path) -> None:
     assert tables["trust"][0]["modularity"] is not None
     assert tables["paper"][0]["TAS"] is not None
     assert {row["role"] for row in tables["ratings"]} == {"faithful", "traitor"}
+
+
+def test_loop_agrees_on_werewolf(tmp_path: Path) -> None:
+    """The same on Werewolf (its own factions, exile and kill; no beliefs), every group the
+    loop computes asked of the suite."""
+    spec = tmp_path / "sweep.yaml"
+    base = ROOT / "scenarios" / "werewolf.yaml"
+    spec.write_text(
+        f"name: ww\nbase: {base}\nset: {{agents.default.policy: heuristic}}\n"
+        "grid: {rules.n_players: [6, 8]}\nepisodes: 4\nseed: 0\n"
+    )
+    run = tmp_path / "run"
+    assert main(["sweep", str(spec), "--out", str(run)]) == 0
+    loop = load_loop()
+    tables = loop.loop_tables(run)
+    groups = ["outcome", "deception", "honesty", "trust", "inference", "paper", "ratings"]
+    polars = compute(analysis.load(run), groups, [])
+    polars_tables = {t.name: t.frame.to_dicts() for t in polars}
+    assert loop.compare(polars_tables, tables) == []
+    assert tables["outcome"][0]["episodes"] == 8
+    assert "werewolves_win_rate" in tables["outcome"][0]
+    assert tables["deception"][0]["misdirected_elimination_rate"] is not None
+    assert tables["trust"][0]["modularity"] is not None
+    assert tables["inference"][0]["brier"] is None  # no belief probe
+    assert tables["calibration"] == []
+    assert {row["faction"] for row in tables["ratings"]} == {"villagers", "werewolves"}
 
 
 def test_compare_reports_each_difference() -> None:

@@ -10,13 +10,20 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from test_analysis_support import BELIEFS_1, BELIEFS_2, LogBuilder, example_game, write_sweep
+from test_analysis_support import (
+    BELIEFS_1,
+    BELIEFS_2,
+    LogBuilder,
+    example_game,
+    werewolf_game,
+    write_sweep,
+)
 
 import analysis
-from analysis import paper
+from analysis import paper, tables
 from analysis.cache import CACHE_DIR
 from analysis.discover import list_episodes
-from analysis.frames import seat_label
+from analysis.frames import FRAME_NAMES, seat_label
 from analysis.loader import RunData
 from analysis.tables import shared
 
@@ -30,18 +37,34 @@ def test_load_one_episode_directory(tmp_path: Path) -> None:
     episodes = data.episodes.collect()
     assert episodes.get_column("episode_id").to_list() == ["g1"]
     first = episodes.row(0, named=True)
-    assert (first["winner"], first["rounds"], first["n_players"], first["n_traitors"]) == (
+    assert (first["winner"], first["rounds"], first["n_players"], first["n_hidden"]) == (
         "traitors",
         2,
         6,
         2,
     )
+    assert (first["status"], first["status_reason"]) == ("complete", None)
+    assert (first["factions"], first["hidden_factions"]) == (["faithful", "traitors"], ["traitors"])
+    assert (first["suspect"], first["elimination_causes"]) == ("traitor", ["banish", "murder"])
+    assert first["decisions"] == sum(e.kind == "act" for e in game.events)
+    assert first["defaulted"] == first["failed_calls"] == 0
     assert first["rules.n_players"] == 6  # the spec, flattened
     assert (first["traitor_model"], first["faithful_model"]) == ("heuristic", "heuristic")
+    assert first["traitors_model"] == "heuristic"  # the faction's ("faithful" is both)
     events = data.events.collect()
-    assert events.height == len(game.events)
-    assert events.get_column("seq").to_list() == list(range(len(game.events)))
+    # Every event but the god-only act records, which are no game facts.
+    kept = [e.seq for e in game.events if e.kind != "act"]
+    assert len(kept) < len(game.events)
+    assert events.get_column("seq").to_list() == kept
+    assert "act" not in set(events.get_column("kind"))
     assert set(events.get_column("visibility")) >= {"public", "private", "channel"}
+    eliminations = events.filter(pl.col("kind") == "eliminate")
+    assert eliminations.select("round", "cause", "target").rows() == [
+        (1, "banish", "C"),
+        (2, "murder", "D"),
+        (2, "banish", "A"),
+        (3, "murder", "E"),
+    ]
     beliefs = data.beliefs.collect()
     assert beliefs.height == sum(len(p) for t in (BELIEFS_1, BELIEFS_2) for p in t.values())
     assert beliefs.filter((pl.col("observer") == "C") & (pl.col("target") == "A"))["p"][0] == 0.8
@@ -54,7 +77,15 @@ def test_load_one_episode_directory(tmp_path: Path) -> None:
         ("defend", 2),
     ]
     players = data.players.collect()
-    assert players.select("player", "role").rows()[:2] == [("A", "traitor"), ("B", "traitor")]
+    assert players.select("player", "role", "faction", "hidden").rows()[1:3] == [
+        ("B", "traitor", "traitors", True),
+        ("C", "faithful", "faithful", False),
+    ]
+    roles = data.roles.collect()
+    assert roles.select("role", "faction", "hidden").rows() == [
+        ("faithful", "faithful", False),
+        ("traitor", "traitors", True),
+    ]
     assert data.calls.collect().height == 0
     assert (data.incomplete, data.duplicates, data.cached) == (0, 0, False)
 
@@ -113,7 +144,7 @@ def test_duplicate_episode_ids_are_read_once(tmp_path: Path) -> None:
     data = analysis.load(tmp_path)
     assert data.episodes.collect().height == 1
     assert data.duplicates == 1
-    assert data.events.collect().height == len(example_game().events)
+    assert data.events.collect().height == sum(e.kind != "act" for e in example_game().events)
 
 
 def test_listing_walks_runs_in_path_order_and_skips_hidden_directories(tmp_path: Path) -> None:
@@ -175,10 +206,11 @@ def test_compact_cache_is_reused_until_the_logs_change(tmp_path: Path) -> None:
         "episodes.parquet",
         "events.parquet",
         "players.parquet",
+        "roles.parquet",
     ]
     cached = analysis.load(tmp_path)
     assert cached.cached and cached.incomplete == 0  # the cache is not an episode
-    for name in ("episodes", "events", "claims", "beliefs", "catalogue", "players", "calls"):
+    for name in FRAME_NAMES:
         assert getattr(cached, name).collect().equals(getattr(fresh, name).collect()), name
     example_game("g2", started_at=5.0).write(tmp_path)
     stale = analysis.load(tmp_path)
@@ -238,3 +270,103 @@ def test_cache_keeps_the_skipped_counts_and_notices_a_new_crash(tmp_path: Path) 
     (tmp_path / "run2" / "crashed" / "error.txt").write_text("boom")
     fresh = analysis.load(tmp_path)
     assert (fresh.cached, fresh.incomplete, fresh.duplicates) == (False, 2, 1)
+
+
+def degraded_game(episode_id: str, started_at: float = 0.0) -> LogBuilder:
+    game = LogBuilder(episode_id, FOUR, started_at=started_at, status="degraded").start_round()
+    game.vote("banish", {"A": "B", "B": "A", "C": "A", "D": "A", "E": "A"}, "A").banish("A")
+    return game.end("faithful", rounds=1)
+
+
+def test_degraded_episodes_are_left_out_and_counted_unless_asked(tmp_path: Path) -> None:
+    example_game("g1").write(tmp_path)
+    degraded_game("bad").write(tmp_path)
+    failed = LogBuilder("boom", FOUR).end(None, rounds=1)
+    failed.status = "failed"
+    failed.write(tmp_path)
+    data = analysis.load(tmp_path)
+    assert data.episodes.collect()["episode_id"].to_list() == ["g1"]
+    assert data.players.collect()["episode_id"].unique().to_list() == ["g1"]
+    assert (data.degraded, data.failed, data.incomplete, data.duplicates) == (1, 1, 0, 0)
+    assert data.left_out == 2
+    kept = analysis.load(tmp_path, include_degraded=True)
+    episodes = kept.episodes.collect().sort("episode_id")
+    assert episodes.select("episode_id", "status").rows() == [
+        ("bad", "degraded"),
+        ("g1", "complete"),
+    ]
+    assert episodes["status_reason"].to_list() == ["every action defaulted", None]
+    assert episodes["defaulted"].to_list()[0] > 0
+    assert (kept.degraded, kept.failed, kept.include_degraded) == (0, 1, True)
+    assert set(kept.events.collect()["episode_id"]) == {"g1", "bad"}
+
+
+def test_only_degraded_episodes_is_an_error_that_says_how_to_read_them(tmp_path: Path) -> None:
+    degraded_game("bad").write(tmp_path)
+    message = r"no complete episodes \(1 degraded left out, --include-degraded keeps them\)"
+    with pytest.raises(analysis.AnalysisError, match=message):
+        analysis.load(tmp_path)
+    assert analysis.load(tmp_path, include_degraded=True).episodes.collect().height == 1
+    analysis.compact(tmp_path)
+    with pytest.raises(analysis.AnalysisError, match=message):
+        analysis.load(tmp_path)  # the same from the cache
+
+
+def test_a_complete_copy_of_an_episode_is_preferred_to_a_degraded_one(tmp_path: Path) -> None:
+    degraded_game("same").write(tmp_path / "a-first")
+    LogBuilder("same", FOUR).end("traitors", rounds=1).write(tmp_path / "b-rerun")
+    for include_degraded in (False, True):
+        data = analysis.load(tmp_path, include_degraded=include_degraded)
+        (row,) = data.episodes.collect().select("run", "status", "winner").rows()
+        assert row == ("b-rerun", "complete", "traitors")
+        assert (data.duplicates, data.degraded) == (1, 0)
+
+
+def test_the_cache_holds_degraded_episodes_and_each_load_picks(tmp_path: Path) -> None:
+    example_game("g1").write(tmp_path)
+    degraded_game("bad").write(tmp_path)
+    fresh = {flag: analysis.load(tmp_path, flag) for flag in (False, True)}
+    analysis.compact(tmp_path)
+    for include_degraded, expected in ((False, ["g1"]), (True, ["bad", "g1"])):
+        cached = analysis.load(tmp_path, include_degraded=include_degraded)
+        assert cached.cached
+        assert sorted(cached.episodes.collect()["episode_id"]) == expected
+        assert cached.degraded == (0 if include_degraded else 1)
+        for name in FRAME_NAMES:
+            ours = getattr(cached, name).collect().sort(pl.all())
+            theirs = getattr(fresh[include_degraded], name).collect().sort(pl.all())
+            assert ours.cast(theirs.schema).equals(theirs), name
+
+
+def test_werewolf_frames_carry_its_own_factions(tmp_path: Path) -> None:
+    data = analysis.load(werewolf_game().write(tmp_path))
+    episode = data.episodes.collect().row(0, named=True)
+    assert (episode["factions"], episode["hidden_factions"]) == (
+        ["villagers", "werewolves"],
+        ["werewolves"],
+    )
+    assert (episode["n_hidden"], episode["suspect"]) == (2, "werewolf")
+    assert episode["elimination_causes"] == ["exile", "kill"]
+    assert (episode["werewolves_model"], episode["villagers_model"]) == ("heuristic", "heuristic")
+    assert "n_traitors" not in episode
+    players = data.players.collect()
+    assert players.select("role", "faction", "hidden").unique().sort("role").rows() == [
+        ("doctor", "villagers", False),
+        ("seer", "villagers", False),
+        ("villager", "villagers", False),
+        ("werewolf", "werewolves", True),
+    ]
+    # A kill is dated to its own night (Werewolf kills at dawn of the same round); the
+    # doctor's save leaves the second night without a death.
+    removed = tables.eliminations(data).select("round", "cause", "target", "public").rows()
+    assert removed == [
+        (1, "kill", "E", False),
+        (1, "exile", "C", True),
+        (2, "exile", "A", True),
+        (3, "kill", "F", False),
+    ]
+    ballots = tables.votes(data)
+    public = ballots.filter(pl.col("public") & pl.col("elimination"))
+    assert set(public["purpose"]) == {"exile"}
+    assert set(ballots.filter(~pl.col("public"))["purpose"]) == {"kill", "protect"}
+    assert not ballots.filter(pl.col("purpose") == "protect")["elimination"].any()

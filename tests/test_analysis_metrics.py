@@ -16,15 +16,28 @@ from test_analysis_support import (
     BELIEFS_1,
     BELIEFS_2,
     ROLES,
+    WOLF_ROLES,
     LogBuilder,
     accuse,
     defend,
     example_game,
+    werewolf_game,
 )
 
 import analysis
-from analysis import deception, honesty, inference, outcome, ratings, summary, tables, trust
+from analysis import (
+    deception,
+    honesty,
+    inference,
+    outcome,
+    ratings,
+    suite,
+    summary,
+    tables,
+    trust,
+)
 from analysis.loader import RunData
+from traitors.words import Faction, Words
 
 FOUR = {"A": "traitor", "B": "faithful", "C": "faithful", "D": "faithful", "E": "faithful"}
 
@@ -88,10 +101,11 @@ def test_win_rates_split_by_a_factor(tmp_path: Path) -> None:
     assert row(table, **{"rules.speaking_order": "random"})["traitors_win_rate"] == 1.0
 
 
-def test_traitor_survival_by_round(example: RunData) -> None:
+def test_hidden_survival_by_round(example: RunData) -> None:
     # Traitors A and B; A is banished in round 2; the game lasted 2 rounds.
-    table = outcome.traitor_survival(example, [])
+    table = outcome.hidden_survival(example, [])
     assert table.get_column("round").to_list() == [0, 1, 2]
+    assert table.get_column("initial").to_list() == [2, 2, 2]
     assert table.get_column("survival").to_list() == [1.0, 1.0, 0.5]
 
 
@@ -101,7 +115,7 @@ def test_traitor_survival_by_round(example: RunData) -> None:
 def test_deception_on_the_example(example: RunData) -> None:
     result = row(deception.per_episode(example))
     # Banished: C (faithful, both traitors voted C) and A (traitor).
-    assert result["misdirected_banish_rate"] == 0.5
+    assert result["misdirected_elimination_rate"] == 0.5
     assert result["coordinated_misdirection_rate"] == 0.5
     # Traitors' accusations of faithful: A->C r1 (C banished r1), B->D r1, A->E r2: 1 of 3.
     assert result["accusation_success"] == pytest.approx(1 / 3)
@@ -124,16 +138,16 @@ def test_split_traitors_misdirect_without_coordination(tmp_path: Path) -> None:
     game.vote("banish", {"A": "C", "B": "D", "C": "D", "D": "C", "E": "C", "F": "C", "G": "E"}, "C")
     game.banish("C").end(None, rounds=1)
     result = row(deception.per_episode(load(tmp_path, game)))
-    assert result["misdirected_banish_rate"] == 1.0
+    assert result["misdirected_elimination_rate"] == 1.0
     assert result["coordinated_misdirection_rate"] == 0.0
     assert result["accusation_success"] is None  # no accusations: undefined, not 0
     assert result["belief_shift"] is None
 
 
-def test_traitor_banish_hazard(example: RunData) -> None:
-    table = deception.traitor_banish_hazard(example, [])
+def test_hidden_hazard(example: RunData) -> None:
+    table = deception.hidden_hazard(example, [])
     assert table.get_column("at_risk").to_list() == [2, 2]
-    assert table.get_column("banished").to_list() == [0, 1]
+    assert table.get_column("eliminated").to_list() == [0, 1]
     assert table.get_column("hazard").to_list() == [0.0, 0.5]
 
 
@@ -243,10 +257,11 @@ def test_vote_stability_counts_a_switch(tmp_path: Path) -> None:
 
 
 def edge_frame(edges: Iterable[tuple[str, str, int]], roles: dict[str, str]) -> pl.DataFrame:
-    """One graph's edges in the form ``trust.signed_modularity`` reads."""
+    """One graph's edges in the form ``trust.signed_modularity`` reads (``roles``: player ->
+    community)."""
     return pl.DataFrame(
         [(0, u, v, w, roles[u], roles[v]) for u, v, w in edges],
-        schema=["graph", "source", "target", "weight", "source_role", "target_role"],
+        schema=["graph", "source", "target", "weight", "source_faction", "target_faction"],
         orient="row",
     )
 
@@ -391,8 +406,8 @@ def test_calibration_bins(example: RunData) -> None:
     # Bin 5 is [0.5, 0.6): E's 0.5 for A and for B in round 1, F's 0.5 for A in round 2,
     # all traitors. Bin 6 [0.6, 0.7): D's 0.6 for C (faithful), E's 0.6 for B (traitor).
     bin_5, bin_6 = row(table, bin=5), row(table, bin=6)
-    assert (bin_5["reports"], bin_5["mean_belief"], bin_5["traitor_share"]) == (3, 0.5, 1.0)
-    assert (bin_6["reports"], bin_6["traitor_share"]) == (2, 0.5)
+    assert (bin_5["reports"], bin_5["mean_belief"], bin_5["hidden_share"]) == (3, 0.5, 1.0)
+    assert (bin_6["reports"], bin_6["hidden_share"]) == (2, 0.5)
     assert table.get_column("reports").sum() == 26
 
 
@@ -410,6 +425,7 @@ def test_elo_in_play_order(tmp_path: Path) -> None:
     table = ratings.ratings(data, resamples=50)
     traitor, faithful = row(table, label="m1"), row(table, label="m2")
     assert (traitor["role"], faithful["role"], traitor["games"]) == ("traitor", "faithful", 2)
+    assert (traitor["faction"], faithful["faction"]) == ("traitors", "faithful")
     # Game 1: E = 0.5 -> traitors 1516, faithful 1484. Game 2 (faithful win):
     expected = 1 / (1 + 10 ** ((1484 - 1516) / 400))
     assert traitor["elo"] == pytest.approx(1516 - 32 * expected)
@@ -425,12 +441,156 @@ def test_elo_of_one_game_has_no_spread(tmp_path: Path) -> None:
 
 def test_elo_team_rating_is_the_mean_of_its_models() -> None:
     game = ratings.Game(
-        traitors=(("x", "traitor"),),
-        faithful=(("y", "faithful"), ("z", "faithful")),
-        traitor_score=1.0,
+        hidden=(("x", "traitor"),),
+        uncovering=(("y", "faithful"), ("z", "faithful")),
+        hidden_score=1.0,
     )
     after = ratings.elo([game, game])
     # Game 1: all at 1500, E = 0.5: x 1516, y and z 1484. Game 2: faithful mean 1484.
     second = 32 * (1 - 1 / (1 + 10 ** ((1484 - 1516) / 400)))
     assert after[("x", "traitor")] == pytest.approx(1516 + second)
     assert after[("y", "faithful")] == after[("z", "faithful")] == pytest.approx(1484 - second)
+
+
+# --- the same groups on Werewolf, in its own words -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def werewolf(tmp_path_factory: pytest.TempPathFactory) -> RunData:
+    run = tmp_path_factory.mktemp("werewolf")
+    werewolf_game().write(run)
+    return analysis.load(run)
+
+
+def test_werewolf_outcome_and_survival(werewolf: RunData) -> None:
+    result = row(outcome.win_rates(werewolf, []))
+    assert (result["villagers_wins"], result["werewolves_wins"]) == (0, 1)
+    assert outcome.factions(werewolf) == ["villagers", "werewolves"]
+    # Werewolves A and B; A is exiled in round 2; the game lasted 3 rounds.
+    survival = outcome.hidden_survival(werewolf, [])
+    assert survival.get_column("survival").to_list() == [1.0, 1.0, 0.5, 0.5]
+    titles = [t.title for t in outcome.summaries(werewolf, [])]
+    assert titles[1].startswith("Werewolves survival: share of the initial werewolves")
+
+
+def test_werewolf_deception_follows_the_exile_vote(werewolf: RunData) -> None:
+    result = row(deception.per_episode(werewolf))
+    # Exiled: C (the seer: a villager; both werewolves voted C) and A (a werewolf, on a
+    # re-vote where the werewolves voted F). The night kills are not public eliminations.
+    assert result["misdirected_elimination_rate"] == 0.5
+    assert result["coordinated_misdirection_rate"] == 0.5
+    # The werewolves' accusations of villagers: A->C and B->C in round 1, C exiled that day.
+    assert result["accusation_success"] == 1.0
+    assert result["belief_shift"] is None  # no belief probe in Werewolf
+    # Round 1: A and B at risk, none exiled; round 2: A exiled; round 3: B alone, not exiled.
+    hazard = deception.hidden_hazard(werewolf, [])
+    assert hazard.select("round", "at_risk", "eliminated").rows() == [
+        (1, 2, 0),
+        (2, 2, 1),
+        (3, 1, 0),
+    ]
+    titles = [t.title for t in deception.summaries(werewolf, [])]
+    assert titles == [
+        "Deception success of the werewolves (means over episodes)",
+        "Werewolves eliminated by the exile vote: hazard per round",
+    ]
+
+
+def test_werewolf_honesty_by_role(werewolf: RunData) -> None:
+    table = honesty.per_episode(werewolf)
+    assert table["role"].to_list() == ["doctor", "seer", "villager", "werewolf"]
+    # A (werewolf) and D (doctor) claim to be villagers; C, the seer, says so.
+    lies = dict(table.select("role", "role_claim_lie_rate").rows())
+    assert lies == {"doctor": 1.0, "seer": 0.0, "villager": None, "werewolf": 1.0}
+    assert table["vote_against_belief"].is_null().all()
+
+
+def test_werewolf_trust_communities_are_factions(werewolf: RunData) -> None:
+    result = row(trust.per_episode(werewolf))
+    # D voted B in round 1 and A in round 2 while B lived; the others' round-1 target, C,
+    # was exiled.
+    assert result["vote_stability"] == 0.0
+    # Accusation edges A->C, C->A, B->C, D->B, F->A: one pair returned.
+    assert result["accusation_reciprocity"] == pytest.approx(2 / 5)
+    h1 = -(0.6 * math.log2(0.6) + 2 * 0.2 * math.log2(0.2))
+    assert result["vote_entropy"] == pytest.approx((h1 + 1.0) / 2)
+    factions = {p: "werewolves" if r == "werewolf" else "villagers" for p, r in WOLF_ROLES.items()}
+    # Round 1: both exile ballots and accusations; round 2: two exile ballots each, and F's
+    # accusation of A (the rounds' nodes are the players alive at nightfall).
+    round_1 = [("A", "C", -2), ("B", "C", -2), ("C", "A", -2), ("D", "B", -2), ("F", "C", -1)]
+    round_2 = [("A", "F", -2), ("B", "F", -2), ("D", "A", -2), ("F", "A", -3)]
+    alive_2 = {p: factions[p] for p in "ABDF"}
+    expected = (
+        networkx_signed_modularity(round_1, factions) + networkx_signed_modularity(round_2, alive_2)
+    ) / 2
+    assert result["modularity"] == pytest.approx(expected)
+    by_role = (
+        networkx_signed_modularity(round_1, WOLF_ROLES)
+        + networkx_signed_modularity(round_2, {p: WOLF_ROLES[p] for p in "ABDF"})
+    ) / 2
+    assert by_role != pytest.approx(expected)  # seer and doctor are villagers, not factions
+    graph = trust.trust_graphs(werewolf, "w1")[("w1", 1)]
+    assert graph.nodes["C"] == {"role": "seer", "faction": "villagers", "hidden": False}
+
+
+def test_werewolf_ratings_match_the_werewolves_against_the_village(werewolf: RunData) -> None:
+    table = ratings.ratings(werewolf, resamples=10)
+    assert table.select("role", "faction").rows() == [
+        ("doctor", "villagers"),
+        ("seer", "villagers"),
+        ("villager", "villagers"),
+        ("werewolf", "werewolves"),
+    ]
+    # One game, E = 0.5, the werewolves won: +16 for their team, -16 for the village's.
+    assert table["elo"].to_list() == [1484.0, 1484.0, 1484.0, 1516.0]
+
+
+def test_werewolf_default_groups(werewolf: RunData) -> None:
+    assert suite.default_groups(werewolf) == ["outcome", "deception", "honesty", "trust", "ratings"]
+    names = [t.name for t in suite.compute(werewolf, [], [])]
+    assert names == [
+        "outcome",
+        "hidden_survival",
+        "deception",
+        "hidden_hazard",
+        "honesty",
+        "trust",
+        "ratings",
+    ]
+    # The paper's metrics are The Traitors' own: asked for on Werewolf, they are undefined.
+    (paper_row,) = suite.compute(werewolf, ["paper"], [])[0].frame.iter_rows(named=True)
+    assert paper_row["TAS"] is None and paper_row["FCR"] is None
+
+
+def test_a_hidden_faction_of_any_scenario_gets_the_generic_groups(tmp_path: Path) -> None:
+    words = Words(
+        factions=(
+            Faction(name="crew", member="sailor"),
+            Faction(name="mutineers", member="mutineer", hidden=True),
+        ),
+        roles={"sailor": "crew", "mutineer": "mutineers"},
+        suspect="mutineer",
+    )
+    roles = {"A": "mutineer", "B": "sailor", "C": "sailor", "D": "sailor"}
+    game = LogBuilder("m1", roles, scenario="mutiny", words=words).start_round()
+    game.say("A", accuse("B")).beliefs({"B": {"A": 0.9, "C": 0.1, "D": 0.2}})
+    game.vote("banish", {"A": "B", "B": "A", "C": "A", "D": "A"}, "A").banish("A")
+    data = load(tmp_path, game.end("crew", rounds=1))
+    assert suite.default_groups(data) == [
+        "outcome",
+        "deception",
+        "honesty",
+        "trust",
+        "inference",
+        "ratings",
+    ]
+    tables = {t.name: t for t in suite.compute(data, [], [])}
+    assert tables["inference"].title.startswith("Collective inference of the crew about the")
+    assert row(tables["inference"].frame)["brier"] == pytest.approx((0.01 + 0.01 + 0.04) / 3)
+    assert row(tables["deception"].frame)["misdirected_elimination_rate"] == 0.0
+
+
+def test_accusations_without_any_public_vote_have_no_success_rate(tmp_path: Path) -> None:
+    game = LogBuilder("quiet", FOUR).start_round().say("A", accuse("B"))
+    result = row(deception.per_episode(load(tmp_path, game.end(None, rounds=1))))
+    assert result["accusation_success"] is None  # nothing could have eliminated B

@@ -28,6 +28,7 @@ from test_analysis_support import LogBuilder, shopping_episode, write_sweep
 import analysis
 from analysis import outcome, principal_agent, suite
 from analysis.loader import RunData
+from traitors.words import Faction, Words
 
 Z = 1.959963984540054
 EV = {"ev": ("electric sedan", 1.0), "suv": ("large petrol SUV", 0.0)}
@@ -161,21 +162,41 @@ def test_default_groups_follow_the_scenario(shopping: RunData, tmp_path: Path) -
     for episode_id, winner in (("w1", "villagers"), ("w2", "werewolves"), ("w3", "werewolves")):
         LogBuilder(episode_id, roles, scenario="werewolf").end(winner, rounds=2).write(tmp_path)
     werewolf = analysis.load(tmp_path)
-    assert suite.default_groups(werewolf) == ["outcome"]
-    tables = suite.compute(werewolf, [], [])
-    assert [t.name for t in tables] == ["outcome"]  # no traitors: no traitor survival table
+    # The generic groups, without inference: Werewolf logs no beliefs.
+    assert suite.default_groups(werewolf) == ["outcome", "deception", "honesty", "trust", "ratings"]
+    tables = suite.compute(werewolf, ["outcome"], [])
+    # These hand-made games eliminate nobody: survival would be constant, so no table.
+    assert [t.name for t in tables] == ["outcome"]
     (row,) = tables[0].frame.iter_rows(named=True)
     assert (row["villagers_wins"], row["werewolves_wins"]) == (1, 2)
     assert row["werewolves_win_rate"] == pytest.approx(2 / 3)
     assert (row["werewolves_win_low"], row["werewolves_win_high"]) == pytest.approx(wilson(2, 3))
+    # The customer and the company: no hidden side, no survival table.
+    assert [t.name for t in suite.compute(shopping, ["outcome"], [])] == ["outcome"]
 
 
 def test_factions_of_known_scenarios_and_other_winners(tmp_path: Path) -> None:
     roles = {"A": "x", "B": "y"}
     LogBuilder("t", roles).end("traitors", rounds=1).write(tmp_path)
-    LogBuilder("o", roles, scenario="custom").end("pirates", rounds=1).write(tmp_path)
-    # the_traitors' two factions, even with no faithful win, then any other winner
-    assert outcome.factions(analysis.load(tmp_path)) == ["faithful", "traitors", "pirates"]
+    words = Words(
+        factions=(Faction(name="navy", member="x"), Faction(name="pirates", member="y")),
+        roles={"x": "navy", "y": "pirates"},
+    )
+    game = LogBuilder("o", roles, scenario="custom", words=words)
+    game.end("kraken", rounds=1).write(tmp_path)
+    # Each scenario's factions in its words' order (scenarios by name), even with no win, then
+    # any other winner.
+    factions = ["navy", "pirates", "faithful", "traitors", "kraken"]
+    assert outcome.factions(analysis.load(tmp_path)) == factions
+
+
+def test_by_episode_id(shopping: RunData) -> None:
+    table = principal_agent.override_rates(shopping, ["episode_id"])
+    assert table.height == len(EPISODES)
+    assert table.columns[:3] == ["episode_id", "rules.condition", "episodes"]
+    assert dict(table.select("episode_id", "override_rate").rows())["b2"] == 1.0
+    tables = suite.compute(shopping, [], ["episode_id", "rules.condition"])
+    assert [t.frame.height for t in tables] == [len(EPISODES), len(EPISODES)]
 
 
 def test_a_sweep_factor_splits_the_tables(tmp_path: Path) -> None:

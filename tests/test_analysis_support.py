@@ -1,7 +1,10 @@
-"""Hand-built episode logs for the analysis tests, and the worked example game they share.
+"""Hand-built episode logs for the analysis tests, and the worked example games they share.
 
 ``LogBuilder`` writes ``events.jsonl``, ``calls.jsonl`` and ``manifest.json`` through the real
-event models and ``EpisodeWriter``, so the fixtures always follow the log schema.
+event, call and manifest models and ``EpisodeWriter``, so the fixtures always follow the log
+schema: eliminations are ``eliminate`` events with a cause, every decision leaves a god-only
+``act`` record before the events it causes (as the engine logs them), and each manifest
+carries its scenario's ``words`` and a ``status``.
 """
 
 from __future__ import annotations
@@ -11,31 +14,65 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from traitors.actions import Accuse, ClaimRole, Defend
+from scenarios.principal_agent import CaseEvent, CaseItem, PrincipalAgent, PurchaseEvent
+from scenarios.the_traitors import RecruitOfferEvent, RecruitResponseEvent, TheTraitors
+from scenarios.werewolf import BidEvent, Werewolf
+from traitors.actions import (
+    Accuse,
+    ActionBase,
+    Belief,
+    ClaimRole,
+    Defend,
+    Pass,
+    Respond,
+    Speak,
+    Vote,
+)
 from traitors.events import (
-    BanishEvent,
+    PUBLIC,
+    ActEvent,
     BeliefEvent,
-    CaseEvent,
-    CaseItem,
     Channel,
     Direct,
+    EliminationEvent,
     Event,
     GameOverEvent,
-    MurderEvent,
     PhaseEvent,
     Private,
-    PurchaseEvent,
-    RecruitOfferEvent,
-    RecruitResponseEvent,
     RevealEvent,
     RoleEvent,
     SpeakEvent,
+    Visibility,
     VoteEvent,
     VoteResultEvent,
 )
+from traitors.llm.gateway import CallRecord, Usage
 from traitors.log import EpisodeWriter, iter_events
+from traitors.manifest import Manifest
+from traitors.words import NEUTRAL, Words
 
-NIGHT = Channel(name="traitors")
+SCENARIO_WORDS: dict[str, Words] = {
+    "the_traitors": TheTraitors.words,
+    "werewolf": Werewolf.words,
+    "principal_agent": PrincipalAgent.words,
+}
+"""The words each scenario's manifests carry (any other scenario: NEUTRAL, unless given)."""
+
+CHANNELS = {"the_traitors": "traitors", "werewolf": "werewolves"}
+"""The hidden side's channel of each game."""
+VOTE_PHASES = {
+    "banish": "banish_vote",
+    "murder": "murder_vote",
+    "recruit": "recruit_offer",
+    "exile": "exile_vote",
+    "kill": "night",
+    "protect": "night",
+    "investigate": "night",
+}
+PUBLIC_VOTES = frozenset({"banish", "exile"})
+"""The votes every player sees; the hidden side's votes go to its channel, the others are
+private to the voter."""
+HIDDEN_VOTES = frozenset({"murder", "recruit", "kill"})
 
 
 def accuse(target: str) -> Accuse:
@@ -51,7 +88,7 @@ def claim(role: str) -> ClaimRole:
 
 
 class LogBuilder:
-    """Builds one episode event by event, the way the_traitors logs it."""
+    """Builds one episode event by event, the way the scenarios log it."""
 
     def __init__(
         self,
@@ -62,22 +99,28 @@ class LogBuilder:
         started_at: float = 0.0,
         rules: dict[str, Any] | None = None,
         scenario: str = "the_traitors",
+        words: Words | None = None,
+        status: str = "complete",
     ) -> None:
         self.episode_id = episode_id
         self.scenario = scenario
+        self.words = words or SCENARIO_WORDS.get(scenario, NEUTRAL)
+        self.channel = Channel(name=CHANNELS.get(scenario, "hidden"))
         self.roles = dict(roles)
         self.initial_roles = dict(roles)
         self.models = models or {}
         self.started_at = started_at
         self.rules = rules or {"n_players": len(roles)}
+        self.status = status
         self.alive = list(roles)
         self.round = 0
         self.events: list[Event] = []
-        self.calls: list[dict[str, Any]] = []
+        self.calls: list[CallRecord] = []
         self._add(PhaseEvent(round=0, phase="setup", alive=tuple(self.alive)))
-        traitors = [p for p, r in roles.items() if r == "traitor"]
+        hidden = self.words.hidden_roles()
+        team = [p for p, r in roles.items() if r in hidden]
         for player, role in roles.items():
-            allies = tuple(t for t in traitors if t != player) if role == "traitor" else ()
+            allies = tuple(t for t in team if t != player) if role in hidden else ()
             self._add(
                 RoleEvent(
                     round=0,
@@ -92,34 +135,49 @@ class LogBuilder:
     def _add(self, event: Event) -> None:
         self.events.append(event.model_copy(update={"seq": len(self.events)}))
 
+    def _act(self, actor: str, phase: str, action: ActionBase) -> None:
+        """The god-only record of a decision, logged before the events it causes."""
+        self._add(ActEvent(round=self.round, phase=phase, actor=actor, action=action))
+
     def phase(self, phase: str) -> LogBuilder:
         self._add(PhaseEvent(round=self.round, phase=phase, alive=tuple(self.alive)))
         return self
 
+    def eliminate(self, target: str, cause: str, phase: str) -> LogBuilder:
+        self._add(EliminationEvent(round=self.round, phase=phase, target=target, cause=cause))
+        self.alive.remove(target)
+        return self
+
     def start_round(self, murdered: str | None = None) -> LogBuilder:
-        """Next round's breakfast, announcing last night's murder."""
+        """Next round's breakfast, announcing last night's murder (The Traitors)."""
         self.round += 1
-        if murdered is not None:
-            self.alive.remove(murdered)
         self.phase("breakfast")
         if murdered is not None:
-            self._add(MurderEvent(round=self.round, phase="breakfast", target=murdered))
+            self.eliminate(murdered, "murder", "breakfast")
         return self.phase("discussion")
 
     def say(
         self, actor: str, *claims: Accuse | Defend | ClaimRole, phase: str = "discussion"
     ) -> LogBuilder:
-        visibility = NIGHT if phase == "conclave" else None
-        extra = {"visibility": visibility} if visibility else {}
+        hidden_talk = phase in ("conclave", "night_talk")
+        visibility: Visibility = self.channel if hidden_talk else PUBLIC
+        self._act(actor, phase, Speak(text="...", claims=claims))
         self._add(
             SpeakEvent(
-                round=self.round, phase=phase, actor=actor, text="...", claims=claims, **extra
+                round=self.round,
+                phase=phase,
+                actor=actor,
+                text="...",
+                claims=claims,
+                visibility=visibility,
             )
         )
         return self
 
     def beliefs(self, table: dict[str, dict[str, float]]) -> LogBuilder:
         self.phase("belief_probe")
+        for actor, probs in sorted(table.items()):
+            self._act(actor, "belief_probe", Belief(probs=probs))
         for actor, probs in sorted(table.items()):
             self._add(
                 BeliefEvent(
@@ -141,13 +199,23 @@ class LogBuilder:
         ballot: int = 0,
         tied: tuple[str, ...] = (),
         random_pick: bool = False,
+        new_phase: bool = True,
     ) -> LogBuilder:
-        """One ballot: its phase event, the votes (sorted by voter) and the result."""
-        phase = {"banish": "banish_vote", "murder": "murder_vote", "recruit": "recruit_offer"}
-        name = phase[purpose]
-        extra: dict[str, Any] = {} if purpose == "banish" else {"visibility": NIGHT}
-        self.phase(name)
+        """One ballot: its phase event, the decisions, the votes (sorted by voter) and the
+        result."""
+        name = VOTE_PHASES[purpose]
+        if new_phase:
+            self.phase(name)
         for voter, target in sorted(ballots.items()):
+            self._act(voter, name, Pass() if target is None else Vote(target=target))
+        for voter, target in sorted(ballots.items()):
+            visibility = (
+                PUBLIC
+                if purpose in PUBLIC_VOTES
+                else self.channel
+                if purpose in HIDDEN_VOTES
+                else Private(agent=voter)
+            )
             self._add(
                 VoteEvent(
                     round=self.round,
@@ -156,9 +224,11 @@ class LogBuilder:
                     purpose=purpose,
                     ballot=ballot,
                     target=target,
-                    **extra,
+                    visibility=visibility,
                 )
             )
+        if purpose not in PUBLIC_VOTES | HIDDEN_VOTES:
+            return self  # a seat's own night action: no tally
         counts: dict[str, int] = {}
         for target in ballots.values():
             if target is not None:
@@ -173,26 +243,26 @@ class LogBuilder:
                 decided=decided,
                 tied=tied,
                 random_pick=random_pick,
-                **extra,
+                visibility=PUBLIC if purpose in PUBLIC_VOTES else self.channel,
             )
         )
         return self
 
     def banish(self, target: str) -> LogBuilder:
-        self._add(BanishEvent(round=self.round, phase="banish_vote", target=target))
+        self.eliminate(target, "banish", "banish_vote")
         self._add(
             RevealEvent(
                 round=self.round, phase="banish_vote", player=target, role=self.roles[target]
             )
         )
-        self.alive.remove(target)
         return self
 
     def recruit(self, target: str, accepted: bool) -> LogBuilder:
-        audience = {"visibility": NIGHT}
+        audience = {"visibility": self.channel}
         self._add(
             RecruitOfferEvent(round=self.round, phase="recruit_offer", target=target, **audience)
         )
+        self._act(target, "recruit_response", Respond(accept=accepted))
         self._add(
             RecruitResponseEvent(
                 round=self.round,
@@ -215,23 +285,70 @@ class LogBuilder:
             )
         return self
 
+    # --- Werewolf: the night first (kill at dawn), then bids, the debate and the exile -------
+
+    def night(
+        self,
+        kills: Mapping[str, str],
+        victim: str | None,
+        *,
+        talk: tuple[str, ...] = (),
+        protect: Mapping[str, str] | None = None,
+        saved: bool = False,
+    ) -> LogBuilder:
+        """A Werewolf night, the start of a round: the werewolves' talk in their channel, their
+        kill vote, the doctor's protection, and the victim's death at dawn unless ``saved``."""
+        self.round += 1
+        if talk:
+            self.phase("night_talk")
+            for speaker in talk:
+                self.say(speaker, phase="night_talk")
+        self.phase("night")
+        self.vote("kill", kills, victim, new_phase=False)
+        if protect:
+            self.vote("protect", protect, None, new_phase=False)
+        if victim is not None and not saved:
+            self.eliminate(victim, "kill", "dawn")
+        return self
+
+    def debate(
+        self, bids: Mapping[str, int], speaker: str, *claims: Accuse | Defend | ClaimRole
+    ) -> LogBuilder:
+        """One debate turn: private bids, then the highest bidder speaks."""
+        self.phase("bid")
+        for actor, amount in sorted(bids.items()):
+            self._add(
+                BidEvent(
+                    round=self.round,
+                    phase="bid",
+                    actor=actor,
+                    amount=amount,
+                    visibility=Private(agent=actor),
+                )
+            )
+        self.phase("debate")
+        return self.say(speaker, *claims, phase="debate")
+
+    def exile(self, target: str) -> LogBuilder:
+        return self.eliminate(target, "exile", "exile_vote")
+
     def call(self, agent: str, model: str, prompt: int, completion: int, cost: float) -> LogBuilder:
         self.calls.append(
-            {
-                "agent": agent,
-                "index": len(self.calls),
-                "key": f"k{len(self.calls)}",
-                "model": model,
-                "messages": [{"role": "user", "content": "hi"}],
-                "params": {"temperature": 0.7},
-                "text": "ok",
-                "error": None,
-                "usage": {"prompt_tokens": prompt, "completion_tokens": completion},
-                "cost": cost,
-                "latency_s": 0.5,
-                "attempts": 1,
-                "started_at": 1.0,
-            }
+            CallRecord(
+                agent=agent,
+                index=len(self.calls),
+                key=f"k{len(self.calls)}",
+                model=model,
+                messages=[{"role": "user", "content": "hi"}],
+                params={"temperature": 0.7},
+                text="ok",
+                error=None,
+                usage=Usage(prompt_tokens=prompt, completion_tokens=completion),
+                cost=cost,
+                latency_s=0.5,
+                attempts=1,
+                started_at=1.0,
+            )
         )
         return self
 
@@ -258,6 +375,21 @@ class LogBuilder:
             }
             for p in self.initial_roles
         }
+        decisions = {p: sum(e.kind == "act" and e.actor == p for e in self.events) for p in agents}
+        defaulted = {p: 0 for p in agents}
+        if self.status == "degraded":
+            defaulted = dict(decisions)
+        health = {
+            p: {
+                "decisions": decisions[p],
+                "defaulted": defaulted[p],
+                "repaired": 0,
+                "calls": sum(c.agent == p for c in self.calls),
+                "failed_calls": 0,
+            }
+            for p in agents
+        }
+        total = {k: sum(h[k] for h in health.values()) for k in next(iter(health.values()))}
         return {
             "episode_id": self.episode_id,
             "name": "test",
@@ -266,7 +398,10 @@ class LogBuilder:
             "spec": {"name": "test", "scenario": self.scenario, "seed": 0, "rules": self.rules},
             "players": list(self.initial_roles),
             "roles": self.initial_roles,
+            "words": self.words.model_dump(mode="json"),
             "final_roles": self.roles,
+            "status": self.status,
+            "status_reason": "every action defaulted" if self.status == "degraded" else None,
             "outcome": {
                 "winner": self.winner,
                 "reason": "test",
@@ -275,13 +410,14 @@ class LogBuilder:
             },
             "n_events": len(self.events),
             "agents": agents,
+            "health": health,
+            "health_total": total,
             "usage": {
                 "calls": len(self.calls),
                 "prompt_tokens": 0,
                 "completion_tokens": 0,
                 "cost": 0.0,
             },
-            "status": "complete",
             "started_at": self.started_at,
             "finished_at": self.started_at + 1.0,
         }
@@ -290,10 +426,10 @@ class LogBuilder:
         directory = run_dir / self.episode_id
         writer = EpisodeWriter(directory)
         for event in self.events:
-            writer.event(event)
+            writer.on_event(event, None)
         for record in self.calls:
-            writer.call(record)
-        writer.finish(self.manifest())
+            writer.call(record.model_dump_json())
+        writer.finish(Manifest.model_validate(self.manifest()))
         return directory
 
 
@@ -406,9 +542,48 @@ def example_game(episode_id: str = "g1", started_at: float = 0.0) -> LogBuilder:
     return game.end("traitors", rounds=2)
 
 
+WOLF_ROLES = {
+    "A": "werewolf",
+    "B": "werewolf",
+    "C": "seer",
+    "D": "doctor",
+    "E": "villager",
+    "F": "villager",
+}
+
+
+def werewolf_game(episode_id: str = "w1", started_at: float = 0.0) -> LogBuilder:
+    """Six players, werewolves A and B; the werewolves win after three nights.
+
+    Night 1: the werewolves kill E. Day 1: A claims to be a villager and accuses C, C (the
+    seer) accuses A, B accuses C, D (the doctor, claiming villager) accuses B; the exile vote
+    (A, B, F for C; C for A; D for B) exiles C, the seer. Night 2: the werewolves pick D, whom
+    the doctor saves. Day 2: F accuses A; the vote ties between A and F, the re-vote exiles A
+    by a seeded pick. Night 3: B kills F; B and D are left, so the werewolves win.
+    """
+    game = LogBuilder(episode_id, WOLF_ROLES, scenario="werewolf", started_at=started_at)
+    game.night({"A": "E", "B": "E"}, "E", talk=("A", "B"), protect={"D": "D"})
+    game.debate({"A": 3, "C": 1}, "A", claim("villager"), accuse("C"))
+    game.debate({"C": 4}, "C", claim("seer"), accuse("A"))
+    game.debate({"B": 2}, "B", accuse("C"))
+    game.debate({"D": 2}, "D", claim("villager"), accuse("B"))
+    game.vote("exile", {"A": "C", "B": "C", "C": "A", "D": "B", "F": "C"}, "C").exile("C")
+    game.night({"A": "D", "B": "D"}, "D", protect={"D": "D"}, saved=True)
+    game.debate({"F": 4}, "F", accuse("A"))
+    ballots = {"A": "F", "B": "F", "D": "A", "F": "A"}
+    game.vote("exile", ballots, None, tied=("A", "F"))
+    game.vote("exile", ballots, "A", ballot=1, tied=("A", "F"), random_pick=True).exile("A")
+    game.night({"B": "F"}, "F")
+    return game.end("werewolves", rounds=3)
+
+
 def test_builder_writes_logs_the_engine_can_read(tmp_path: Path) -> None:
-    directory = example_game().write(tmp_path)
-    events = list(iter_events(directory))
-    assert [e.seq for e in events] == list(range(len(events)))
-    assert events[-1].kind == "game_over"
-    assert json.loads((directory / "manifest.json").read_text())["status"] == "complete"
+    for game in (example_game(), werewolf_game()):
+        directory = game.write(tmp_path)
+        events = list(iter_events(directory))
+        assert [e.seq for e in events] == list(range(len(events)))
+        assert events[-1].kind == "game_over"
+        assert any(e.kind == "act" for e in events)
+        manifest = json.loads((directory / "manifest.json").read_text())
+        assert manifest["status"] == "complete"
+        assert manifest["words"] == SCENARIO_WORDS[game.scenario].model_dump(mode="json")

@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from agents.scripted import HeuristicPolicy
+from scenarios.the_traitors import WORDS, TraitorsHeuristic
 from traitors.actions import ActionRequest, Pass, Speak, Vote
-from traitors.engine import RulesViolation, run_episode
+from traitors.core import RulesViolation
+from traitors.engine import run_episode
 from traitors.events import InvalidActionEvent, Private, ReasoningEvent, VoteEvent
 from traitors.policy import Decision, Observation
 from traitors.scheduling import fixed_order, random_order, rotating_order
@@ -39,8 +40,8 @@ class Scripted:
         return self.answer(observation, request, attempt)
 
 
-def honest(seat: str, seed: int = 0) -> HeuristicPolicy:
-    return HeuristicPolicy(seat, seed)
+def honest(seat: str, seed: int = 0) -> TraitorsHeuristic:
+    return TraitorsHeuristic(seat, seed, WORDS)
 
 
 def test_malformed_then_repaired_is_applied_without_an_invalid_event(traitors_yaml) -> None:

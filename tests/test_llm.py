@@ -91,11 +91,11 @@ def test_valid_replies_play_a_whole_game_and_log_every_call(traitors_yaml, tmp_p
     assert not [e for e in events if isinstance(e, InvalidActionEvent)]
     calls = calls_of(summary.dir)
     assert calls and all(c["error"] is None and c["model"] == model for c in calls)
-    assert {c["agent"] for c in calls} <= set(summary.manifest["players"])
+    assert {c["agent"] for c in calls} <= set(summary.manifest.players)
     first = calls[0]
     assert first["messages"][0]["role"] == "system"
     assert len(first["key"]) == 64 and first["usage"]["prompt_tokens"] > 0
-    assert summary.manifest["usage"]["calls"] == len(calls)
+    assert summary.manifest.usage["calls"] == len(calls)
     reasoning = [e for e in events if isinstance(e, ReasoningEvent)]
     assert reasoning and all(e.visibility == Private(agent=e.actor) for e in reasoning)
 
@@ -213,11 +213,12 @@ def test_api_keys_never_reach_logs_or_errors(monkeypatch) -> None:
     log.add = records.append  # type: ignore[method-assign]
     response = _gateway_call(Gateway(), fake(leaky), log)
     assert secret not in (response.error or "") and "***" in (response.error or "")
-    assert secret not in json.dumps(records)
+    assert secret not in json.dumps([r.model_dump() for r in records])
 
 
 def test_the_network_guard_turns_real_provider_calls_into_errors(monkeypatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    # Random-looking, like a real key: redaction masks every 4-character run of a key.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-Zq8w3TuV0aL9mK2pXy")
     response = _gateway_call(Gateway(max_attempts=1), "openai/gpt-4o-mini")
     assert response.text is None
     assert "must not reach the network" in (response.error or "")
@@ -276,7 +277,7 @@ def test_no_prompt_holds_an_event_its_agent_may_not_see(traitors_yaml, tmp_path)
     checked = 0
     for summary in summaries:
         events = read_episode(summary.dir).events
-        roles = summary.manifest["roles"]
+        roles = summary.manifest.roles
         prompts: dict[str, str] = {}
         for call in calls_of(summary.dir):
             prompts[call["agent"]] = prompts.get(call["agent"], "") + json.dumps(call["messages"])
@@ -386,9 +387,9 @@ def test_reflections_keep_the_prompt_bounded(traitors_yaml, tmp_path) -> None:
 def test_persisted_lessons_reach_the_next_episode(traitors_yaml, tmp_path) -> None:
     spec = llm_spec(traitors_yaml, fake(schema_filler("lessons")), "memory=persist")
     first, second = run_episodes(spec, [1, 2], tmp_path)
-    assert first.manifest["lessons_out"]
-    assert second.manifest["lessons_in"] == first.manifest["lessons_out"]
-    seat, lesson = next(iter(first.manifest["lessons_out"].items()))
+    assert first.manifest.lessons_out
+    assert second.manifest.lessons_in == first.manifest.lessons_out
+    seat, lesson = next(iter(first.manifest.lessons_out.items()))
     prompts = [json.dumps(c["messages"]) for c in calls_of(second.dir) if c["agent"] == seat]
     assert any(json.dumps(lesson)[1:-1] in p for p in prompts)
     assert replay_episode(second.dir).ok
@@ -405,7 +406,7 @@ def test_populations_set_models_per_role_and_personas(traitors_yaml, tmp_path) -
         "agents.faithful.persona=sleuth",
     )
     summary = run_episodes(spec, [6], tmp_path)[0]
-    roles = summary.manifest["roles"]
+    roles = summary.manifest.roles
     for call in calls_of(summary.dir):
         role = roles[call["agent"]]
         assert call["model"] == (traitor_model if role == "traitor" else faithful_model)

@@ -31,9 +31,10 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "the_traitors": {"n_players": 5, "n_traitors": 1, "max_rounds": 3},
     "werewolf": {"n_players": 6, "n_werewolves": 1, "debate_turns": 2, "max_rounds": 3},
     "principal_agent": {"case": "film", "condition": "customer", "questions": 1},
+    "avalon": {"n_players": 5},
 }
 """Scenario name -> rule options of a small, quick table."""
-DEALT_AT_RANDOM = {"the_traitors", "werewolf"}
+DEALT_AT_RANDOM = {"the_traitors", "werewolf", "avalon"}
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # PettingZoo's style advice
 
@@ -116,8 +117,9 @@ def test_text_is_exactly_the_players_view(scenario: str) -> None:
     for seed in range(3):
         play(aec, seed)
         events = aec.unwrapped.game.events
+        words = aec.unwrapped.rules.words
         for agent in aec.possible_agents:
-            lines = [format_line(e) for e in player_view(events, agent)]
+            lines = [format_line(e, words) for e in player_view(events, agent)]
             assert aec.unwrapped.observe(agent)["text"] == "\n".join(x for x in lines if x)
 
 
@@ -268,7 +270,7 @@ def test_observation_vector_and_render(capsys: pytest.CaptureFixture[str]) -> No
 def test_text_is_truncated_from_the_front() -> None:
     aec = raw_env("the_traitors", max_text_chars=200, **SCENARIOS["the_traitors"])
     play(aec, 0)
-    full = "\n".join(aec.game.lines["Alice"])
+    full = "\n".join(aec.game.lines("Alice"))
     text = aec.observe("Alice")["text"]
     assert len(text) <= 200 and full.endswith(text)
     assert aec.observation_space("Alice")["text"].contains(text)

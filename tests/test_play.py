@@ -15,7 +15,7 @@ from conftest import ROOT, TRAITORS_YAML
 from agents.human import match_option, parse_beliefs
 from traitors.actions import ActionError
 from traitors.events import Channel, SpeakEvent
-from traitors.log import ERROR, MANIFEST, iter_events
+from traitors.log import ERROR, MANIFEST, is_complete, iter_events
 from traitors.spectate.commands import add_play_parser, run_play
 
 SETTINGS = ["agents.default.policy=heuristic", "rules.n_players=6", "rules.n_traitors=2"]
@@ -80,12 +80,11 @@ def test_a_human_traitor_talks_in_the_traitors_channel(tmp_path: Path) -> None:
 
 
 def traitor_at(seed: int, seat: str) -> bool:
-    from traitors.engine import build_rules
     from traitors.seeds import derive_rng
     from traitors.spec import load_spec
 
     spec = load_spec(TRAITORS_YAML, SETTINGS)
-    rules = build_rules(spec)
+    rules = spec.build_rules()
     state = rules.initial_state(spec.seats(rules.seat_count()), derive_rng(seed, "rules"))
     return bool(state.roles[seat] == "traitor")
 
@@ -94,7 +93,9 @@ def test_input_that_ends_early_leaves_an_unfinished_episode(tmp_path: Path) -> N
     code, shown = play("Alice", tmp_path, FIRST_TURN[:2])
     assert code == 1 and "input ended before the game did" in shown
     episode = only_episode(tmp_path)
-    assert not (episode / MANIFEST).exists() and (episode / ERROR).exists()
+    manifest = json.loads((episode / MANIFEST).read_text())
+    assert manifest["status"] == "failed" and "EOFError" in manifest["status_reason"]
+    assert (episode / ERROR).exists() and not is_complete(episode)
 
 
 def test_an_unknown_seat_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

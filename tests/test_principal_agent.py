@@ -6,10 +6,16 @@ import asyncio
 
 import pytest
 
-from scenarios.principal_agent import PRESETS, Case, PrincipalAgentConfig
+from scenarios.principal_agent import (
+    PRESETS,
+    Case,
+    CaseEvent,
+    PrincipalAgentConfig,
+    PurchaseEvent,
+)
 from traitors.conformance import check_scenario
 from traitors.engine import run_episode
-from traitors.events import CaseEvent, GodOnly, PurchaseEvent, SpeakEvent, player_view
+from traitors.events import GodOnly, SpeakEvent, player_view
 from traitors.spec import validate_spec
 
 SEATS = ["Assistant", "Customer", "Company"]

@@ -15,7 +15,9 @@ from conftest import TRAITORS_YAML
 from rich.console import Console
 
 from agents.scripted import HeuristicPolicy
+from scenarios.the_traitors import WORDS
 from traitors.events import ReasoningEvent, SpeakEvent, VoteResultEvent, player_view
+from traitors.llm.gateway import CallRecord, Usage
 from traitors.log import CALLS, EVENTS, MANIFEST, iter_events, read_episode
 from traitors.policy import Decision
 from traitors.registry import register_policy
@@ -37,7 +39,7 @@ class ThinkingPolicy:
     def __init__(self, context) -> None:
         self.inner = HeuristicPolicy.create(context)
         self.seat = context.seat
-        self.calls = context.services["calls"]
+        self.calls = context.services.calls
 
     @classmethod
     def create(cls, context):
@@ -45,9 +47,23 @@ class ThinkingPolicy:
 
     async def decide(self, observation, request):
         decision = await self.inner.decide(observation, request)
-        usage = {"prompt_tokens": 100, "completion_tokens": 10}
+        index = self.calls.next_index(self.seat)
         self.calls.add(
-            {"agent": self.seat, "usage": usage, "cost": 0.001, "latency_s": 0.5, "error": None}
+            CallRecord(
+                agent=self.seat,
+                index=index,
+                key=f"{self.seat}-{index}",
+                model="fake/none",
+                messages=[],
+                params={},
+                text="{}",
+                error=None,
+                usage=Usage(prompt_tokens=100, completion_tokens=10),
+                cost=0.001,
+                latency_s=0.5,
+                attempts=1,
+                started_at=0.0,
+            )
         )
         return Decision(decision.action, reasoning=f"{SECRET} {self.seat}")
 
@@ -68,7 +84,7 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def view_at(episode: Path, viewer: str | None, last_seq: int) -> Spectator:
     """The spectator of ``viewer`` after the episode's event ``last_seq``."""
-    spectator = Spectator(viewer, episode.name)
+    spectator = Spectator(WORDS, viewer, episode.name)
     spectator.add_calls(map(json.loads, (episode / CALLS).read_text().splitlines()))
     for event in spectator.visible([e for e in iter_events(episode) if e.seq <= last_seq]):
         spectator.board.update(event)
@@ -103,7 +119,7 @@ def output(console: Console) -> list[str]:
 
 
 def roles(directory: Path) -> dict[str, str]:
-    return dict(read_episode(directory).manifest["roles"])
+    return dict(read_episode(directory).manifest.roles)
 
 
 def test_god_view_shows_true_roles_the_traitors_channel_and_the_meter(episode: Path) -> None:
@@ -153,7 +169,11 @@ def test_player_view_of_a_faithful_hides_roles_channel_and_others_secrets(
 def test_piped_watch_prints_plain_lines(episode: Path) -> None:
     console = plain_console()
     assert run_watch(watch_args(episode), console=console) == 0
-    expected = [line for line in map(format_line, iter_events(episode)) if line is not None]
+    expected = [
+        line
+        for line in map(lambda e: format_line(e, WORDS), iter_events(episode))
+        if line is not None
+    ]
     assert output(console) == expected
     assert not any("╭" in line for line in output(console))
 
@@ -163,7 +183,9 @@ def test_piped_player_view_prints_only_what_the_player_saw(episode: Path) -> Non
     console = plain_console()
     assert run_watch(watch_args(episode, "--as", faithful), console=console) == 0
     seen = player_view(iter_events(episode), faithful)
-    assert output(console) == [line for line in map(format_line, seen) if line is not None]
+    assert output(console) == [
+        line for line in map(lambda e: format_line(e, WORDS), seen) if line is not None
+    ]
     assert not any("[traitors]" in line or (SECRET in line and faithful not in line)
                    for line in output(console))  # fmt: skip
 
@@ -184,6 +206,8 @@ def test_follow_picks_up_lines_appended_while_watching(episode: Path, tmp_path: 
     lines = (episode / EVENTS).read_bytes().splitlines(keepends=True)
     live = tmp_path / "live"
     live.mkdir()
+    final = json.loads((episode / MANIFEST).read_text())
+    (live / MANIFEST).write_text(json.dumps({**final, "status": "running", "outcome": None}))
     (live / EVENTS).write_bytes(b"".join(lines[:5]))
 
     def write_the_rest() -> None:
@@ -206,8 +230,12 @@ def test_follow_picks_up_lines_appended_while_watching(episode: Path, tmp_path: 
     writer.start()
     watch_episode(live, console, follow=True, poll=0.01, timeout=10)
     writer.join(timeout=10)
-    assert time.monotonic() - started < 9  # stopped because the manifest appeared
-    expected = [line for line in map(format_line, iter_events(episode)) if line is not None]
+    assert time.monotonic() - started < 9  # stopped because the final manifest appeared
+    expected = [
+        line
+        for line in map(lambda e: format_line(e, WORDS), iter_events(episode))
+        if line is not None
+    ]
     assert output(console) == expected
 
 
@@ -226,7 +254,7 @@ def test_run_directory_lists_episodes_and_picks_the_running_one(
         json.dumps({"episodes": {"abc0000000000000": {"status": "pending"}}})
     )
     rows = {row.episode_id: row for row in list_episodes(run)}
-    assert rows[episode.name].status == "done" and rows[episode.name].winner
+    assert rows[episode.name].status == "complete" and rows[episode.name].winner
     assert rows["feedc0ffee000000"].status == "running" and rows["feedc0ffee000000"].rounds
     assert rows["abc0000000000000"].status == "pending"
     assert choose(list(rows.values()), None).episode_id == "feedc0ffee000000"
@@ -235,19 +263,25 @@ def test_run_directory_lists_episodes_and_picks_the_running_one(
     assert run_watch(watch_args(run, "--episode", episode.name[:6]), console=console) == 0
     lines = output(console)
     assert episode_line(rows[episode.name]) in lines
-    assert f"watching {episode.name} (done)" in lines and "GAME OVER" in lines[-1]
+    assert f"watching {episode.name} (complete)" in lines and "GAME OVER" in lines[-1]
     assert run_watch(watch_args(run, "--episode", "nope"), console=plain_console()) == 2
 
 
 def test_live_observer_shows_the_running_episode(tmp_path: Path) -> None:
     plain = plain_console()
     spec = spec_with("heuristic")
-    (summary,) = run_episodes(spec, [2], tmp_path / "a", observers=[live_observer(None, plain)])
-    expected = [line for line in map(format_line, iter_events(summary.dir)) if line is not None]
+    (summary,) = run_episodes(
+        spec, [2], tmp_path / "a", observers=[live_observer(WORDS, None, plain)]
+    )
+    expected = [
+        line
+        for line in map(lambda e: format_line(e, WORDS), iter_events(summary.dir))
+        if line is not None
+    ]
     assert output(plain) == expected
     terminal = Console(record=True, force_terminal=True, width=100, height=40, file=io.StringIO())
     out = tmp_path / "b"
-    with live_observer(out, terminal) as observer:
+    with live_observer(WORDS, out, terminal) as observer:
         run_episodes(spec, [2], out, observers=[observer])
     text = terminal.export_text()
     assert "players (true roles)" in text and "GAME OVER" in text

@@ -139,9 +139,9 @@ class _Crashing:
         self.attempts[self.key] = count + 1
         if count < self.fail_times:
             raise RuntimeError("injected crash")
-        from agents.scripted import HeuristicPolicy
+        from scenarios.the_traitors import WORDS, TraitorsHeuristic
 
-        return await HeuristicPolicy(observation.agent, 0).decide(observation, request)
+        return await TraitorsHeuristic(observation.agent, 0, WORDS).decide(observation, request)
 
 
 def test_an_episode_that_raises_is_recorded_and_retried(tmp_path: Path) -> None:
@@ -159,7 +159,8 @@ def test_an_episode_that_raises_is_recorded_and_retried(tmp_path: Path) -> None:
     for result in failed:
         directory = out / result.episode_id
         assert "injected crash" in (directory / ERROR).read_text()
-        assert not (directory / MANIFEST).exists() and not is_complete(directory)
+        manifest = json.loads((directory / MANIFEST).read_text())
+        assert manifest["status"] == "failed" and not is_complete(directory)
     assert sum(r.status == "complete" for r in results) == 2  # the sweep went on
     state = json.loads((out / SWEEP_FILE).read_text())
     assert (
@@ -173,7 +174,9 @@ def test_an_episode_that_raises_is_recorded_and_retried(tmp_path: Path) -> None:
 def test_a_provider_failing_30_percent_loses_nothing(tmp_path: Path, monkeypatch) -> None:
     from traitors.llm.gateway import Gateway
 
-    monkeypatch.setattr("traitors.runner.services._gateway", Gateway(backoff=0.001))
+    # 10 attempts: a call fails for good once in 170,000 (30% ** 10), so none may fail here.
+    gateway = Gateway(backoff=0.001, max_backoff=0.001, max_attempts=10)
+    monkeypatch.setattr("traitors.runner.services._gateway", gateway)
     path = write_sweep(
         tmp_path,
         "set: {agents.default.policy: llm, agents.default.model: 'fake/random?fail=0.3',"
@@ -195,6 +198,13 @@ def test_a_provider_failing_30_percent_loses_nothing(tmp_path: Path, monkeypatch
     assert retried > 0
 
 
+def complete_in(out: Path) -> set[str]:
+    """The episodes under ``out`` whose manifest says complete."""
+    return (
+        {p.name for p in out.iterdir() if p.is_dir() and is_complete(p)} if out.is_dir() else set()
+    )
+
+
 def test_resume_after_sigkill_of_the_driver(tmp_path: Path) -> None:
     path = write_sweep(
         tmp_path,
@@ -205,11 +215,11 @@ def test_resume_after_sigkill_of_the_driver(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "traitors.cli", "sweep", str(path), "--out", str(out)]
     driver = subprocess.Popen([*command, "--concurrency", "2"], stdout=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.glob("*/manifest.json"))) < 2:
+    while time.time() < deadline and len(complete_in(out)) < 2:
         time.sleep(0.05)
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
-    done_before = {p.parent.name for p in out.glob("*/manifest.json")}
+    done_before = complete_in(out)
     started = {p.parent.name for p in out.glob("*/events.jsonl")}
     assert 2 <= len(done_before) < 8, "the kill should land mid-sweep"
     partial = started - done_before

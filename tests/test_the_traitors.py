@@ -7,22 +7,30 @@ from dataclasses import replace
 import pytest
 from conftest import make_game, run_to
 
-from scenarios.the_traitors import TheTraitors, TraitorsConfig
-from traitors.actions import ActionError, Pass, Respond, Vote
-from traitors.events import (
-    BanishEvent,
-    Channel,
-    Direct,
-    MurderEvent,
-    Private,
+from scenarios.the_traitors import (
     RecruitOfferEvent,
     RecruitResponseEvent,
+    TheTraitors,
+    TraitorsConfig,
+)
+from traitors.actions import ActionError, Pass, Respond, Vote
+from traitors.events import (
+    Channel,
+    Direct,
+    EliminationEvent,
+    Event,
+    Private,
     RevealEvent,
     RoleEvent,
     VoteEvent,
     VoteResultEvent,
 )
 from traitors.rules import IllegalTransition
+
+
+def eliminated(event: Event, cause: str) -> bool:
+    """Whether ``event`` eliminated a player by ``cause`` (banish, murder)."""
+    return isinstance(event, EliminationEvent) and event.cause == cause
 
 
 def votes(**ballots: str | None) -> dict[str, Vote | Pass]:
@@ -45,7 +53,7 @@ def test_plurality_banishes_and_reveals_the_role() -> None:
     rules, state = make_game()
     state, _ = run_to(rules, state, "banish_vote")
     state, events = rules.apply(state, votes(A="C", B="C", C="A", D="A", E="C", F="C", G="B"))
-    banish = [e for e in events if isinstance(e, BanishEvent)]
+    banish = [e for e in events if eliminated(e, "banish")]
     reveal = [e for e in events if isinstance(e, RevealEvent)]
     assert [b.target for b in banish] == ["C"]
     assert [(r.player, r.role) for r in reveal] == [("C", "faithful")]
@@ -78,7 +86,7 @@ def test_tie_triggers_one_revote_among_the_tied_then_a_seeded_pick() -> None:
     _after, events = rules.apply(state, again)
     result = results(events)[0]
     assert result.random_pick and result.decided in ("C", "D")
-    assert [e.target for e in events if isinstance(e, BanishEvent)] == [result.decided]
+    assert [e.target for e in events if eliminated(e, "banish")] == [result.decided]
     # The pick comes from the game's seeded stream: same state, same pick.
     _, events_again = rules.apply(state, again)
     assert results(events_again)[0].decided == result.decided
@@ -96,12 +104,12 @@ def test_tie_rule_random_picks_at_once_and_no_banish_banishes_nobody() -> None:
     state, _ = run_to(rules, state, "banish_vote")
     _, events = rules.apply(state, tie)
     assert results(events)[0].random_pick
-    assert len([e for e in events if isinstance(e, BanishEvent)]) == 1
+    assert len([e for e in events if eliminated(e, "banish")]) == 1
 
     rules, state = make_game(banish_tie="no_banish")
     state, _ = run_to(rules, state, "banish_vote")
     state, events = rules.apply(state, tie)
-    assert not [e for e in events if isinstance(e, BanishEvent)]
+    assert not [e for e in events if eliminated(e, "banish")]
     assert state.phase == "conclave" and len(state.alive) == 7
 
 
@@ -119,7 +127,7 @@ def test_murder_needs_unanimity_with_two_revotes_then_plurality() -> None:
         assert all(e.visibility == Channel(name="traitors") for e in events if e.kind != "phase")
     state, events = rules.apply(state, split)
     assert results(events)[0].decided == "E"  # plurality after the last re-vote
-    murders = [e for e in events if isinstance(e, MurderEvent)]
+    murders = [e for e in events if eliminated(e, "murder")]
     assert [m.target for m in murders] == ["E"]
     assert murders[0].phase == "breakfast" and murders[0].round == 2
     assert "E" not in state.alive
@@ -132,7 +140,7 @@ def test_unanimous_revote_murders_at_once() -> None:
     state, _ = run_to(rules, state, "murder_vote")
     state, _ = rules.apply(state, votes(A="D", B="E"))
     state, events = rules.apply(state, votes(A="E", B="E"))
-    assert [e.target for e in events if isinstance(e, MurderEvent)] == ["E"]
+    assert [e.target for e in events if eliminated(e, "murder")] == ["E"]
     ballots = {e.ballot for e in events if isinstance(e, VoteEvent)}
     assert ballots == {1}
 
@@ -153,7 +161,7 @@ def test_only_faithful_can_be_murdered() -> None:
     state, events = rules.apply(state, votes(A=None, B=None))
     state, events = rules.apply(state, votes(A=None, B=None))
     state, events = rules.apply(state, votes(A=None, B=None))
-    victim = [e.target for e in events if isinstance(e, MurderEvent)]
+    victim = [e.target for e in events if eliminated(e, "murder")]
     assert len(victim) == 1 and state.roles[victim[0]] == "faithful"
 
 

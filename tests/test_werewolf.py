@@ -7,13 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from scenarios.werewolf import Werewolf, WerewolfConfig, WerewolfState
-from traitors.actions import Bid, Pass, Speak, Vote
+from scenarios.werewolf import Bid, BidEvent, Werewolf, WerewolfConfig, WerewolfState
+from traitors.actions import Pass, Speak, Vote
 from traitors.conformance import check_scenario
 from traitors.events import (
-    BanishEvent,
-    BidEvent,
-    MurderEvent,
+    EliminationEvent,
+    Event,
     Private,
     RevealEvent,
     SpeakEvent,
@@ -24,6 +23,11 @@ from traitors.spec import validate_spec
 
 SEATS = ("A", "B", "C", "D", "E", "F", "G", "H")
 ROLES = {"A": "werewolf", "B": "werewolf", "C": "seer", "D": "doctor"}
+
+
+def eliminated(event: Event, cause: str) -> bool:
+    """Whether ``event`` eliminated a player by ``cause`` (exile, kill)."""
+    return isinstance(event, EliminationEvent) and event.cause == cause
 
 
 def game(**options: object) -> tuple[Werewolf, WerewolfState]:
@@ -48,14 +52,14 @@ def test_night_kill_when_the_doctor_guards_someone_else() -> None:
     assert step.simultaneous and set(step.requests) == {"A", "B", "C", "D"}
     assert "A" not in step.requests["A"].targets  # wolves never target wolves
     state, events = night(rules, state)
-    assert [e.target for e in events if isinstance(e, MurderEvent)] == ["E"]
+    assert [e.target for e in events if eliminated(e, "kill")] == ["E"]
     assert "E" not in state.alive and state.phase == "bid"
 
 
 def test_doctor_save() -> None:
     rules, state = game()
     state, events = night(rules, state, kill="E", protect="E")
-    assert not [e for e in events if isinstance(e, MurderEvent)]
+    assert not [e for e in events if eliminated(e, "kill")]
     assert "E" in state.alive
 
 
@@ -99,14 +103,14 @@ def test_exile_needs_more_than_half_of_the_votes() -> None:
     split = {"A": "C", "B": "C", "C": "A", "D": "A", "F": "A", "G": "D", "H": "F"}
     after, events = rules.apply(state, {p: Vote(target=t) for p, t in split.items()})
     result = next(e for e in events if isinstance(e, VoteResultEvent))
-    assert result.decided is None and not [e for e in events if isinstance(e, BanishEvent)]
+    assert result.decided is None and not [e for e in events if eliminated(e, "exile")]
     assert len(after.alive) == 7 and after.phase == "night" and after.round == 2
     majority = split | {"G": "A"}  # A gets 4 of 7
     after, events = rules.apply(state, {p: Vote(target=t) for p, t in majority.items()})
-    assert [e.target for e in events if isinstance(e, BanishEvent)] == ["A"]
+    assert [e.target for e in events if eliminated(e, "exile")] == ["A"]
     plurality = Werewolf(WerewolfConfig(exile_rule="plurality", debate_turns=0))
     after, events = plurality.apply(state, {p: Vote(target=t) for p, t in split.items()})
-    assert [e.target for e in events if isinstance(e, BanishEvent)] == ["A"]
+    assert [e.target for e in events if eliminated(e, "exile")] == ["A"]
 
 
 def test_village_wins_when_the_wolves_are_gone_and_wolves_win_at_parity() -> None:
@@ -135,3 +139,19 @@ def test_conformance_over_300_seeds(policy: str) -> None:
     spec = validate_spec({"name": "ww", "scenario": "werewolf"})
     report = check_scenario(spec, range(300), policy)
     assert report.problems == [] and report.episodes == 300
+
+
+def test_the_optional_belief_probe_asks_everyone_privately_before_the_vote() -> None:
+    rules = {"belief_probe": True, "debate_turns": 1}
+    spec = validate_spec({"name": "ww", "scenario": "werewolf", "rules": rules})
+    report = check_scenario(spec, range(60), "heuristic")
+    assert report.problems == [] and report.episodes == 60
+    rules_obj, state = game(belief_probe=True, debate_turns=0)
+    state, events = night(rules_obj, state)
+    assert state.phase == "belief_probe"
+    step = rules_obj.plan(state)
+    assert step.simultaneous and set(step.requests) == set(state.alive)
+    state, events = rules_obj.apply(state, {p: r.default for p, r in step.requests.items()})
+    beliefs = [e for e in events if e.kind == "belief"]
+    assert len(beliefs) == len(step.requests) and state.phase == "exile_vote"
+    assert all(e.visibility == Private(agent=e.actor) for e in beliefs)

@@ -1,8 +1,21 @@
-"""Actions an agent may take, the request that says which are legal now, and validation."""
+"""Actions an agent may take, the request that says which are legal now, and validation.
+
+The engine defines the actions every game shares (speech with claims, votes, claims,
+beliefs, answers to an offer, passing). A scenario adds its own by subclassing
+``ActionBase`` and listing them in its rules' ``action_kinds`` (or calling
+``register_action_kinds``). Each kind checks itself against a request and says which JSON
+fields an LLM fills to choose it, so requests, prompts, replies and validation work for
+every kind alike.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import functools
+import inspect
+import random
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -11,34 +24,110 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Accuse(_Frozen):
-    """Publicly claim that a player is a traitor."""
+class ActionError(ValueError):
+    """An action is not legal for its request."""
+
+
+class ActionBase(_Frozen):
+    """What every action has: its kind, how it is checked, and how an LLM chooses it."""
+
+    kind: str
+    """Action kind; each subclass fixes it to a literal."""
+
+    def check(self, request: ActionRequest) -> None:
+        """Raise ActionError if this action breaks ``request`` (its kind is allowed)."""
+
+    @classmethod
+    @abstractmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        """JSON-schema properties an LLM fills to choose this kind (decision fields only)."""
+
+    @classmethod
+    @abstractmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        """The action's data from a reply filled per ``reply_fields``; ActionError if not."""
+
+    @classmethod
+    def sample(cls, request: ActionRequest, rng: random.Random) -> ActionBase | None:
+        """A random legal action of this kind for ``request`` (the ``random`` policy of a
+        scenario's own kind); None: the request's default."""
+        return None
+
+    @classmethod
+    def catalogue(cls, rules: Any, seats: Sequence[str]) -> list[tuple[str, ActionBase]]:
+        """Labelled actions of this kind for the PettingZoo adapters' fixed discrete action
+        space (a scenario's own kind; the engine lists its own kinds itself)."""
+        return []
+
+
+Action = ActionBase
+"""Any action (the engine's kinds and every registered scenario kind)."""
+
+
+class Accuse(ActionBase):
+    """Publicly claim that a player belongs to the hidden side."""
 
     kind: Literal["accuse"] = "accuse"
     target: str
     """The accused player."""
 
+    def check(self, request: ActionRequest) -> None:
+        _require_target(self.target, request.targets)
 
-class Defend(_Frozen):
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        return {"accuse": {"type": "string", "enum": list(request.targets)}}
+
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "accuse", "target": reply_field(data, "accuse")}
+
+
+class Defend(ActionBase):
     """Publicly vouch for a player."""
 
     kind: Literal["defend"] = "defend"
     target: str
     """The defended player."""
 
+    def check(self, request: ActionRequest) -> None:
+        _require_target(self.target, request.targets)
 
-class ClaimRole(_Frozen):
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        return {"defend": {"type": "string", "enum": list(request.targets)}}
+
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "defend", "target": reply_field(data, "defend")}
+
+
+class ClaimRole(ActionBase):
     """Publicly claim a role for oneself."""
 
     kind: Literal["claim_role"] = "claim_role"
     role: str
     """The claimed role."""
 
+    def check(self, request: ActionRequest) -> None:
+        require(
+            self.role in request.roles,
+            f"role {self.role!r} not claimable; roles: {list(request.roles)}",
+        )
+
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        return {"claim_role": {"type": "string", "enum": list(request.roles)}}
+
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "claim_role", "role": reply_field(data, "claim_role")}
+
 
 Claim = Annotated[Accuse | Defend | ClaimRole, Field(discriminator="kind")]
 
 
-class Speak(_Frozen):
+class Speak(ActionBase):
     """Say something, optionally with structured claims."""
 
     kind: Literal["speak"] = "speak"
@@ -47,66 +136,178 @@ class Speak(_Frozen):
     claims: tuple[Claim, ...] = ()
     """Structured claims the speech makes."""
 
+    def check(self, request: ActionRequest) -> None:
+        limit = request.max_text_chars
+        require(len(self.text) <= limit, f"text over {limit} chars")
+        for claim in self.claims:
+            if isinstance(claim, ClaimRole):
+                require(claim.role in request.roles, f"role {claim.role!r} not claimable")
+            else:
+                legal = list(request.claim_targets)
+                require(
+                    claim.target in legal,
+                    f"claim target {claim.target!r} not legal; legal: {legal}",
+                )
 
-class Vote(_Frozen):
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        props: dict[str, Any] = {"text": {"type": "string"}}
+        if request.claim_targets:
+            options = [*request.claim_targets, NONE]
+            props["accuse"] = {"type": "string", "enum": options}
+            props["defend"] = {"type": "string", "enum": options}
+        if request.roles:
+            props["claim_role"] = {"type": "string", "enum": [*request.roles, NONE]}
+        return props
+
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        claims = []
+        for kind, key in (("accuse", "target"), ("defend", "target"), ("claim_role", "role")):
+            value = data.get(kind)
+            if isinstance(value, str) and value and value != NONE:
+                claims.append({"kind": kind, key: value})
+        return {"kind": "speak", "text": reply_field(data, "text"), "claims": claims}
+
+
+class Vote(ActionBase):
     """Cast a ballot for a target."""
 
     kind: Literal["vote"] = "vote"
     target: str
     """The player voted for."""
 
+    def check(self, request: ActionRequest) -> None:
+        _require_target(self.target, request.targets)
 
-class Belief(_Frozen):
-    """Report P(traitor) for each other player."""
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        return {"vote": {"type": "string", "enum": list(request.targets)}}
+
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "vote", "target": reply_field(data, "vote")}
+
+
+class Belief(ActionBase):
+    """Report, for each other player, the probability that they belong to the hidden side."""
 
     kind: Literal["belief"] = "belief"
     probs: dict[str, float]
-    """Player -> probability that they are a traitor."""
+    """Player -> probability."""
+
+    def check(self, request: ActionRequest) -> None:
+        unknown = sorted(set(self.probs) - set(request.targets))
+        require(not unknown, f"beliefs about unknown players {unknown}")
+        bad = sorted(p for p, v in self.probs.items() if not 0.0 <= v <= 1.0)
+        require(not bad, f"probabilities outside [0, 1] for {bad}")
+
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        # An enum of probabilities rather than min/max: constrained decoders enforce it.
+        players = {p: {"type": "number", "enum": list(PROBABILITIES)} for p in request.targets}
+        return {"beliefs": {"type": "object", "properties": players, "required": list(players)}}
+
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "belief", "probs": reply_field(data, "beliefs")}
 
 
-class Bid(_Frozen):
-    """Bid for the next speaking turn."""
-
-    kind: Literal["bid"] = "bid"
-    amount: int
-    """Bid size, higher means more urgent."""
-
-
-class Purchase(_Frozen):
-    """Buy an item with an explanation."""
-
-    kind: Literal["purchase"] = "purchase"
-    item: str
-    """The catalogue item bought."""
-    explanation: str = ""
-    """Why."""
-
-
-class Respond(_Frozen):
-    """Accept or refuse an offer."""
+class Respond(ActionBase):
+    """Accept or refuse what was put to the actor."""
 
     kind: Literal["respond"] = "respond"
     accept: bool
     """True to accept."""
 
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        return {"accept": {"type": "boolean"}}
 
-class Pass(_Frozen):
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "respond", "accept": reply_field(data, "accept")}
+
+
+class Pass(ActionBase):
     """Do nothing."""
 
     kind: Literal["pass"] = "pass"
 
+    @classmethod
+    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
+        return {}
 
-Action = Annotated[
-    Speak | Vote | Accuse | Defend | ClaimRole | Belief | Bid | Purchase | Respond | Pass,
-    Field(discriminator="kind"),
-]
-ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
-
-TARGETED_KINDS = frozenset({"vote", "accuse", "defend"})
+    @classmethod
+    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
+        return {"kind": "pass"}
 
 
-class ActionError(ValueError):
-    """An action is not legal for its request."""
+ENGINE_ACTION_KINDS: tuple[type[ActionBase], ...] = (
+    Speak,
+    Vote,
+    Accuse,
+    Defend,
+    ClaimRole,
+    Belief,
+    Respond,
+    Pass,
+)
+"""The actions every game shares."""
+
+NONE = "none"
+"""The enum value meaning "no claim" in LLM replies."""
+PROBABILITIES = tuple(i / 20 for i in range(21))
+"""The probabilities an LLM may report in a belief probe (steps of 0.05)."""
+
+
+# --- the kind registry --------------------------------------------------------------------
+
+_KINDS: dict[str, type[ActionBase]] = {}
+
+
+def register_action_kinds(*classes: type[ActionBase]) -> None:
+    """Make scenario action kinds known (parsing, replies, validation)."""
+    for cls in classes:
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(cls.__abstractmethods__))
+            raise TypeError(f"action kind {cls.__qualname__} is incomplete: {missing}")
+        default = cls.model_fields["kind"].default
+        if not isinstance(default, str):
+            raise TypeError(f"{cls.__qualname__} must fix its kind with a Literal default")
+        known = _KINDS.get(default)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise ValueError(f"action kind {default!r} is defined twice: {known}, {cls}")
+        _KINDS[default] = cls
+    _adapter.cache_clear()
+
+
+def action_class(kind: str) -> type[ActionBase]:
+    """The class of a registered action kind."""
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        raise ActionError(f"unknown action kind {kind!r}") from None
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[ActionBase]:
+    union = Union[tuple(_KINDS.values())]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(Annotated[union, Field(discriminator="kind")])  # type: ignore[arg-type]
+
+
+def parse_action(data: Any) -> ActionBase:
+    """An action from JSON-like data (any registered kind); ActionError if malformed."""
+    try:
+        return _adapter().validate_python(data)
+    except ValidationError as exc:
+        raise ActionError(_short_validation_error(exc)) from None
+
+
+register_action_kinds(*ENGINE_ACTION_KINDS)
+
+
+# --- requests ---------------------------------------------------------------------------
 
 
 class ActionRequest(_Frozen):
@@ -115,153 +316,77 @@ class ActionRequest(_Frozen):
     actor: str
     """Who is asked."""
     purpose: str
-    """What the decision is for, e.g. ``discussion``, ``banish_vote``, ``murder_vote``."""
+    """What the decision is for, in the scenario's words (``discussion``, ``exile_vote``...)."""
     prompt: str
     """The question, in words, for LLM and human agents."""
     kinds: tuple[str, ...]
     """Action kinds allowed."""
     targets: tuple[str, ...] = ()
-    """Legal targets of a vote, accusation or defence."""
+    """Legal targets of a vote, accusation, defence or pick of players."""
     claim_targets: tuple[str, ...] = ()
     """Legal targets of claims attached to speech."""
     roles: tuple[str, ...] = ()
     """Roles that may be claimed."""
-    items: tuple[str, ...] = ()
-    """Items that may be purchased."""
-    max_bid: int = 0
-    """Largest legal bid."""
+    choices: tuple[str, ...] = ()
+    """Named options other than players (catalogue items, cards) a scenario kind picks from."""
+    max_amount: int = 0
+    """Largest legal number for a kind that names one (a bid)."""
+    picks: int = 1
+    """How many distinct targets a kind that names several must pick (a team)."""
     max_text_chars: int = 600
     """Longest legal text."""
-    default: Action = Pass()
-    """Action applied if the actor fails twice; must itself be legal."""
+    default: ActionBase = Pass()
+    """Action applied if the actor fails (after the repair turn); must itself be legal."""
     error: str | None = None
     """Validation error of the previous attempt, set on the repair turn."""
 
-    def check(self, action: Action) -> None:
+    def check(self, action: ActionBase) -> None:
         """Raise ActionError if ``action`` is not legal for this request."""
         if action.kind not in self.kinds:
             raise ActionError(
                 f"action kind {action.kind!r} not allowed; allowed: {list(self.kinds)}"
             )
-        match action:
-            case Vote(target=t) | Accuse(target=t) | Defend(target=t):
-                _require(t in self.targets, f"target {t!r} not legal; legal: {list(self.targets)}")
-            case Speak(text=text, claims=claims):
-                _require(len(text) <= self.max_text_chars, f"text over {self.max_text_chars} chars")
-                for claim in claims:
-                    self._check_claim(claim)
-            case ClaimRole(role=role):
-                _require(
-                    role in self.roles, f"role {role!r} not claimable; roles: {list(self.roles)}"
-                )
-            case Belief(probs=probs):
-                unknown = sorted(set(probs) - set(self.targets))
-                _require(not unknown, f"beliefs about unknown players {unknown}")
-                bad = sorted(p for p, v in probs.items() if not 0.0 <= v <= 1.0)
-                _require(not bad, f"probabilities outside [0, 1] for {bad}")
-            case Bid(amount=amount):
-                _require(0 <= amount <= self.max_bid, f"bid must be 0..{self.max_bid}")
-            case Purchase(item=item):
-                _require(item in self.items, f"item {item!r} not in catalogue {list(self.items)}")
+        action.check(self)
 
-    def _check_claim(self, claim: Claim) -> None:
-        if isinstance(claim, ClaimRole):
-            _require(claim.role in self.roles, f"role {claim.role!r} not claimable")
-        else:
-            ok = claim.target in self.claim_targets
-            _require(
-                ok, f"claim target {claim.target!r} not legal; legal: {list(self.claim_targets)}"
-            )
-
-    def parse(self, data: Any) -> Action:
+    def parse(self, data: Any) -> ActionBase:
         """Build an action from JSON-like data and check it; raise ActionError if illegal."""
-        try:
-            action = ACTION_ADAPTER.validate_python(data)
-        except ValidationError as exc:
-            raise ActionError(_short_validation_error(exc)) from None
+        action = parse_action(data)
         self.check(action)
         return action
 
     def reply_kind(self) -> str:
-        """The kind an LLM is asked to reply with (a vote over a pass, and so on)."""
-        for kind in ("vote", "belief", "respond", "bid", "purchase", "speak"):
-            if kind in self.kinds:
-                return kind
-        return self.kinds[0]
+        """The kind an LLM is asked to reply with: the first allowed kind that is not pass."""
+        return next((k for k in self.kinds if k != "pass"), self.kinds[0])
 
     def reply_schema(self, reasoning: bool = True) -> dict[str, Any]:
         """The JSON schema an LLM reply must fill; decision fields first, reasoning last."""
-        kind = self.reply_kind()
-        props: dict[str, Any] = {}
-        if kind == "vote":
-            props["vote"] = {"type": "string", "enum": list(self.targets)}
-        elif kind == "speak":
-            props["text"] = {"type": "string"}
-            if self.claim_targets:
-                options = [*self.claim_targets, NONE]
-                props["accuse"] = {"type": "string", "enum": options}
-                props["defend"] = {"type": "string", "enum": options}
-            if self.roles:
-                props["claim_role"] = {"type": "string", "enum": [*self.roles, NONE]}
-        elif kind == "belief":
-            # An enum of probabilities rather than min/max: constrained decoders enforce it.
-            players = {p: {"type": "number", "enum": list(PROBABILITIES)} for p in self.targets}
-            props["beliefs"] = {"type": "object", "properties": players, "required": list(players)}
-        elif kind == "respond":
-            props["accept"] = {"type": "boolean"}
-        elif kind == "bid":
-            props["bid"] = {"type": "integer", "minimum": 0, "maximum": self.max_bid}
-        elif kind == "purchase":
-            props["item"] = {"type": "string", "enum": list(self.items)}
-            props["explanation"] = {"type": "string"}
+        props = dict(action_class(self.reply_kind()).reply_fields(self))
         if reasoning:
             props["reasoning"] = {"type": "string"}
         return {"type": "object", "properties": props, "required": list(props)}
 
-    def action_from_reply(self, data: Any) -> Action:
+    def action_from_reply(self, data: Any) -> ActionBase:
         """Turn a reply filled per ``reply_schema`` into a checked action (ActionError if not)."""
         if not isinstance(data, dict):
             raise ActionError("reply must be a JSON object")
-        kind = self.reply_kind()
-        fields = {"vote": "vote", "belief": "beliefs", "respond": "accept", "bid": "bid"}
-        fields |= {"purchase": "item", "speak": "text"}
-        if fields.get(kind, "") not in data:
-            raise ActionError(f"reply is missing the field {fields.get(kind)!r}")
-        action: dict[str, Any]
-        if kind == "vote":
-            action = {"kind": "vote", "target": data["vote"]}
-        elif kind == "belief":
-            action = {"kind": "belief", "probs": data["beliefs"]}
-        elif kind == "respond":
-            action = {"kind": "respond", "accept": data["accept"]}
-        elif kind == "bid":
-            action = {"kind": "bid", "amount": data["bid"]}
-        elif kind == "purchase":
-            action = {"kind": "purchase", "item": data["item"]}
-            action["explanation"] = str(data.get("explanation", ""))
-        else:
-            action = {"kind": "speak", "text": data["text"], "claims": _claims_from(data)}
-        return self.parse(action)
+        return self.parse(action_class(self.reply_kind()).from_reply(data, self))
 
 
-NONE = "none"
-"""The enum value meaning "no claim" in LLM replies."""
-PROBABILITIES = tuple(i / 20 for i in range(21))
-"""The probabilities an LLM may report in a belief probe (steps of 0.05)."""
+def reply_field(data: dict[str, Any], name: str) -> Any:
+    """A reply's field; ActionError naming it if it is missing."""
+    if name not in data:
+        raise ActionError(f"reply is missing the field {name!r}")
+    return data[name]
 
 
-def _claims_from(data: dict[str, Any]) -> list[dict[str, str]]:
-    claims = []
-    for kind, key in (("accuse", "target"), ("defend", "target"), ("claim_role", "role")):
-        value = data.get(kind)
-        if isinstance(value, str) and value and value != NONE:
-            claims.append({"kind": kind, key: value})
-    return claims
-
-
-def _require(ok: bool, message: str) -> None:
+def require(ok: bool, message: str) -> None:
+    """Raise ActionError(message) unless ``ok``."""
     if not ok:
         raise ActionError(message)
+
+
+def _require_target(target: str, legal: Sequence[str]) -> None:
+    require(target in legal, f"target {target!r} not legal; legal: {list(legal)}")
 
 
 def _short_validation_error(exc: ValidationError) -> str:
@@ -272,6 +397,6 @@ def _short_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def describe(action: Action) -> str:
+def describe(action: ActionBase) -> str:
     """Compact JSON text of an action, as written in logs."""
     return action.model_dump_json()

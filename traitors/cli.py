@@ -9,6 +9,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from traitors.spec import ScenarioSpec
 
 EXIT_BAD_INPUT = 2
+COMMANDS = "traitors.commands"
+"""Entry-point group of commands other packages add (each entry adds its subparser)."""
 AGENT_CHOICES = {
     "scripted": "heuristic",
     "heuristic": "heuristic",
@@ -130,10 +133,8 @@ def _parser() -> argparse.ArgumentParser:
 
     add_watch_parser(commands)
     add_play_parser(commands)
-
-    from analysis.command import add_parser as add_analyze_parser
-
-    add_analyze_parser(commands)
+    for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
+        entry.load()(commands)  # e.g. analysis's ``analyze``
     return parser
 
 
@@ -173,11 +174,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from traitors.runner.episodes import EpisodeSummary, run_episodes
     from traitors.spec import uses_policy
+    from traitors.spectate.commands import live_observer
     from traitors.spectate.lines import LinePrinter
 
     if args.episodes < 1:
         raise UsageError("--episodes must be at least 1")
     spec = _load(args.spec, args.overrides, args.agents, args.model)
+    if uses_policy(spec, "human"):
+        raise UsageError(f"{args.spec}: a human seat plays through `traitors play --as SEAT`")
+    words = spec.build_rules().words
     show_events = uses_policy(spec, "llm") if args.events is None else args.events
     first = spec.seed if args.seed is None else args.seed
     out = args.out or Path("runs") / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -185,38 +190,46 @@ def _cmd_run(args: argparse.Namespace) -> int:
     console.print(f"running {args.episodes} episode(s) of [bold]{spec.name}[/] into {out}")
 
     def done(summary: EpisodeSummary) -> None:
-        outcome = summary.manifest["outcome"]
-        state = "kept (already complete)" if summary.skipped else "done"
-        console.print(
-            f"  {summary.episode_id}  seed {summary.seed}: {outcome['winner'] or 'draw'} "
-            f"after {outcome['rounds']} rounds, {state}"
-        )
-
-    from traitors.spectate.commands import live_observer
+        manifest = summary.manifest
+        outcome = manifest.outcome
+        ended = f"{outcome.winner or 'draw'} after {outcome.rounds} rounds" if outcome else "-"
+        state = "kept (already complete)" if summary.skipped else manifest.status
+        console.print(f"  {summary.episode_id}  seed {summary.seed}: {ended}, {state}")
+        if not manifest.played:
+            console.print(f"    [red]{manifest.status}[/]: {manifest.status_reason}")
 
     seeds = range(first, first + args.episodes)
     if args.live:
-        with live_observer(out, console) as live:
+        with live_observer(words, out, console) as live:
             summaries = run_episodes(spec, seeds, out, done, [live])
     else:
-        observers = [LinePrinter()] if show_events else []
+        observers = [LinePrinter(words)] if show_events else []
         summaries = run_episodes(spec, seeds, out, done, observers)
     table = Table(title=f"{spec.name}: {len(summaries)} episode(s) in {out}")
-    for column in ("episode", "seed", "winner", "rounds", "banished", "murdered"):
+    for column in ("episode", "seed", "status", "winner", "rounds", "eliminated"):
         table.add_column(column)
     for summary in summaries:
-        outcome = summary.manifest["outcome"]
-        banished, murdered = _eliminations(summary.dir)
-        winner = outcome["winner"] or ("draw (truncated)" if outcome["truncated"] else "draw")
+        manifest = summary.manifest
+        outcome = manifest.outcome
+        assert outcome is not None
+        winner = outcome.winner or ("draw (truncated)" if outcome.truncated else "draw")
         table.add_row(
             summary.episode_id,
             str(summary.seed),
+            manifest.status,
             winner,
-            str(outcome["rounds"]),
-            ", ".join(banished),
-            ", ".join(murdered),
+            str(outcome.rounds),
+            ", ".join(_eliminations(summary.dir, words)),
         )
     console.print(table)
+    unplayed = [s for s in summaries if not s.manifest.played]
+    if unplayed:
+        console.print(
+            f"[red]{len(unplayed)} of {len(summaries)} episode(s) not played as specified[/] "
+            "(failed model calls or defaulted actions; see the status above); the analysis "
+            "leaves them out unless asked (--include-degraded)."
+        )
+        return 1
     return 0
 
 
@@ -300,31 +313,42 @@ def _expansion_table(name: str, episodes: Sequence[Any]) -> Any:
     return table
 
 
-def _eliminations(directory: Path) -> tuple[list[str], list[str]]:
-    from traitors.events import BanishEvent, MurderEvent
+def _eliminations(directory: Path, words: Any) -> list[str]:
+    from traitors.events import EliminationEvent
     from traitors.log import iter_events
 
-    banished, murdered = [], []
-    for event in iter_events(directory):
-        if isinstance(event, BanishEvent):
-            banished.append(event.target)
-        elif isinstance(event, MurderEvent):
-            murdered.append(event.target)
-    return banished, murdered
+    return [
+        f"{e.target} ({words.elimination(e.cause)} r{e.round})"
+        for e in iter_events(directory)
+        if isinstance(e, EliminationEvent)
+    ]
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    """0 when every episode replays exactly, 1 if one diverges (or asks for a call the
+    recording lacks), 2 if one cannot be read; each directory gets one line."""
+    from traitors.llm.gateway import ReplayMiss
+    from traitors.log import LogError
     from traitors.replay import replay_episode
+    from traitors.spec import SpecError
 
-    failed = 0
+    codes = [0]
     for directory in args.episode_dir:
-        result = replay_episode(directory)
-        if result.ok:
-            print(f"OK {directory} ({result.events} events)")
+        try:
+            result = replay_episode(directory)
+        except ReplayMiss as exc:
+            print(f"DIVERGED {directory}: {exc}")
+            codes.append(1)
+        except (LogError, SpecError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            codes.append(EXIT_BAD_INPUT)
         else:
-            failed += 1
-            print(f"DIVERGED {directory}: {result.divergence}")
-    return 1 if failed else 0
+            if result.ok:
+                print(f"OK {directory} ({result.events} events)")
+            else:
+                print(f"DIVERGED {directory}: {result.divergence}")
+                codes.append(1)
+    return max(codes)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -339,9 +363,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if Path(args.scenario).suffix in (".yaml", ".yml"):
         spec = _load(args.scenario, args.overrides)
     else:
-        raw = {"name": args.scenario, "scenario": args.scenario}
         from traitors.spec import apply_override
 
+        raw: dict[str, Any] = {"name": args.scenario, "scenario": args.scenario}
         for item in args.overrides:
             raw = apply_override(raw, item, source=args.scenario)
         spec = validate_spec(raw, source=args.scenario)

@@ -1,10 +1,12 @@
 """Conformance check for any scenario, in the spirit of PettingZoo's ``api_test``.
 
-Plays many seeded episodes and asserts the contracts every scenario must keep: the game
-ends within its round limit, eliminated players never act, every applied action is legal
-for its request, the outcome matches the win condition as judged from the log, and no
-observation ever holds an event its agent may not see (checked with ``visible_to`` and,
-independently, with the generic visibility rules and the scenario's own ``audit``).
+Plays many seeded episodes through the episode core and asserts the contracts every
+scenario must keep: the game ends within its round limit, eliminated players never act,
+every applied action is legal for its request, the outcome matches the win condition as
+judged from the log, no observation ever holds an event its agent may not see (checked
+with ``visible_to`` and, independently, with the generic visibility rules and the
+scenario's own ``audit``), and the core restored from the log alone (whole, and from its
+first half) re-creates it exactly.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from traitors.actions import Action, ActionError, ActionRequest
-from traitors.engine import RulesViolation, build_rules, run_episode
+from traitors.core import EpisodeCore, RestoreError, RulesViolation
+from traitors.engine import run_episode
 from traitors.events import Direct, Event, GodOnly, Private, player_view, visible_to
 from traitors.policy import Observation
-from traitors.rules import GameState
+from traitors.rules import GameRules, GameState
 from traitors.spec import ScenarioSpec, with_policy
 
 
@@ -103,14 +106,18 @@ class EpisodeCheck:
 
 async def check_episode(spec: ScenarioSpec, seed: int) -> EpisodeCheck:
     """Run one audited episode of ``spec`` with ``seed``."""
-    rules = build_rules(spec)
+    rules = spec.build_rules()
     auditor = _Auditor(rules)
     try:
         result = await run_episode(spec, seed, observers=[auditor])
     except RulesViolation as exc:
         return EpisodeCheck([f"seed {seed}: {exc}"], 0, auditor.decisions, "error", 0)
     problems = [f"seed {seed}: {p}" for p in auditor.problems]
-    for player in result.manifest["players"]:
+    problems += [
+        f"seed {seed}: {p}"
+        for p in _restore_problems(rules, result.manifest.players, seed, result.events)
+    ]
+    for player in result.manifest.players:
         from_log = [e.seq for e in player_view(result.events, player)]
         delivered = [s for s, who in auditor.allowed.items() if player in who]
         if from_log != delivered:
@@ -126,6 +133,28 @@ async def check_episode(spec: ScenarioSpec, seed: int) -> EpisodeCheck:
         problems.append(f"seed {seed}: log does not end with game_over")
     winner = outcome.winner or "draw"
     return EpisodeCheck(problems, len(result.events), auditor.decisions, winner, outcome.rounds)
+
+
+def _restore_problems(
+    rules: GameRules[Any], players: list[str], seed: int, events: list[Event]
+) -> list[str]:
+    """Restore the core from the whole log and from its first half: both must re-create it
+    (the half stops at the last decision point before the middle, or at the first one)."""
+    middle = len(events) // 2
+    try:
+        whole = EpisodeCore.restore(rules, players, seed, events)
+        half = EpisodeCore.restore(rules, players, seed, events, until=middle)
+        start = EpisodeCore.restore(rules, players, seed, events, until=0)
+    except RestoreError as exc:
+        return [f"restore from the log failed: {exc}"]
+    problems = []
+    if whole.events != events or not whole.over:
+        problems.append("the core restored from the whole log differs from the episode")
+    if half.events != events[: len(half.events)] or len(half.events) > max(
+        middle, len(start.events)
+    ):
+        problems.append("the core restored from half the log differs from its prefix")
+    return problems
 
 
 def check_scenario(

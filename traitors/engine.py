@@ -1,46 +1,32 @@
-"""The episode loop: plan -> observe -> decide -> validate -> apply."""
+"""``run_episode``: the async driver that asks policies and feeds their answers to the core.
+
+Each decision point: snapshot the pending actors' observations, let their policies decide
+(all at once in one TaskGroup when the step is simultaneous), give an illegal answer one
+repair turn carrying the validation error, then ``submit`` to the ``EpisodeCore``, which
+validates, defaults and applies. The manifest counts every seat's decisions, repairs,
+defaults and model calls; beyond the spec's ``health`` limits the episode is ``degraded``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import traceback
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from traitors import __version__, registry
-from traitors.actions import Action, ActionError, ActionRequest, describe
+from traitors.actions import ActionError, ActionRequest
+from traitors.core import EpisodeCore, EpisodeObserver, Move
 from traitors.events import Event as EventT
-from traitors.events import (
-    GameOverEvent,
-    InvalidActionEvent,
-    Private,
-    ReasoningEvent,
-    visible_to,
-)
-from traitors.llm.gateway import CallLog
 from traitors.log import EpisodeWriter
-from traitors.policy import Decision, Observation, Policy, SeatContext
-from traitors.rules import GameRules, GameState, Outcome
-from traitors.seeds import derive_rng, derive_seed
+from traitors.manifest import Manifest, OutcomeRecord, SeatHealth
+from traitors.policy import Decision, Observation, Policy, SeatContext, Services
+from traitors.rules import GameRules, Outcome
+from traitors.seeds import derive_seed
 from traitors.spec import ScenarioSpec, episode_id
-
-MAX_STEPS = 100_000
-
-
-class RulesViolation(RuntimeError):
-    """The scenario broke the rules contract (asked a dead player to act, never ended, ...)."""
-
-
-class EpisodeObserver(Protocol):
-    """Hooks for live views and audits; called synchronously inside the loop."""
-
-    def on_event(self, event: EventT, state: GameState) -> None:
-        """An event was recorded; ``state`` is the state it happened in."""
-
-    def on_decision(self, observation: Observation, request: ActionRequest, action: Action) -> None:
-        """``action`` (already validated or defaulted) is about to be applied."""
 
 
 @dataclass
@@ -51,108 +37,19 @@ class EpisodeResult:
     seed: int
     outcome: Outcome
     events: list[EventT]
-    manifest: dict[str, Any]
-
-
-@dataclass
-class _Episode:
-    rules: GameRules[Any]
-    state: GameState
-    policies: Mapping[str, Policy]
-    writer: EpisodeWriter | None
-    observers: Sequence[EpisodeObserver]
-    events: list[EventT] = field(default_factory=list)
-    seen: dict[str, list[EventT]] = field(default_factory=dict)
-
-    def record(self, events: Sequence[EventT]) -> None:
-        for event in events:
-            event = event.model_copy(update={"seq": len(self.events)})
-            self.events.append(event)
-            for agent, seen in self.seen.items():
-                if visible_to(event, agent, self.state):
-                    seen.append(event)
-            if self.writer is not None:
-                self.writer.event(event)
-            for observer in self.observers:
-                observer.on_event(event, self.state)
-
-    def observe(self, agent: str) -> Observation:
-        state = self.state
-        return Observation(
-            agent, state.round, state.phase, state.players, state.alive, tuple(self.seen[agent])
-        )
-
-    def apply(self, actions: Mapping[str, Action]) -> None:
-        self.state, events = self.rules.apply(self.state, actions)
-        self.record(events)
-
-    async def decide(self, agent: str, request: ActionRequest, obs: Observation) -> _Choice:
-        policy = self.policies[agent]
-        decision = await policy.decide(obs, request)
-        error = _validation_error(decision, request)
-        if error is not None:
-            decision = await policy.decide(obs, request.model_copy(update={"error": error}))
-            error = _validation_error(decision, request)
-        extra: list[EventT] = []
-        base = {"round": obs.round, "phase": obs.phase, "actor": agent}
-        if decision.reasoning:
-            extra.append(
-                ReasoningEvent(**base, visibility=Private(agent=agent), text=decision.reasoning)
-            )
-        action: Action
-        if error is None:
-            assert decision.action is not None
-            action = decision.action
-        else:
-            action = request.default
-            attempted = describe(decision.action) if decision.action else (decision.raw or "")
-            extra.append(
-                InvalidActionEvent(
-                    **base,
-                    visibility=Private(agent=agent),
-                    error=error,
-                    attempted=attempted,
-                    applied=describe(action),
-                )
-            )
-        for observer in self.observers:
-            observer.on_decision(obs, request, action)
-        return _Choice(action, extra)
-
-
-@dataclass
-class _Choice:
-    action: Action
-    events: list[EventT]
-
-
-def _validation_error(decision: Decision, request: ActionRequest) -> str | None:
-    if decision.action is None:
-        return decision.error or "no action given"
-    try:
-        request.check(decision.action)
-    except ActionError as exc:
-        return str(exc)
-    return None
-
-
-def build_rules(spec: ScenarioSpec) -> GameRules[Any]:
-    """Instantiate the spec's scenario rules."""
-    rules_class = registry.lookup("scenario", spec.scenario)
-    return rules_class(spec.rules_config())  # type: ignore[no-any-return]
+    manifest: Manifest
 
 
 def build_policies(
     spec: ScenarioSpec,
     rules: GameRules[Any],
-    state: GameState,
+    roles: Mapping[str, str],
     seed: int,
-    services: Mapping[str, Any] | None = None,
+    services: Services,
 ) -> dict[str, Policy]:
     """One policy per seat, from the spec's agent layers and the dealt roles."""
     policies: dict[str, Policy] = {}
-    for seat in state.players:
-        role = state.roles[seat]
+    for seat, role in roles.items():
         agent = spec.agent_for(seat, role)
         factory = registry.lookup("policy", agent.policy or "heuristic")
         context = SeatContext(
@@ -162,7 +59,7 @@ def build_policies(
             seed=derive_seed(seed, "agent", seat),
             rules=rules,
             personas=dict(spec.personas),
-            services=dict(services or {}),
+            services=services,
         )
         policies[seat] = factory.create(context)
     return policies
@@ -175,129 +72,148 @@ async def run_episode(
     writer: EpisodeWriter | None = None,
     policies: Mapping[str, Policy] | None = None,
     observers: Sequence[EpisodeObserver] = (),
-    services: Mapping[str, Any] | None = None,
+    services: Services | None = None,
 ) -> EpisodeResult:
     """Play one episode of ``spec`` with root ``seed``; log it if ``writer`` is given.
 
     ``policies`` replaces the spec's agents for the seats it names (e.g. a human seat).
     """
-    started = time.time()
+    services = services or Services()
+    rules = spec.build_rules()
+    players = spec.seats(rules.seat_count())
+    manifest = Manifest(
+        episode_id=episode_id(spec, seed),
+        name=spec.name,
+        scenario=spec.scenario,
+        seed=seed,
+        spec=spec.model_dump(mode="json"),
+        players=list(players),
+        roles={},
+        words=rules.words.model_dump(mode="json"),
+        status="running",
+        lessons_in=dict(services.lessons),
+        started_at=time.time(),
+        traitors_version=__version__,
+    )
+    repaired: Counter[str] = Counter()
     try:
-        rules = build_rules(spec)
-        players = spec.seats(rules.seat_count())
-        state = rules.initial_state(players, derive_rng(seed, "rules"))
-        seats = build_policies(spec, rules, state, seed, services)
-        seats.update(policies or {})
-        episode = _Episode(rules, state, seats, writer, observers)
-        episode.seen = {p: [] for p in state.players}
-        initial_roles = dict(state.roles)
-        episode.record(rules.setup_events(state))
-        outcome = await _play(episode)
-        lessons = await _finish(episode)
-    except BaseException:
         if writer is not None:
-            writer.fail(traceback.format_exc())
+            writer.start(manifest)
+        core = EpisodeCore(rules, players, seed, observers, log=writer)
+        roles = core.initial_roles
+        manifest.roles = dict(roles)
+        manifest.agents = {seat: spec.agent_for(seat, roles[seat]).model_dump() for seat in roles}
+        seats = build_policies(spec, rules, roles, seed, services)
+        seats.update(policies or {})
+        while not core.over:
+            await _step(core, seats, repaired)
+            if writer is not None:
+                writer.flush()
+        lessons = await _finish(core, seats)
+    except BaseException as exc:
+        if writer is not None:
+            manifest.status, manifest.status_reason = "failed", f"{type(exc).__name__}: {exc}"
+            manifest.finished_at = time.time()
+            writer.fail(traceback.format_exc(), manifest)
         raise
-    eid = episode_id(spec, seed)
-    manifest = {
-        "episode_id": eid,
-        "name": spec.name,
-        "scenario": spec.scenario,
-        "seed": seed,
-        "spec": spec.model_dump(mode="json"),
-        "players": list(players),
-        "roles": initial_roles,
-        "final_roles": dict(episode.state.roles),
-        "outcome": {
-            "winner": outcome.winner,
-            "reason": outcome.reason,
-            "rounds": outcome.rounds,
-            "truncated": outcome.truncated,
-        },
-        "n_events": len(episode.events),
-        "agents": {
-            seat: spec.agent_for(seat, initial_roles[seat]).model_dump() for seat in players
-        },
-        "lessons_in": dict((services or {}).get("lessons", {})),
-        "lessons_out": lessons,
-        "status": "complete",
-        "started_at": started,
-        "finished_at": time.time(),
-        "traitors_version": __version__,
-    }
-    calls = (services or {}).get("calls")
-    if isinstance(calls, CallLog):
-        manifest["usage"] = dict(calls.totals)
+    assert core.outcome is not None
+    _settle(manifest, core, services, repaired, spec)
+    manifest.lessons_out = lessons
     if writer is not None:
         writer.finish(manifest)
-    return EpisodeResult(eid, seed, outcome, episode.events, manifest)
+    return EpisodeResult(manifest.episode_id, seed, core.outcome, core.events, manifest)
 
 
-async def _finish(episode: _Episode) -> dict[str, str]:
+async def _step(core: EpisodeCore, seats: Mapping[str, Policy], repaired: Counter[str]) -> None:
+    """One decision point: everyone asked decides on the same snapshot, then the core applies."""
+    requests = dict(core.pending)
+    snapshot = {agent: core.observe(agent) for agent in requests}
+    if len(requests) == 1:
+        [(agent, request)] = requests.items()
+        moves = {agent: await _decide(seats[agent], snapshot[agent], request, repaired)}
+    else:
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = {
+                    agent: group.create_task(
+                        _decide(seats[agent], snapshot[agent], request, repaired)
+                    )
+                    for agent, request in requests.items()
+                }
+        except ExceptionGroup as failed:  # a seat's error, as if the seats had decided in turn
+            raise failed.exceptions[0] from None
+        moves = {agent: task.result() for agent, task in tasks.items()}
+    core.submit(moves)
+
+
+async def _decide(
+    policy: Policy, observation: Observation, request: ActionRequest, repaired: Counter[str]
+) -> Move:
+    """The policy's answer; an illegal one gets one repair turn carrying the error."""
+    decision = await policy.decide(observation, request)
+    error = _validation_error(decision, request)
+    if error is not None:
+        decision = await policy.decide(observation, request.model_copy(update={"error": error}))
+        if _validation_error(decision, request) is None:
+            repaired[request.actor] += 1
+    return Move(decision.action, decision.error, decision.raw, decision.reasoning)
+
+
+def _validation_error(decision: Decision, request: ActionRequest) -> str | None:
+    if decision.action is None:
+        return decision.error or "no action given"
+    try:
+        request.check(decision.action)
+    except ActionError as exc:
+        return str(exc)
+    return None
+
+
+async def _finish(core: EpisodeCore, seats: Mapping[str, Policy]) -> dict[str, str]:
     """Let policies that keep lessons write them once the game is over."""
     lessons = {}
-    for seat, policy in episode.policies.items():
+    for seat, policy in seats.items():
         finish = getattr(policy, "finish", None)
         if finish is not None:
-            text = await finish(episode.observe(seat))
+            text = await finish(core.observe(seat))
             if text:
                 lessons[seat] = text
     return lessons
 
 
-async def _play(episode: _Episode) -> Outcome:
-    rules = episode.rules
-    for _ in range(MAX_STEPS):
-        outcome = rules.outcome(episode.state)
-        if outcome is not None:
-            state = episode.state
-            episode.record(
-                [
-                    GameOverEvent(
-                        round=state.round,
-                        phase=state.phase,
-                        winner=outcome.winner,
-                        reason=outcome.reason,
-                        truncated=outcome.truncated,
-                    )
-                ]
-            )
-            return outcome
-        step = rules.plan(episode.state)
-        _check_step(step.requests, episode.state)
-        if not step.requests:
-            episode.apply({})
-        elif step.simultaneous:
-            await _simultaneous(episode, step.requests)
-        else:
-            for agent, request in step.requests.items():
-                choice = await episode.decide(agent, request, episode.observe(agent))
-                episode.record(choice.events)
-                episode.apply({agent: choice.action})
-    raise RulesViolation(f"episode did not end within {MAX_STEPS} steps")
-
-
-async def _simultaneous(episode: _Episode, requests: Mapping[str, ActionRequest]) -> None:
-    """Snapshot every observation, decide all at once, apply sorted by agent id."""
-    snapshot = {agent: episode.observe(agent) for agent in requests}
-    async with asyncio.TaskGroup() as group:
-        tasks = {
-            agent: group.create_task(episode.decide(agent, request, snapshot[agent]))
-            for agent, request in requests.items()
-        }
-    choices = {agent: tasks[agent].result() for agent in sorted(tasks)}
-    for choice in choices.values():
-        episode.record(choice.events)
-    episode.apply({agent: choice.action for agent, choice in choices.items()})
-
-
-def _check_step(requests: Mapping[str, ActionRequest], state: GameState) -> None:
-    for agent, request in requests.items():
-        if agent not in state.alive:
-            raise RulesViolation(f"{agent} is not alive but was asked to act")
-        if request.actor != agent:
-            raise RulesViolation(f"request for {agent} names actor {request.actor}")
-        try:
-            request.check(request.default)
-        except ActionError as exc:
-            raise RulesViolation(f"default action for {agent} is illegal: {exc}") from None
+def _settle(
+    manifest: Manifest,
+    core: EpisodeCore,
+    services: Services,
+    repaired: Counter[str],
+    spec: ScenarioSpec,
+) -> None:
+    """Fill in how the episode ended and how honestly it was played."""
+    outcome = core.outcome
+    assert outcome is not None
+    total = SeatHealth()
+    for seat in core.players:
+        calls = services.calls.seats.get(seat, SeatHealth())
+        health = SeatHealth(
+            decisions=core.decisions[seat],
+            defaulted=core.defaulted[seat],
+            repaired=repaired[seat],
+            calls=calls.calls,
+            failed_calls=calls.failed_calls,
+        )
+        manifest.health[seat] = health
+        total.add(health)
+    manifest.health_total = total
+    reason = spec.health.verdict(manifest.health, total)
+    manifest.status = "degraded" if reason else "complete"
+    manifest.status_reason = reason
+    manifest.final_roles = dict(core.state.roles)
+    manifest.outcome = OutcomeRecord(
+        winner=outcome.winner,
+        reason=outcome.reason,
+        rounds=outcome.rounds,
+        truncated=outcome.truncated,
+    )
+    manifest.n_events = len(core.events)
+    manifest.usage = dict(services.calls.totals)
+    manifest.finished_at = time.time()

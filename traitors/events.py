@@ -2,17 +2,40 @@
 
 Every event is a frozen pydantic model discriminated by its ``kind``. Events carry no
 wall-clock time, so the same spec and seed always produce byte-identical logs.
-``visible_to`` is the only function that decides who sees what.
+``visible_to`` (through ``audience``) is the only function that decides who sees what.
+
+The engine defines what every game shares (phases, roles, speech with claims, votes and
+their results, eliminations, reveals, beliefs, reasoning, invalid actions, the actions
+applied, game over). A scenario adds its own kinds by subclassing ``EventBase`` and listing
+them in its rules' ``event_kinds`` (or calling ``register_event_kinds``). Every kind renders
+itself: ``prompt_text`` for an agent's prompt and ``line_text`` for the spectator, both
+abstract, so a kind that forgets one cannot be instantiated or registered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Annotated, Literal, Protocol
+import functools
+import inspect
+import json
+from abc import abstractmethod
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
-from traitors.actions import Claim
+from traitors.actions import Accuse, ActionBase, Claim, ClaimRole, Defend, parse_action
+from traitors.words import Words
+
+if TYPE_CHECKING:
+    from traitors.spectate.board import Board
 
 
 class _Frozen(BaseModel):
@@ -33,7 +56,7 @@ class Channel(_Frozen):
 
     scope: Literal["channel"] = "channel"
     name: str
-    """Channel name, e.g. ``traitors``."""
+    """Channel name, e.g. ``werewolves``."""
 
 
 class Direct(_Frozen):
@@ -73,24 +96,72 @@ class ChannelState(Protocol):
         ...
 
 
-def visible_to(event: Event, agent: str, state: ChannelState) -> bool:
-    """Whether ``agent`` may see ``event``, given the state at the moment it happened."""
+def audience(event: EventBase, state: ChannelState) -> Collection[str] | None:
+    """Who may see ``event`` (given the state at the moment it happened); None: everyone."""
     vis = event.visibility
     if isinstance(vis, Public):
-        return True
+        return None
     if isinstance(vis, Private):
-        return vis.agent == agent
+        return (vis.agent,)
     if isinstance(vis, Direct):
-        return agent in vis.recipients
+        return vis.recipients
     if isinstance(vis, Channel):
-        return agent in state.channels.get(vis.name, frozenset())
-    return False
+        return state.channels.get(vis.name, frozenset())
+    return ()
+
+
+def visible_to(event: EventBase, agent: str, state: ChannelState) -> bool:
+    """Whether ``agent`` may see ``event``, given the state at the moment it happened."""
+    seers = audience(event, state)
+    return seers is None or agent in seers
+
+
+# --- rendering helpers ----------------------------------------------------------------------
+
+MAX_QUOTE_CHARS = 400
+"""Longest player text quoted in a prompt line."""
+
+
+def quote(text: str) -> str:
+    """A player's text as one JSON string literal: newlines and quotes escaped, bounded.
+
+    In a prompt, a player's words always appear quoted after ``<name> said:``, so text such
+    as ``SYSTEM: Alice is a traitor`` or a fake ``GAME:`` line stays that player's words.
+    """
+    if len(text) > MAX_QUOTE_CHARS:
+        text = text[:MAX_QUOTE_CHARS] + "..."
+    return json.dumps(text, ensure_ascii=False)
+
+
+def claims_text(claims: Iterable[Claim]) -> str:
+    """Structured claims in words: ``accuses Bob; claims to be faithful``."""
+    parts = []
+    for claim in claims:
+        if isinstance(claim, Accuse):
+            parts.append(f"accuses {claim.target}")
+        elif isinstance(claim, Defend):
+            parts.append(f"defends {claim.target}")
+        elif isinstance(claim, ClaimRole):
+            parts.append(f"claims to be {claim.role}")
+    return "; ".join(parts)
+
+
+def game(text: str) -> str:
+    """A fact from the game itself, as prompts mark it."""
+    return f"GAME: {text}"
+
+
+def a(noun: str) -> str:
+    """``noun`` with its indefinite article: ``a traitor``, ``an assassin``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 # --- events -------------------------------------------------------------------------------
 
 
 class EventBase(_Frozen):
+    """What every event has; each kind adds its payload and renders itself."""
+
     kind: str
     """Event kind; each subclass fixes it to a literal."""
     seq: int = -1
@@ -104,6 +175,25 @@ class EventBase(_Frozen):
     visibility: Visibility = PUBLIC
     """Who may see the event; decided by ``visible_to``."""
 
+    @abstractmethod
+    def prompt_text(self, viewer: str, words: Words) -> str | None:
+        """The event in an agent's prompt, as ``viewer`` sees it; None: not shown there.
+
+        Game facts start with ``GAME:`` (see ``game``); a player's words go through ``quote``.
+        """
+
+    @abstractmethod
+    def line_text(self, words: Words) -> str | None:
+        """What the event says in the spectator's transcript; None: no line."""
+
+    def update_board(self, board: Board) -> None:
+        """Change the spectator's board beyond the transcript (most kinds change nothing;
+        the board itself follows the engine's kinds)."""
+
+
+Event = EventBase
+"""Any event (the engine's kinds and every registered scenario kind)."""
+
 
 class PhaseEvent(EventBase):
     """The game entered a new phase."""
@@ -111,6 +201,12 @@ class PhaseEvent(EventBase):
     kind: Literal["phase"] = "phase"
     alive: tuple[str, ...]
     """Players still in the game."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"{words.phase(self.phase)} begins.")
+
+    def line_text(self, words: Words) -> str | None:
+        return f"-- alive: {', '.join(self.alive)}" if self.phase == "setup" else None
 
 
 class RoleEvent(EventBase):
@@ -122,9 +218,21 @@ class RoleEvent(EventBase):
     role: str
     """The role."""
     allies: tuple[str, ...] = ()
-    """Team mates the player knows about (e.g. fellow traitors)."""
+    """Team mates the player knows about (e.g. fellow werewolves)."""
     channels: tuple[str, ...] = ()
-    """Private channels the player belongs to from now on (e.g. ``traitors``)."""
+    """Private channels the player belongs to from now on (e.g. ``werewolves``)."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        allies = (
+            f" {words.allies_phrase(self.role).capitalize()}: {', '.join(self.allies)}."
+            if self.allies
+            else ""
+        )
+        return game(f"you are {a(self.role)}.{allies}")
+
+    def line_text(self, words: Words) -> str:
+        allies = f" (allies: {', '.join(self.allies)})" if self.allies else ""
+        return f"{self.player} is {self.role}{allies}"
 
 
 class SpeakEvent(EventBase):
@@ -136,17 +244,34 @@ class SpeakEvent(EventBase):
     claims: tuple[Claim, ...] = ()
     """Structured claims attached to the speech (accuse, defend, claim_role)."""
 
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        vis = self.visibility
+        where = f"in {words.channel(vis.name)}, " if isinstance(vis, Channel) else ""
+        claims = claims_text(self.claims)
+        return f"{where}{self.actor} said: {quote(self.text)}" + (f" [{claims}]" if claims else "")
+
+    def line_text(self, words: Words) -> str:
+        claims = claims_text(self.claims)
+        return f"{self.actor}: {self.text}" + (f"  [{claims}]" if claims else "")
+
 
 class VoteEvent(EventBase):
     """A ballot cast in a vote."""
 
     kind: Literal["vote"] = "vote"
     purpose: str
-    """What the vote decides, e.g. ``banish`` or ``murder``."""
+    """What the vote decides, in the scenario's words (``banish``, ``exile``, ...)."""
     ballot: int
     """0 for the first ballot, 1 and up for re-votes."""
     target: str | None
     """Who the ballot names; None for an abstention."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        who = "you" if self.actor == viewer else self.actor
+        return game(f"{who} voted {words.vote(self.purpose)} {self.target or 'nobody'}.")
+
+    def line_text(self, words: Words) -> str:
+        return f"{self.actor} votes {self.purpose} -> {self.target or 'abstains'}"
 
 
 class VoteResultEvent(EventBase):
@@ -166,21 +291,34 @@ class VoteResultEvent(EventBase):
     random_pick: bool = False
     """Whether the decision was a seeded random pick among the tied."""
 
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        counts = ", ".join(f"{t} {n}" for t, n in self.tally.items()) or "no votes"
+        decided = self.decided or (
+            "a re-vote among " + ", ".join(self.tied) if self.tied else "no one"
+        )
+        pick = " (random pick among the tied)" if self.random_pick else ""
+        return game(f"{self.purpose} vote: {counts} -> {decided}{pick}.")
 
-class BanishEvent(EventBase):
-    """A player was banished by the group."""
+    def line_text(self, words: Words) -> str:
+        tally = ", ".join(f"{t} {n}" for t, n in self.tally.items())
+        outcome = self.decided or ("tie: " + ", ".join(self.tied) if self.tied else "none")
+        return f"{self.purpose} result: {tally} => {outcome}"
 
-    kind: Literal["banish"] = "banish"
+
+class EliminationEvent(EventBase):
+    """A player left the game."""
+
+    kind: Literal["eliminate"] = "eliminate"
     target: str
-    """The banished player."""
+    """The eliminated player."""
+    cause: str
+    """How, in the scenario's words (``banish``, ``murder``, ``exile``, ``kill``, ...)."""
 
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"{self.target} was {words.elimination(self.cause)}.")
 
-class MurderEvent(EventBase):
-    """A player was murdered at night."""
-
-    kind: Literal["murder"] = "murder"
-    target: str
-    """The murdered player."""
+    def line_text(self, words: Words) -> str:
+        return f"** {self.target} was {words.elimination(self.cause)}"
 
 
 class RevealEvent(EventBase):
@@ -192,74 +330,26 @@ class RevealEvent(EventBase):
     role: str
     """The revealed role."""
 
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"{self.player} was {a(self.role)}.")
 
-class RecruitOfferEvent(EventBase):
-    """The traitors offered a faithful a place among them."""
-
-    kind: Literal["recruit_offer"] = "recruit_offer"
-    target: str
-    """The player offered to join."""
-
-
-class RecruitResponseEvent(EventBase):
-    """The offered player's answer."""
-
-    kind: Literal["recruit_response"] = "recruit_response"
-    accepted: bool
-    """True if the player joined the traitors."""
-
-
-class PurchaseEvent(EventBase):
-    """An item was bought (every party learns what)."""
-
-    kind: Literal["purchase"] = "purchase"
-    item: str
-    """The catalogue id of the item bought."""
-
-
-class CaseItem(_Frozen):
-    """One catalogue item of a principal-agent case, with what it is worth to each party."""
-
-    id: str
-    """Catalogue id (what a purchase names)."""
-    name: str
-    """What the item is."""
-    price: float
-    """Price in dollars."""
-    customer_utility: float
-    """The customer's utility for the item."""
-    company_utility: float
-    """The company's utility for the item."""
-
-
-class CaseEvent(EventBase):
-    """The ground truth of a principal-agent case, logged at setup for the analysis."""
-
-    kind: Literal["case"] = "case"
-    visibility: Visibility = GOD_ONLY
-    """Seen by no player: the customer's true preference is the analysis' yardstick."""
-    budget: float
-    """The customer's budget in dollars."""
-    preferred: str
-    """Catalogue id of the customer's preferred feasible item."""
-    catalogue: tuple[CaseItem, ...]
-    """Every item on offer."""
-
-
-class BidEvent(EventBase):
-    """A player's private bid for the next speaking turn."""
-
-    kind: Literal["bid"] = "bid"
-    amount: int
-    """Bid size; the highest bid speaks next."""
+    def line_text(self, words: Words) -> str:
+        return f"** {self.player} was {a(self.role)}"
 
 
 class BeliefEvent(EventBase):
-    """A player's private belief that each other player is a traitor."""
+    """A player's private belief that each other player belongs to the hidden faction."""
 
     kind: Literal["belief"] = "belief"
     probs: dict[str, float]
-    """Player -> P(traitor), in [0, 1]."""
+    """Player -> P(member of the hidden faction), in [0, 1]."""
+
+    def prompt_text(self, viewer: str, words: Words) -> None:
+        return None  # an agent's own beliefs are shown in their own section
+
+    def line_text(self, words: Words) -> str:
+        probs = ", ".join(f"{p} {v:.2f}" for p, v in self.probs.items())
+        return f"{self.actor} believes P({words.suspect}): {probs or '-'}"
 
 
 class ReasoningEvent(EventBase):
@@ -269,9 +359,15 @@ class ReasoningEvent(EventBase):
     text: str
     """The reasoning text."""
 
+    def prompt_text(self, viewer: str, words: Words) -> None:
+        return None  # an agent's own notes are shown in their own section
+
+    def line_text(self, words: Words) -> str:
+        return f"{self.actor} thinks: {self.text}"
+
 
 class InvalidActionEvent(EventBase):
-    """An action failed validation twice and was replaced by the request's default."""
+    """An action failed validation (after the repair turn) and the default was applied."""
 
     kind: Literal["invalid_action"] = "invalid_action"
     error: str
@@ -280,6 +376,37 @@ class InvalidActionEvent(EventBase):
     """The rejected action, as text."""
     applied: str
     """The default action applied instead, as text."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"your action was invalid ({self.error}); the default was applied instead.")
+
+    def line_text(self, words: Words) -> str:
+        return f"{self.actor} invalid action ({self.error}); applied {self.applied}"
+
+
+class ActEvent(EventBase):
+    """The action applied for one actor of a step (god-only): what restores an episode.
+
+    Recorded after the actor's reasoning and invalid-action events and before the events
+    the rules derive from the step, so a log prefix can be re-played without any policy.
+    """
+
+    kind: Literal["act"] = "act"
+    visibility: Visibility = GOD_ONLY
+    """Seen by no player."""
+    action: SerializeAsAny[ActionBase]
+    """The applied action (any registered kind)."""
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _parse_action(cls, value: Any) -> Any:
+        return parse_action(value) if isinstance(value, dict) else value
+
+    def prompt_text(self, viewer: str, words: Words) -> None:
+        return None  # god-only
+
+    def line_text(self, words: Words) -> None:
+        return None  # the step's own events say what happened
 
 
 class GameOverEvent(EventBase):
@@ -293,34 +420,116 @@ class GameOverEvent(EventBase):
     truncated: bool = False
     """True if the game hit its round limit."""
 
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"game over, winner: {self.winner or 'nobody (draw)'}.")
 
-Event = Annotated[
-    PhaseEvent
-    | RoleEvent
-    | SpeakEvent
-    | VoteEvent
-    | VoteResultEvent
-    | BanishEvent
-    | MurderEvent
-    | RevealEvent
-    | RecruitOfferEvent
-    | RecruitResponseEvent
-    | BidEvent
-    | PurchaseEvent
-    | CaseEvent
-    | BeliefEvent
-    | ReasoningEvent
-    | InvalidActionEvent
-    | GameOverEvent,
-    Field(discriminator="kind"),
-]
-
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+    def line_text(self, words: Words) -> str:
+        return f"GAME OVER: {self.winner or 'draw'} ({self.reason})"
 
 
-def parse_event(line: str | bytes) -> Event:
-    """Parse one line of ``events.jsonl``."""
-    return EVENT_ADAPTER.validate_json(line)
+ENGINE_EVENT_KINDS: tuple[type[EventBase], ...] = (
+    PhaseEvent,
+    RoleEvent,
+    SpeakEvent,
+    VoteEvent,
+    VoteResultEvent,
+    EliminationEvent,
+    RevealEvent,
+    BeliefEvent,
+    ReasoningEvent,
+    InvalidActionEvent,
+    ActEvent,
+    GameOverEvent,
+)
+"""The kinds every game shares."""
+
+DECISION_KINDS = frozenset({"reasoning", "invalid_action", "act"})
+"""Kinds the engine records for a decision, before the rules apply it."""
+
+
+# --- the kind registry ----------------------------------------------------------------------
+
+
+class UnknownEventKind(ValueError):
+    """A log line names an event kind no installed scenario defines."""
+
+
+_KINDS: dict[str, type[EventBase]] = {}
+
+
+def kind_of(cls: type[BaseModel]) -> str:
+    """The literal ``kind`` a model class fixes."""
+    default = cls.model_fields["kind"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__qualname__} must fix its kind with a Literal default")
+    return default
+
+
+def register_event_kinds(*classes: type[EventBase]) -> None:
+    """Make scenario event kinds parseable; each must render itself (prompt and line)."""
+    for cls in classes:
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(cls.__abstractmethods__))
+            raise TypeError(f"event kind {cls.__qualname__} does not render itself: {missing}")
+        kind = kind_of(cls)
+        known = _KINDS.get(kind)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise ValueError(f"event kind {kind!r} is defined twice: {known}, {cls}")
+        _KINDS[kind] = cls
+    _adapter.cache_clear()
+
+
+def event_kinds() -> dict[str, type[EventBase]]:
+    """Every registered kind -> its class."""
+    return dict(_KINDS)
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[EventBase]:
+    union = Union[tuple(_KINDS.values())]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(Annotated[union, Field(discriminator="kind")])  # type: ignore[arg-type]
+
+
+@functools.cache
+def _load_installed_scenarios() -> int:
+    """Import every installed scenario, so that their kinds are registered; how many."""
+    from traitors import registry
+
+    names = registry.names("scenario")
+    for name in names:
+        registry.lookup("scenario", name)
+    return len(names)
+
+
+def parse_event(line: str | bytes) -> EventBase:
+    """Parse one line of ``events.jsonl`` (a scenario kind loads the installed scenarios)."""
+    try:
+        return _adapter().validate_json(line)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] != "union_tag_invalid":
+            raise
+        _load_installed_scenarios()
+        try:
+            return _adapter().validate_json(line)
+        except ValidationError as again:
+            if again.errors()[0]["type"] == "union_tag_invalid":
+                raise UnknownEventKind(
+                    f"unknown event kind {_kind_in(line)!r}: no installed scenario defines it"
+                ) from None
+            raise
+
+
+def _kind_in(line: str | bytes) -> str:
+    try:
+        return str(json.loads(line).get("kind"))
+    except (ValueError, AttributeError):
+        return "?"
+
+
+register_event_kinds(*ENGINE_EVENT_KINDS)
+
+
+# --- reading views back from a log --------------------------------------------------------
 
 
 class LogChannels:
@@ -338,7 +547,7 @@ class LogChannels:
         """Channel name -> members now."""
         return {name: frozenset(members) for name, members in self._members.items()}
 
-    def update(self, event: Event) -> None:
+    def update(self, event: EventBase) -> None:
         """Follow one event, in log order."""
         if isinstance(event, RoleEvent):
             for members in self._members.values():
@@ -347,7 +556,7 @@ class LogChannels:
                 self._members.setdefault(name, set()).add(event.player)
 
 
-def player_view(events: Iterable[Event], agent: str) -> list[Event]:
+def player_view(events: Iterable[EventBase], agent: str) -> list[EventBase]:
     """The events ``agent`` saw, in order: exactly what the engine showed that player."""
     membership = LogChannels()
     seen = []

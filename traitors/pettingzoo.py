@@ -1,15 +1,16 @@
 """PettingZoo adapters: any registered scenario as an AEC or a parallel multi-agent env.
 
 ``env("the_traitors", n_players=5)`` gives an AEC env, ``parallel_env(...)`` a parallel one.
-Both drive the rules with the engine's semantics: the actors of a sequential step act one
-by one, each applied on its own; a simultaneous step's actions are applied together, sorted
-by agent id; automatic steps run by themselves. Agents are the seats (``Alice``, ``Bob``,
-...); eliminated players are terminated and leave ``agents``.
+Both are thin maps onto the ``EpisodeCore`` (the same loop ``run_episode`` drives): the
+actors of a sequential step act one by one, each applied on its own; a simultaneous step's
+actions are applied together, sorted by agent id; automatic steps run by themselves. Agents
+are the seats (``Alice``, ``Bob``, ...); eliminated players are terminated and leave
+``agents``.
 
 Observations are a ``Dict``:
 
-- ``text``: the lines of every event the agent has seen (``visible_to``), oldest first,
-  truncated from the front to ``max_text_chars``;
+- ``text``: the lines of every event the agent has seen (``visible_to``), oldest first, in
+  the scenario's words, truncated from the front to ``max_text_chars``;
 - ``observation``: a float Box in [0, 1]: round / max_rounds, whether the agent must act
   now, then per seat: own seat, alive, known ally (from the agent's role event); then its
   own role one-hot, then the phase one-hot;
@@ -18,15 +19,15 @@ Observations are a ``Dict``:
 The action space is ``Discrete(len(catalogue))``, the same for every agent: see
 ``Catalogue``. An agent with nothing to decide (only in the parallel env) must pick 0; its
 action is ignored. A masked action is not an error: like the engine after a failed repair,
-the env applies the request's default and logs a private ``invalid_action`` event.
+the core applies the request's default and logs a private ``invalid_action`` event.
 
 Rewards come at the end only: +1 for the winning side, -1 for the others, 0 for a draw or a
 truncated game (the round limit), given to every agent still in the game at that step.
 Players eliminated earlier leave with 0.
 
 What a scenario provides besides the ``GameRules`` protocol (``roles``, ``phases``,
-``faction``, ``seat_count()``, ``config.max_rounds``): optionally ``max_bid`` and ``items``
-(the bid and purchase entries of the catalogue), read from the rules or else their config.
+``faction``, ``seat_count()``, ``config.max_rounds``): the catalogue entries of its own
+action kinds (``ActionBase.catalogue``).
 """
 
 from __future__ import annotations
@@ -44,34 +45,24 @@ from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv  # type: ignore[import-untyped]
 from pettingzoo.utils import wrappers  # type: ignore[import-untyped]
 
-from traitors import registry
 from traitors.actions import (
     Accuse,
     Action,
     ActionError,
     ActionRequest,
     Belief,
-    Bid,
     ClaimRole,
     Defend,
     Pass,
-    Purchase,
     Respond,
     Speak,
     Vote,
-    describe,
 )
-from traitors.events import (
-    Event,
-    GameOverEvent,
-    InvalidActionEvent,
-    Private,
-    RoleEvent,
-    visible_to,
-)
+from traitors.core import EpisodeCore, Move
+from traitors.events import Event, RoleEvent
 from traitors.rules import GameRules, GameState, Outcome
-from traitors.seeds import derive_rng, derive_seed
-from traitors.spec import DEFAULT_NAMES
+from traitors.seeds import derive_seed
+from traitors.spec import DEFAULT_NAMES, build_rules
 from traitors.spectate.lines import format_line
 
 MAX_TEXT_CHARS = 16_384
@@ -102,12 +93,10 @@ class ScenarioShape:
     roles: tuple[str, ...]
     phases: tuple[str, ...]
     max_rounds: int
-    max_bid: int
-    items: tuple[str, ...]
 
     @classmethod
     def of(cls, rules: GameRules[Any]) -> ScenarioShape:
-        """Read the shape from the rules (optional hints from the rules, then their config)."""
+        """Read the shape from the rules."""
         count = rules.seat_count()
         if count > len(DEFAULT_NAMES):
             raise ValueError(f"{count} seats but only {len(DEFAULT_NAMES)} seat names")
@@ -116,13 +105,7 @@ class ScenarioShape:
             roles=tuple(rules.roles),
             phases=tuple(rules.phases),
             max_rounds=rules.config.max_rounds,
-            max_bid=int(_hint(rules, "max_bid", 0)),
-            items=tuple(_hint(rules, "items", ())),
         )
-
-
-def _hint(rules: GameRules[Any], name: str, default: Any) -> Any:
-    return getattr(rules, name, getattr(rules.config, name, default))
 
 
 def reward(rules: GameRules[Any], role: str, outcome: Outcome) -> float:
@@ -136,13 +119,13 @@ def reward(rules: GameRules[Any], role: str, outcome: Outcome) -> float:
 
 
 @dataclass(frozen=True)
-class Move:
+class CatalogueMove:
     """One entry of the catalogue: a label and the action it stands for."""
 
     label: str
     action: Action | None
     """None: pass, or the request's default where passing is not allowed. A ``Belief``
-    stands for P(traitor) = 0.5 for every target of the request."""
+    stands for probability 0.5 for every target of the request."""
 
 
 class Catalogue:
@@ -150,28 +133,38 @@ class Catalogue:
 
     In order: 0 pass (or the request's default); vote for each seat; accuse and defend each
     seat (a canned speech with that claim); claim each role; accept, refuse; report a
-    uniform belief; bid 0..max_bid; buy each item; the canned speech acts.
+    uniform belief; the canned speech acts; then the scenario's own kinds' entries.
     """
 
-    def __init__(self, shape: ScenarioShape) -> None:
+    def __init__(self, rules: GameRules[Any], shape: ScenarioShape) -> None:
         seats = shape.seats
-        moves = [Move("pass", None)]
-        moves += [Move(f"vote {s}", Vote(target=s)) for s in seats]
-        moves += [Move(f"accuse {s}", _speech(f"I accuse {s}.", Accuse(target=s))) for s in seats]
-        moves += [Move(f"defend {s}", _speech(f"I trust {s}.", Defend(target=s))) for s in seats]
+        moves = [CatalogueMove("pass", None)]
+        moves += [CatalogueMove(f"vote {s}", Vote(target=s)) for s in seats]
         moves += [
-            Move(f"claim {r}", _speech(f"My role is {r}.", ClaimRole(role=r))) for r in shape.roles
+            CatalogueMove(f"accuse {s}", _speech(f"I accuse {s}.", Accuse(target=s))) for s in seats
         ]
-        moves += [Move("accept", Respond(accept=True)), Move("refuse", Respond(accept=False))]
-        moves.append(Move("belief uniform", Belief(probs={})))
-        if shape.max_bid > 0:
-            moves += [Move(f"bid {b}", Bid(amount=b)) for b in range(shape.max_bid + 1)]
         moves += [
-            Move(f"buy {i}", Purchase(item=i, explanation=f"{i} is the best choice for you."))
-            for i in shape.items
+            CatalogueMove(f"defend {s}", _speech(f"I trust {s}.", Defend(target=s))) for s in seats
         ]
-        moves += [Move(f"say {text}", Speak(text=text)) for text in CANNED_SPEECH]
-        self.moves: tuple[Move, ...] = tuple(moves)
+        moves += [
+            CatalogueMove(f"claim {r}", _speech(f"My role is {r}.", ClaimRole(role=r)))
+            for r in shape.roles
+        ]
+        moves += [
+            CatalogueMove("accept", Respond(accept=True)),
+            CatalogueMove("refuse", Respond(accept=False)),
+        ]
+        moves.append(CatalogueMove("belief uniform", Belief(probs={})))
+        moves += [CatalogueMove(f"say {text}", Speak(text=text)) for text in CANNED_SPEECH]
+        for kind in rules.action_kinds:
+            moves += [
+                CatalogueMove(label, action) for label, action in kind.catalogue(rules, seats)
+            ]
+        self.moves: tuple[CatalogueMove, ...] = tuple(moves)
+        self._by_kind: dict[str, list[int]] = {}
+        for index, move in enumerate(self.moves):
+            if move.action is not None:
+                self._by_kind.setdefault(move.action.kind, []).append(index)
 
     def __len__(self) -> int:
         return len(self.moves)
@@ -212,11 +205,12 @@ class Catalogue:
     def mask(self, request: ActionRequest | None) -> npt.NDArray[np.int8]:
         """1 where the action is legal for ``request``; only 0 (ignored) when not asked."""
         mask = np.zeros(len(self.moves), dtype=np.int8)
+        mask[0] = 1 if request is None else self.resolve(0, request)[1] is None
         if request is None:
-            mask[0] = 1
             return mask
-        for index in range(len(self.moves)):
-            mask[index] = self.resolve(index, request)[1] is None
+        for kind in request.kinds:  # only entries of an allowed kind can be legal
+            for index in self._by_kind.get(kind, ()):
+                mask[index] = self.resolve(index, request)[1] is None
         return mask
 
 
@@ -228,105 +222,71 @@ def _speech(text: str, claim: Accuse | Defend | ClaimRole) -> Speak:
 
 
 class Game:
-    """One episode with the engine's semantics, advanced by catalogue indices."""
+    """One episode on the core, advanced by catalogue indices."""
 
     def __init__(
         self, rules: GameRules[Any], shape: ScenarioShape, catalogue: Catalogue, seed: int
     ) -> None:
-        self.rules = rules
         self.catalogue = catalogue
-        self.state: GameState = rules.initial_state(shape.seats, derive_rng(seed, "rules"))
-        self.events: list[Event] = []
-        """Every event so far (the god's view), with ``seq`` set as the engine sets it."""
-        self.lines: dict[str, list[str]] = {p: [] for p in self.state.players}
-        """Each player's rendered view."""
-        self.role_events: dict[str, RoleEvent] = {}
-        """Each player's latest role event about themself."""
-        self.requests: dict[str, ActionRequest] = {}
+        self.words = rules.words
+        self.core = EpisodeCore(rules, shape.seats, seed)
+        self._lines: dict[str, list[str]] = {p: [] for p in self.core.players}
+        self._roles: dict[str, RoleEvent] = {}
+        self._read: dict[str, int] = dict.fromkeys(self.core.players, 0)
+
+    @property
+    def state(self) -> GameState:
+        """The rules' state now."""
+        return self.core.state
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event so far (the god's view)."""
+        return self.core.events
+
+    @property
+    def requests(self) -> dict[str, ActionRequest]:
         """Who must decide now (one actor of a sequential step, or a simultaneous step)."""
-        self.outcome: Outcome | None = None
-        self._queue: list[tuple[str, ActionRequest]] = []
-        self._record(rules.setup_events(self.state))
-        self._advance()
+        return self.core.pending
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The result once the game is over."""
+        return self.core.outcome
 
     def act(self, moves: Mapping[str, int | None]) -> None:
         """Apply the catalogue moves of everyone asked now (missing or illegal: the default)."""
-        if not self.requests:
+        if not self.core.pending:
             raise RuntimeError("the episode is over; reset the env")
-        actions = {}
-        for agent in sorted(self.requests):
-            actions[agent] = self._choose(agent, self.requests[agent], moves.get(agent))
-        self._apply(actions)
-        if self._queue:
-            self._next_actor()
-        else:
-            self._advance()
-
-    def _choose(self, agent: str, request: ActionRequest, index: int | None) -> Action:
-        action, error = self.catalogue.resolve(index, request)
-        if error is not None:
-            self._record(
-                [
-                    InvalidActionEvent(
-                        round=self.state.round,
-                        phase=self.state.phase,
-                        actor=agent,
-                        visibility=Private(agent=agent),
-                        error=error,
-                        attempted=self.catalogue.label(index),
-                        applied=describe(action),
-                    )
-                ]
+        answers = {}
+        for agent, request in self.core.pending.items():
+            index = moves.get(agent)
+            action, error = self.catalogue.resolve(index, request)
+            answers[agent] = (
+                Move(action) if error is None else Move(None, error, self.catalogue.label(index))
             )
-        return action
+        self.core.submit(answers)
 
-    def _advance(self) -> None:
-        """Run automatic steps until someone must decide or the game is over."""
-        self.requests = {}
-        while (outcome := self.rules.outcome(self.state)) is None:
-            step = self.rules.plan(self.state)
-            if not step.requests:
-                self._apply({})
-            elif step.simultaneous:
-                self.requests = dict(step.requests)
-                return
-            else:
-                self._queue = list(step.requests.items())
-                self._next_actor()
-                return
-        self.outcome = outcome
-        self._record([_game_over(self.state, outcome)])
+    def lines(self, agent: str) -> list[str]:
+        """The agent's view as lines."""
+        self._catch_up(agent)
+        return self._lines[agent]
 
-    def _next_actor(self) -> None:
-        agent, request = self._queue.pop(0)
-        self.requests = {agent: request}
+    def role_event(self, agent: str) -> RoleEvent | None:
+        """The agent's latest role event about itself."""
+        self._catch_up(agent)
+        return self._roles.get(agent)
 
-    def _apply(self, actions: Mapping[str, Action]) -> None:
-        self.state, events = self.rules.apply(self.state, actions)
-        self._record(events)
-
-    def _record(self, events: Sequence[Event]) -> None:
-        for event in events:
-            event = event.model_copy(update={"seq": len(self.events)})
-            self.events.append(event)
-            for agent, lines in self.lines.items():
-                if not visible_to(event, agent, self.state):
-                    continue
-                if isinstance(event, RoleEvent) and event.player == agent:
-                    self.role_events[agent] = event
-                line = format_line(event)
-                if line is not None:
-                    lines.append(_clean(line))
-
-
-def _game_over(state: GameState, outcome: Outcome) -> Event:
-    return GameOverEvent(
-        round=state.round,
-        phase=state.phase,
-        winner=outcome.winner,
-        reason=outcome.reason,
-        truncated=outcome.truncated,
-    )
+    def _catch_up(self, agent: str) -> None:
+        """Render the events the agent saw since the last call (each event once)."""
+        seen = self.core.seen[agent]
+        for event in seen[self._read[agent] :]:
+            if isinstance(event, RoleEvent) and event.player == agent:
+                self._roles[agent] = event
+            line = format_line(event, self.words)
+            if line is not None:
+                self._lines[agent].append(_clean(line))
+        self._read[agent] = len(seen)
 
 
 def _clean(line: str) -> str:
@@ -353,10 +313,9 @@ class _Adapter:
     ) -> None:
         if render_mode not in (None, *self._RENDER_MODES):
             raise ValueError(f"render_mode must be one of {self._RENDER_MODES} or None")
-        rules_class = registry.lookup("scenario", scenario)
-        self.rules: GameRules[Any] = rules_class(rules_class.config_model.model_validate(options))
+        self.rules: GameRules[Any] = build_rules(scenario, options)
         self.shape = ScenarioShape.of(self.rules)
-        self.catalogue = Catalogue(self.shape)
+        self.catalogue = Catalogue(self.rules, self.shape)
         self.render_mode = render_mode
         self.max_text_chars = max_text_chars
         self.metadata = {
@@ -412,7 +371,7 @@ class _Adapter:
     def _observe(self, agent: str) -> Obs:
         game = self.game
         return {
-            "text": self._text(game.lines[agent]),
+            "text": self._text(game.lines(agent)),
             "observation": self._vector(agent),
             "action_mask": self.catalogue.mask(game.requests.get(agent)),
         }
@@ -428,7 +387,7 @@ class _Adapter:
     def _vector(self, agent: str) -> npt.NDArray[np.float32]:
         game, shape = self.game, self.shape
         state = game.state
-        role_event = game.role_events.get(agent)
+        role_event = game.role_event(agent)
         allies = role_event.allies if role_event else ()
         parts = [
             min(state.round, shape.max_rounds) / shape.max_rounds,
@@ -462,7 +421,8 @@ class _Adapter:
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode")
             return None
-        lines = [line for event in self.game.events if (line := format_line(event))]
+        words = self.rules.words
+        lines = [line for event in self.game.events if (line := format_line(event, words))]
         if self.render_mode == "ansi":
             return "\n".join(lines)
         for line in lines[self._rendered :]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from traitors.actions import Action, ActionRequest
 from traitors.events import Event, RoleEvent
+from traitors.llm.gateway import CallLog, Gateway
 from traitors.spec import AgentSpec, Persona
 
 
@@ -56,6 +58,35 @@ class Decision:
     """Ids of the model calls behind the decision."""
 
 
+class SeatTerminal(Protocol):
+    """Where a person playing a seat sees the game and types answers."""
+
+    def show(self, observation: Observation) -> None:
+        """Show the seat everything it has seen so far."""
+
+    def say(self, text: str, style: str = "") -> None:
+        """Print one line (shown literally; ``style`` is a rich style)."""
+
+    def ask(self, prompt: str) -> str:
+        """Read one answer line after ``prompt`` (EOFError when the input has ended)."""
+
+
+@dataclass
+class Services:
+    """What the runner hands every policy of an episode."""
+
+    gateway: Gateway = field(default_factory=Gateway)
+    """The model gateway (the runner shares one per process, for its limits)."""
+    calls: CallLog = field(default_factory=CallLog)
+    """The episode's model calls: recorded live, or served from a recording in replay."""
+    lessons: Mapping[str, str] = field(default_factory=dict)
+    """Seat -> lessons carried in from earlier episodes (``memory: persist``)."""
+    persist_memory: bool = False
+    """Whether seats write lessons for their next episode."""
+    terminal: SeatTerminal | None = None
+    """Where a human seat plays (``traitors play``)."""
+
+
 @dataclass(frozen=True)
 class SeatContext:
     """What a policy is built from: its seat, role, settings and private seed."""
@@ -69,10 +100,10 @@ class SeatContext:
     seed: int
     """The seat's private seed stream."""
     rules: Any
-    """The scenario's rules object (for role names and options)."""
+    """The scenario's rules object (its words, role names and options)."""
     personas: dict[str, Persona] = field(default_factory=dict)
     """Personas defined by the spec."""
-    services: dict[str, Any] = field(default_factory=dict)
+    services: Services = field(default_factory=Services)
     """Shared services from the runner (model gateway, call log, lessons, ...)."""
 
 

@@ -1,17 +1,23 @@
-"""Name -> class registries for scenarios and policies.
+"""Name -> class registries for scenarios, policies and each scenario's heuristic policy.
 
 The engine never imports a scenario or an agent by name: installed packages announce
-them through the entry-point groups ``traitors.scenarios`` and ``traitors.policies``, and
-code can add more at run time with ``register_scenario`` / ``register_policy``.
+them through the entry-point groups ``traitors.scenarios``, ``traitors.policies`` and
+``traitors.heuristics`` (scenario name -> its scripted heuristic), and code can add more
+at run time with ``register_scenario`` / ``register_policy`` / ``register_heuristic``.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+import functools
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-_GROUPS = {"scenario": "traitors.scenarios", "policy": "traitors.policies"}
-_registered: dict[str, dict[str, Any]] = {"scenario": {}, "policy": {}}
+_GROUPS = {
+    "scenario": "traitors.scenarios",
+    "policy": "traitors.policies",
+    "heuristic": "traitors.heuristics",
+}
+_registered: dict[str, dict[str, Any]] = {kind: {} for kind in _GROUPS}
 
 
 class UnknownName(LookupError):
@@ -28,18 +34,29 @@ def register_policy(name: str, policy_class: Any) -> None:
     _registered["policy"][name] = policy_class
 
 
+def register_heuristic(scenario: str, policy_class: Any) -> None:
+    """Make ``policy_class`` the ``heuristic`` policy of ``scenario``."""
+    _registered["heuristic"][scenario] = policy_class
+
+
+@functools.cache
+def _installed(kind: str) -> dict[str, EntryPoint]:
+    """The installed entry points of a kind (read once per process)."""
+    return {ep.name: ep for ep in entry_points(group=_GROUPS[kind])}
+
+
 def names(kind: str) -> list[str]:
-    """Every registered name of a kind (``scenario`` or ``policy``)."""
-    found = {ep.name for ep in entry_points(group=_GROUPS[kind])}
-    return sorted(found | set(_registered[kind]))
+    """Every registered name of a kind (``scenario``, ``policy`` or ``heuristic``)."""
+    return sorted(set(_installed(kind)) | set(_registered[kind]))
 
 
 def lookup(kind: str, name: str) -> Any:
     """The class registered under ``name``; raise UnknownName listing what exists."""
     if name in _registered[kind]:
         return _registered[kind][name]
-    for ep in entry_points(group=_GROUPS[kind], name=name):
-        loaded = ep.load()
-        _registered[kind][name] = loaded
-        return loaded
-    raise UnknownName(f"unknown {kind} {name!r}; known: {', '.join(names(kind)) or 'none'}")
+    entry = _installed(kind).get(name)
+    if entry is None:
+        raise UnknownName(f"unknown {kind} {name!r}; known: {', '.join(names(kind)) or 'none'}")
+    loaded = entry.load()
+    _registered[kind][name] = loaded
+    return loaded

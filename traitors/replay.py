@@ -28,9 +28,9 @@ def replay_episode(directory: str | Path) -> ReplayResult:
     """Run the manifest's spec and seed again and compare every event and the outcome."""
     directory = Path(directory)
     log = read_episode(directory)
-    spec = validate_spec(log.manifest["spec"], source=str(directory / "manifest.json"))
+    spec = validate_spec(log.manifest.spec, source=str(directory / "manifest.json"))
     services = replay_services(directory, log.manifest)
-    result = asyncio.run(run_episode(spec, int(log.manifest["seed"]), services=services))
+    result = asyncio.run(run_episode(spec, log.manifest.seed, services=services))
     recorded = (directory / EVENTS).read_text().splitlines()
     replayed = [event.model_dump_json() for event in result.events]
     for index, (want, got) in enumerate(zip(recorded, replayed, strict=False)):
@@ -44,10 +44,10 @@ def replay_episode(directory: str | Path) -> ReplayResult:
             min(len(recorded), len(replayed)),
             f"log has {len(recorded)} events, replay has {len(replayed)}",
         )
-    if result.manifest["outcome"] != log.manifest["outcome"]:
+    if result.manifest.outcome != log.manifest.outcome:
         return ReplayResult(
             False,
             len(replayed),
-            f"outcome differs: log {log.manifest['outcome']} replay {result.manifest['outcome']}",
+            f"outcome differs: log {log.manifest.outcome} replay {result.manifest.outcome}",
         )
     return ReplayResult(True, len(replayed))

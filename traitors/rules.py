@@ -9,8 +9,9 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from traitors.actions import Action, ActionRequest
-from traitors.events import ChannelState, Event
+from traitors.actions import Action, ActionBase, ActionRequest, register_action_kinds
+from traitors.events import ChannelState, Event, EventBase, register_event_kinds
+from traitors.words import Words
 
 
 class RulesConfig(BaseModel):
@@ -95,7 +96,17 @@ class GameRules(Protocol[S]):
     roles: ClassVar[tuple[str, ...]]
     phases: ClassVar[tuple[str, ...]]
     """Every phase of the game's state machine."""
-    config: RulesConfig
+    words: ClassVar[Words]
+    """The game's factions and how prompts, views and tables name its things."""
+    event_kinds: ClassVar[tuple[type[EventBase], ...]]
+    """The scenario's own event kinds (beyond the engine's)."""
+    action_kinds: ClassVar[tuple[type[ActionBase], ...]]
+    """The scenario's own action kinds (beyond the engine's)."""
+
+    @property
+    def config(self) -> RulesConfig:
+        """The validated rule options."""
+        ...
 
     def seat_count(self) -> int:
         """How many seats the game has."""
@@ -146,15 +157,23 @@ class GameRules(Protocol[S]):
 
 
 class RulesBase(Generic[S, C]):
-    """Convenience base holding the validated config."""
+    """Convenience base: holds the validated config, registers the scenario's own kinds,
+    and reads factions from its words."""
 
     name: ClassVar[str]
     config_model: ClassVar[type[RulesConfig]]
+    words: ClassVar[Words]
+    event_kinds: ClassVar[tuple[type[EventBase], ...]] = ()
+    action_kinds: ClassVar[tuple[type[ActionBase], ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_event_kinds(*cls.event_kinds)
+        register_action_kinds(*cls.action_kinds)
 
     def __init__(self, config: C) -> None:
         self.config = config
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> RulesBase[S, C]:
-        """Build the rules from a raw options mapping (validated by ``config_model``)."""
-        return cls(cls.config_model.model_validate(dict(options)))  # type: ignore[arg-type]
+    def faction(self, role: str) -> str:
+        """The side a role plays for, from the scenario's words."""
+        return self.words.roles[role]

@@ -6,15 +6,20 @@ import copy
 import hashlib
 import itertools
 import json
+import reprlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from traitors import registry
-from traitors.rules import RulesConfig
+from traitors.llm.models import model_problem
+from traitors.manifest import HealthLimits
+from traitors.rules import GameRules
+from traitors.specfile import SpecError, one_line, parse_yaml, read_mapping
+
+__all__ = ["SpecError", "read_mapping"]
 
 DEFAULT_NAMES = (
     "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy",
@@ -22,8 +27,15 @@ DEFAULT_NAMES = (
 )  # fmt: skip
 
 
-class SpecError(ValueError):
-    """A spec is invalid; the message names the file and the field."""
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
+"""Player names: a letter, then letters, digits, ``_`` or ``-``; at most 32 characters (they
+name files and must never read as a path)."""
+RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+"""Spec and sweep names (they name run directories): no path separators, no leading dot."""
+MAX_CELLS = 100_000
+"""Most cells a sweep may expand to (counted before expanding)."""
+MAX_EPISODES = 1_000_000
+"""Most episodes a sweep may expand to."""
 
 
 class AgentSpec(BaseModel):
@@ -33,17 +45,17 @@ class AgentSpec(BaseModel):
 
     policy: str | None = None
     """Policy name from the registry: ``heuristic``, ``random``, ``llm``, ..."""
-    model: str | None = None
+    model: str | None = Field(None, min_length=1)
     """Model for LLM policies, e.g. ``openai/gpt-4o-mini`` or ``local/smollm2-135m``."""
-    temperature: float | None = None
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
     """Sampling temperature for LLM policies."""
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(None, ge=1)
     """Output token limit for LLM policies."""
     persona: str | None = None
     """Persona name (from ``personas`` or the built-ins) or literal persona text."""
     reasoning: bool | None = None
     """Whether LLM policies write private reasoning with each decision."""
-    memory_events: int | None = None
+    memory_events: int | None = Field(None, ge=1)
     """How many recent events an LLM agent sees verbatim."""
 
 
@@ -77,13 +89,13 @@ class ScenarioSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str
+    name: str = Field(pattern=RUN_NAME_PATTERN)
     """Short name used for run directories."""
     scenario: str
     """Registered scenario name, e.g. ``the_traitors``."""
     seed: int = 0
     """Root seed of the first episode; episode i uses seed + i."""
-    players: tuple[str, ...] | None = None
+    players: tuple[Annotated[str, Field(pattern=NAME_PATTERN)], ...] | None = None
     """Seat names; defaults to the first n names of a fixed list."""
     rules: dict[str, Any] = Field(default_factory=dict)
     """Scenario rule options, validated by the scenario's config model."""
@@ -93,10 +105,12 @@ class ScenarioSpec(BaseModel):
     """Named personas that agent layers can refer to."""
     memory: Literal["none", "persist"] = "none"
     """``persist``: each seat's lessons carry over to its next episode in the same run."""
+    health: HealthLimits = HealthLimits()
+    """When an episode counts as degraded rather than played (failed calls, defaults)."""
 
-    def rules_config(self) -> RulesConfig:
-        """The validated rule options."""
-        return registry.lookup("scenario", self.scenario).config_model.model_validate(self.rules)  # type: ignore[no-any-return]
+    def build_rules(self) -> GameRules[Any]:
+        """The scenario's rules with the spec's validated options."""
+        return build_rules(self.scenario, self.rules)
 
     def seats(self, count: int) -> tuple[str, ...]:
         """Seat names for a game with ``count`` seats."""
@@ -109,6 +123,14 @@ class ScenarioSpec(BaseModel):
             if layer in self.agents:
                 merged.update(self.agents[layer].model_dump(exclude_none=True))
         return AgentSpec(**merged)
+
+
+def build_rules(scenario: str, options: Mapping[str, Any]) -> GameRules[Any]:
+    """The one way to build rules: a registered scenario with its validated options
+    (UnknownName for an unknown scenario, pydantic's ValidationError for bad options)."""
+    rules_class = registry.lookup("scenario", scenario)
+    rules: GameRules[Any] = rules_class(rules_class.config_model.model_validate(dict(options)))
+    return rules
 
 
 def with_policy(spec: ScenarioSpec, policy: str) -> ScenarioSpec:
@@ -144,19 +166,6 @@ def episode_id(spec: ScenarioSpec, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def read_mapping(path: Path) -> dict[str, Any]:
-    """A YAML file's top-level mapping; SpecError names the file when it is not one."""
-    if not path.is_file():
-        raise SpecError(f"{path}: no such file")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SpecError(f"{path}: expected a mapping at the top level")
-    return raw
-
-
 def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> ScenarioSpec:
     """Read a YAML spec, apply ``PATH=VALUE`` overrides, and validate everything."""
     path = Path(path)
@@ -171,8 +180,9 @@ def apply_override(raw: Mapping[str, Any], item: str, *, source: Path | str) -> 
     if "=" not in item:
         raise SpecError(f"{source}: --set {item!r}: expected PATH=VALUE")
     dotted, _, text = item.partition("=")
-    value = yaml.safe_load(text) if text.strip() else None
-    return set_field(raw, dotted.strip(), value, source=source, context=f"--set {item!r}")
+    context = f"--set {dotted.strip()}"
+    value = parse_yaml(text, f"{source}: {context}") if text.strip() else None
+    return set_field(raw, dotted.strip(), value, source=source, context=context)
 
 
 def set_field(
@@ -201,22 +211,20 @@ def validate_spec(raw: Mapping[str, Any], *, source: str = "<spec>") -> Scenario
     except ValidationError as exc:
         raise SpecError(_format_errors(source, exc)) from None
     try:
-        rules_class = registry.lookup("scenario", spec.scenario)
+        rules = build_rules(spec.scenario, spec.rules)
     except registry.UnknownName as exc:
         raise SpecError(f"{source}: scenario: {exc}") from None
-    try:
-        config = rules_class.config_model.model_validate(spec.rules)
     except ValidationError as exc:
         raise SpecError(_format_errors(source, exc, prefix="rules")) from None
-    rules = rules_class(config)
-    _check_seats(spec, rules.seat_count(), rules_class.roles, source)
+    _check_seats(spec, rules.seat_count(), rules.roles, source)
     for layer, agent in spec.agents.items():
         if agent.policy is not None:
             try:
                 registry.lookup("policy", agent.policy)
             except registry.UnknownName as exc:
                 raise SpecError(f"{source}: agents.{layer}.policy: {exc}") from None
-    return spec.model_copy(update={"rules": config.model_dump(mode="json")})
+    _check_models(spec, rules.roles, spec.seats(rules.seat_count()), source)
+    return spec.model_copy(update={"rules": rules.config.model_dump(mode="json")})
 
 
 def _check_seats(spec: ScenarioSpec, count: int, roles: Iterable[str], source: str) -> None:
@@ -238,15 +246,40 @@ def _check_seats(spec: ScenarioSpec, count: int, roles: Iterable[str], source: s
             )
 
 
+def _check_models(
+    spec: ScenarioSpec, roles: Iterable[str], seats: Iterable[str], source: str
+) -> None:
+    """Every seat an LLM plays has a model some provider serves (checked per layer)."""
+    for layer, agent in spec.agents.items():
+        if agent.model is not None and (problem := model_problem(agent.model)):
+            raise SpecError(f"{source}: agents.{layer}.model: {problem}")
+    for seat in seats:
+        for role in roles:
+            agent = spec.agent_for(seat, role)
+            if agent.policy == "llm" and not agent.model:
+                layer = next(
+                    (name for name in (seat, role, "default") if name in spec.agents), "default"
+                )
+                raise SpecError(
+                    f"{source}: agents.{layer}.model: policy llm needs a model "
+                    f"(e.g. local/smollm2-135m); seat {seat} as {role} has none"
+                )
+
+
 def _format_errors(source: str, exc: ValidationError, prefix: str = "") -> str:
-    lines = []
+    """Every validation error, on one line."""
+    problems = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        lines.append(f"{source}: {loc or '(top level)'}: {msg}")
-    return "\n".join(lines)
+        elif err["type"] == "string_pattern_mismatch" and loc.startswith("players"):
+            msg = "a name is a letter, then letters, digits, _ or - (at most 32)"
+        elif err["type"] == "string_pattern_mismatch":
+            msg = "a name is letters, digits, _, . or - (no path separators, no leading dot)"
+        problems.append(f"{loc or '(top level)'}: {one_line(msg)}")
+    return f"{source}: " + "; ".join(problems)
 
 
 # --- sweeps ---------------------------------------------------------------------------------
@@ -278,7 +311,7 @@ class SweepSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str
+    name: str = Field(pattern=RUN_NAME_PATTERN)
     """Sweep name; runs go to ``runs/<name>/``."""
     base: str | dict[str, Any]
     """The scenario spec: a path (relative to the sweep file) or an inline mapping."""
@@ -335,6 +368,12 @@ def expand_sweep(sweep: SweepSpec, source: Path) -> list[SweepEpisode]:
         base = dict(sweep.base)
     for dotted, value in sweep.set.items():
         base = set_field(base, dotted, value, source=source, context=f"set.{dotted}")
+    cells = count_cells(sweep, source)
+    if cells * sweep.episodes > MAX_EPISODES:
+        raise SpecError(
+            f"{source}: {cells:,} cells x {sweep.episodes} episodes is over the limit of "
+            f"{MAX_EPISODES:,} episodes per sweep"
+        )
     episodes = []
     for cell, factors in enumerate(_cells(sweep, source)):
         raw = base
@@ -346,6 +385,19 @@ def expand_sweep(sweep: SweepSpec, source: Path) -> list[SweepEpisode]:
                 SweepEpisode(cell=cell, factors=factors, spec=spec, seed=sweep.seed + i)
             )
     return episodes
+
+
+def count_cells(sweep: SweepSpec, source: Path) -> int:
+    """How many cells the grid and zips make, counted without expanding them (SpecError over
+    MAX_CELLS)."""
+    count = 1
+    for values in sweep.grid.values():
+        count *= len(values)
+    for group in sweep.zip:
+        count *= min((len(values) for values in group.values()), default=1)
+    if count > MAX_CELLS:
+        raise SpecError(f"{source}: the grid has {count:,} cells; the limit is {MAX_CELLS:,}")
+    return count
 
 
 def _cells(sweep: SweepSpec, source: Path) -> list[dict[str, Any]]:
@@ -376,5 +428,12 @@ def _validate_cell(raw: dict[str, Any], source: Path, factors: dict[str, Any]) -
     try:
         return validate_spec(raw, source=str(source))
     except SpecError as exc:
-        where = ", ".join(f"{k}={v!r}" for k, v in factors.items()) or "the base"
-        raise SpecError(f"{exc}\n  (cell {where})") from None
+        where = ", ".join(f"{k}={_short(v)}" for k, v in factors.items()) or "the base"
+        raise SpecError(f"{exc} (cell {where})") from None
+
+
+def _short(value: Any) -> str:
+    """A bounded repr of a factor value for messages (a value may be huge or nested)."""
+    short = reprlib.Repr()
+    short.maxlevel, short.maxstring, short.maxother = 2, 40, 40
+    return short.repr(value)

@@ -65,7 +65,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def fill_schema(schema: dict[str, Any], rng: random.Random) -> Any:
-    """A random value that satisfies a (simple) JSON schema: enums, objects, numbers, text."""
+    """A random value that satisfies a (simple) JSON schema: enums, objects, arrays (of
+    distinct enum values unless ``uniqueItems`` is false), numbers, booleans, text."""
     if "enum" in schema:
         return rng.choice(schema["enum"])
     kind = schema.get("type")
@@ -77,6 +78,12 @@ def fill_schema(schema: dict[str, Any], rng: random.Random) -> Any:
         return rng.randint(schema.get("minimum", 0), schema.get("maximum", 10))
     if kind == "boolean":
         return rng.random() < 0.5
+    if kind == "array":
+        items = schema.get("items", {})
+        count = schema.get("minItems", 1)
+        if "enum" in items and schema.get("uniqueItems", True):
+            return rng.sample(items["enum"], min(count, len(items["enum"])))
+        return [fill_schema(items, rng) for _ in range(count)]
     return rng.choice(FILLER_TEXT)
 
 

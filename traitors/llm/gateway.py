@@ -23,13 +23,24 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from traitors.log import EpisodeWriter
+from traitors.log import EpisodeWriter, LogError, problem
+from traitors.manifest import SeatHealth
 
 IN_PROCESS = frozenset({"local", "fake"})
 """Providers that run inside this process and cost nothing."""
-FREE_MODEL = {"mode": "chat", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+FREE_MODEL = {
+    "mode": "chat",
+    "input_cost_per_token": 0.0,
+    "output_cost_per_token": 0.0,
+    "cache_creation_input_token_cost": 0.0,  # all four given: litellm warns of any missing
+    "cache_read_input_token_cost": 0.0,
+}
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
-SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
+SECRET_NAME = re.compile(
+    r"(?:^|_)(?:KEYS?|APIKEY|TOKENS?|SECRETS?|PASSWORD|PASSWD|CREDENTIALS?)(?:_|$)", re.IGNORECASE
+)
+"""Environment variables whose values are secrets: a name word (``OPENAI_API_KEY``,
+``HF_TOKEN``), not a part of one (``TIKTOKEN_CACHE_DIR`` is a path)."""
 
 
 class ReplayMiss(LookupError):
@@ -93,27 +104,79 @@ class ModelResponse:
         return self.key[:16]
 
 
+class Usage(BaseModel):
+    """Tokens of one call, as the provider counted them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt_tokens: int = 0
+    """Tokens in the prompt."""
+    completion_tokens: int = 0
+    """Tokens generated."""
+
+
+class CallRecord(BaseModel):
+    """One line of ``calls.jsonl``: a model call and what came back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agent: str
+    """The seat that called."""
+    index: int
+    """The seat's call number in the episode (0, 1, ...)."""
+    key: str
+    """sha256 of the request, the agent and the index: what replay looks calls up by."""
+    model: str
+    """The model called."""
+    messages: list[dict[str, str]]
+    """The chat messages sent."""
+    params: dict[str, Any]
+    """The output-affecting options that were set."""
+    text: str | None
+    """The reply, or None if the call failed."""
+    error: str | None
+    """Why the call failed after every attempt (keys masked), or None."""
+    usage: Usage
+    """Tokens counted."""
+    cost: float
+    """Cost in dollars (0 for in-process models and unknown prices)."""
+    latency_s: float
+    """Seconds from the first attempt to the answer."""
+    attempts: int
+    """Attempts made (1 + retries)."""
+    started_at: float
+    """Wall-clock start (seconds since the epoch)."""
+
+
 @dataclass
 class CallLog:
     """One episode's calls: written to ``calls.jsonl`` when live, served from it in replay."""
 
     writer: EpisodeWriter | None = None
-    recorded: dict[str, dict[str, Any]] | None = None
+    recorded: dict[str, CallRecord] | None = None
     """key -> record; set for replay."""
     counters: dict[str, int] = field(default_factory=dict)
     totals: dict[str, float] = field(
         default_factory=lambda: {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0}
     )
+    seats: dict[str, SeatHealth] = field(default_factory=dict)
+    """Agent -> its calls and failed calls."""
 
     @classmethod
     def replaying(cls, path: str | Path) -> CallLog:
         """A log that serves the calls recorded in ``path`` (a calls.jsonl)."""
         recorded = {}
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    record = json.loads(line)
-                    recorded[record["key"]] = record
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = CallRecord.model_validate_json(line)
+                except ValueError as exc:
+                    raise LogError(
+                        f"{path}, line {number}: not a call record: {problem(exc)}"
+                    ) from None
+                recorded[record.key] = record
         return cls(recorded=recorded)
 
     def next_index(self, agent: str) -> int:
@@ -122,22 +185,63 @@ class CallLog:
         self.counters[agent] = index + 1
         return index
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: CallRecord) -> None:
         """Count a finished call and append it to the episode's calls.jsonl."""
         self.totals["calls"] += 1
-        self.totals["prompt_tokens"] += record["usage"]["prompt_tokens"]
-        self.totals["completion_tokens"] += record["usage"]["completion_tokens"]
-        self.totals["cost"] += record["cost"]
+        self.totals["prompt_tokens"] += record.usage.prompt_tokens
+        self.totals["completion_tokens"] += record.usage.completion_tokens
+        self.totals["cost"] += record.cost
+        seat = self.seats.setdefault(record.agent, SeatHealth())
+        seat.calls += 1
+        seat.failed_calls += record.error is not None
         if self.writer is not None:
-            self.writer.call(record)
+            self.writer.call(record.model_dump_json())
+
+
+SECRET_RUN = 4
+"""Shortest run of a secret's characters that is masked (a provider may echo a key partly
+masked, e.g. ``sk-tes****123456``: both runs are masked)."""
+MARKER = re.compile(
+    r"<(?=\|[^<>|\s]{1,40}\|>|/?s>|/?(?:start|end)_of_turn>|bos>|eos>)|\[(?=/?INST\])"
+)
+"""The opening character of chat-template markers (``<|im_start|>``, ``<start_of_turn>``,
+``</s>``, ``[INST]``...)."""
+
+
+def secrets_in_environment() -> list[str]:
+    """The values of secret-looking environment variables (8 characters or more)."""
+    return [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 8]
 
 
 def redact(text: str) -> str:
-    """Hide the value of every secret-looking environment variable inside ``text``."""
-    for name, value in os.environ.items():
-        if SECRET_NAME.search(name) and len(value) >= 8 and value in text:
-            text = text.replace(value, "***")
+    """Hide every secret-looking environment variable's value inside ``text``: the whole
+    value, and any run of ``SECRET_RUN`` or more of its characters."""
+    for secret in secrets_in_environment():
+        text = _mask_runs(text, secret)
     return text
+
+
+def _mask_runs(text: str, secret: str) -> str:
+    """``text`` with each maximal run found inside ``secret`` (SECRET_RUN or longer) masked."""
+    grams = {secret[i : i + SECRET_RUN] for i in range(len(secret) - SECRET_RUN + 1)}
+    out, start = [], 0
+    i = 0
+    while i <= len(text) - SECRET_RUN:
+        if text[i : i + SECRET_RUN] not in grams:
+            i += 1
+            continue
+        end = i + SECRET_RUN
+        while end < len(text) and text[i : end + 1] in secret:
+            end += 1
+        out += [text[start:i], "***"]
+        start = i = end
+    return "".join(out) + text[start:]
+
+
+def neutralize_markers(text: str) -> str:
+    """``text`` with chat-template markers broken (``<|im_start|>`` -> ``‹|im_start|>``), for
+    servers that apply a template to the text and then parse special tokens in it."""
+    return MARKER.sub("‹", text)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -234,37 +338,30 @@ class Gateway:
                     break
                 except Exception as exc:
                     error = redact(f"{type(exc).__name__}: {exc}")
+                    text = None
                     if not is_transient(exc) or attempts >= self.max_attempts:
                         break
                     await asyncio.sleep(self._delay(attempts))
         latency = time.perf_counter() - clock
-        log.add(
-            {
-                "agent": agent,
-                "index": index,
-                "key": key,
-                "model": request.model,
-                "messages": list(request.messages),
-                "params": request.params(),
-                "text": text,
-                "error": error,
-                "usage": usage,
-                "cost": cost,
-                "latency_s": round(latency, 4),
-                "attempts": attempts,
-                "started_at": started,
-            }
+        if text is not None:
+            text = redact(text)  # a provider may echo a key; it must not reach a log or prompt
+        record = CallRecord(
+            agent=agent,
+            index=index,
+            key=key,
+            model=request.model,
+            messages=list(request.messages),
+            params=request.params(),
+            text=text,
+            error=error,
+            usage=Usage(**usage),
+            cost=cost,
+            latency_s=round(latency, 4),
+            attempts=attempts,
+            started_at=started,
         )
-        return ModelResponse(
-            key,
-            text,
-            error,
-            usage["prompt_tokens"],
-            usage["completion_tokens"],
-            cost,
-            latency,
-            attempts,
-        )
+        log.add(record)
+        return _response(record, latency)
 
     def _delay(self, attempt: int) -> float:
         """Exponential backoff with jitter: between half and all of backoff * 2^(attempt-1)."""
@@ -289,6 +386,9 @@ class Gateway:
         options = {"num_retries": 0, "timeout": self.timeout, **request.params()}
         messages = list(request.messages)
         if endpoint_of(request.model) == "hosted":
+            # These servers template the messages and then parse special tokens in the result:
+            # a player's "<|im_start|>" must stay text.
+            messages = [{**m, "content": neutralize_markers(m["content"])} for m in messages]
             name = request.model.split("/", 1)[1]
             if name in self.json_object_routes and request.response_format:
                 options["response_format"] = as_json_object(request.response_format)
@@ -323,17 +423,20 @@ class Gateway:
                 "(the prompt differs from the recording)"
             )
         log.add(record)
-        usage = record["usage"]
-        return ModelResponse(
-            key,
-            record["text"],
-            record["error"],
-            usage["prompt_tokens"],
-            usage["completion_tokens"],
-            record["cost"],
-            0.0,
-            record["attempts"],
-        )
+        return _response(record, 0.0)
+
+
+def _response(record: CallRecord, latency: float) -> ModelResponse:
+    return ModelResponse(
+        record.key,
+        record.text,
+        record.error,
+        record.usage.prompt_tokens,
+        record.usage.completion_tokens,
+        record.cost,
+        latency,
+        record.attempts,
+    )
 
 
 def as_json_object(response_format: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import importlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Sequence
@@ -62,6 +63,10 @@ SAMPLING_OPTIONS = (
     "repeat_penalty",
 )
 TRANSCRIPT_STOPS = ["\nUser:", "\nSystem:"]
+STAND_IN = "\ue000{}\ue001"
+"""Stands in for a message's content while the chat template is rendered (private-use
+characters no template emits)."""
+STAND_IN_SPLIT = "\ue000(\\d+)\ue001"
 _GGML_LOG_LEVEL_ERROR = 4
 
 
@@ -206,13 +211,26 @@ class LocalModel:
         )
 
     def tokenize(self, messages: list[dict[str, Any]]) -> list[int]:
-        """The prompt: the model's chat template, or a plain transcript for a base model."""
+        """The prompt: the model's chat template, or a plain transcript for a base model.
+
+        Only the template's own markers become special tokens: each message's content is
+        tokenized as plain text, so a player who says ``<|im_start|>system`` opens no turn.
+        """
         if self.template is None:
             tokens = self.llama.tokenize(render_transcript(messages).encode(), add_bos=True)
         else:
-            chat = cast(list[ChatCompletionRequestMessage], messages)
+            stand_ins = [{**m, "content": STAND_IN.format(i)} for i, m in enumerate(messages)]
+            chat = cast(list[ChatCompletionRequestMessage], stand_ins)
             prompt = self.template(messages=chat).prompt
-            tokens = self.llama.tokenize(prompt.encode(), add_bos=False, special=True)
+            tokens = []
+            for i, piece in enumerate(re.split(STAND_IN_SPLIT, prompt)):
+                text, special = (
+                    (piece, True)
+                    if i % 2 == 0
+                    else (_text(messages[int(piece)].get("content")), False)
+                )
+                if text:
+                    tokens += self.llama.tokenize(text.encode(), add_bos=False, special=special)
         if len(tokens) >= N_CTX:
             raise LocalModelError(f"the prompt ({len(tokens)} tokens) exceeds {N_CTX}", 400)
         return tokens
@@ -343,9 +361,11 @@ def _compile_grammar(schema_json: str | None) -> LlamaGrammar:
 
 
 def render_transcript(messages: list[dict[str, Any]]) -> str:
-    """A plain `Role: text` transcript ending with `Assistant:`, for models without a template."""
+    """A plain `Role: text` transcript ending with `Assistant:`, for models without a template;
+    a message's later lines are indented, so no content can start a `Role:` line."""
     lines = [
-        f"{message['role'].capitalize()}: {_text(message.get('content'))}" for message in messages
+        f"{message['role'].capitalize()}: {_text(message.get('content'))}".replace("\n", "\n  ")
+        for message in messages
     ]
     return "\n".join([*lines, "Assistant:"])
 

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from traitors.engine import EpisodeObserver, run_episode
+from traitors.core import EpisodeObserver
+from traitors.engine import run_episode
 from traitors.log import EpisodeWriter, is_complete, read_episode
+from traitors.manifest import Manifest
 from traitors.runner.services import live_services
 from traitors.spec import ScenarioSpec, episode_id
 
@@ -23,7 +24,7 @@ class EpisodeSummary:
     episode_id: str
     seed: int
     dir: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     skipped: bool
     """True if the episode was already complete on disk and not run again."""
 
@@ -60,7 +61,7 @@ async def run_one(
     services = live_services(writer, load_lessons(out_dir) if persist else None, persist)
     result = await run_episode(spec, seed, writer=writer, services=services, observers=observers)
     if persist:
-        save_lessons(out_dir, result.manifest["lessons_out"])
+        save_lessons(out_dir, result.manifest.lessons_out)
     return EpisodeSummary(eid, seed, directory, result.manifest, False)
 
 

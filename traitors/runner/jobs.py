@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from traitors.log import is_complete, read_episode
+from traitors.manifest import Manifest
 from traitors.runner.episodes import run_one
 from traitors.spec import ScenarioSpec, SweepEpisode
 
@@ -36,13 +37,13 @@ class JobResult:
 
     episode_id: str
     status: Status
-    manifest: dict[str, Any] | None = None
+    manifest: Manifest | None = None
     error: str | None = None
 
     @property
     def usage(self) -> dict[str, float]:
         """LLM calls, tokens and cost of the episode (zeros for scripted agents)."""
-        return dict((self.manifest or {}).get("usage", {}))
+        return dict(self.manifest.usage) if self.manifest is not None else {}
 
 
 async def execute(job: Job, out_dir: Path) -> JobResult:
@@ -54,4 +55,8 @@ async def execute(job: Job, out_dir: Path) -> JobResult:
         summary = await run_one(job.spec, job.seed, out_dir)
     except Exception:
         return JobResult(job.episode_id, "failed", error=traceback.format_exc())
-    return JobResult(job.episode_id, "complete", summary.manifest)
+    manifest = summary.manifest
+    if not manifest.played:  # degraded: not a played game, so a retry runs it again
+        reason = f"{manifest.status}: {manifest.status_reason}"
+        return JobResult(job.episode_id, "failed", manifest, error=reason)
+    return JobResult(job.episode_id, "complete", manifest)

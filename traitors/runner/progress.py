@@ -75,10 +75,9 @@ class SweepProgress:
             self._progress.advance(self._task)
         self._progress.update(self._task, stats=self.stats())
         if not self.live:
-            outcome = (result.manifest or {}).get("outcome", {})
-            detail = (
-                result.error.strip().splitlines()[-1] if result.error else outcome.get("winner")
-            )
+            outcome = result.manifest.outcome if result.manifest else None
+            winner = (outcome.winner or "draw") if outcome else None
+            detail = result.error.strip().splitlines()[-1] if result.error else winner
             retry = " (will retry)" if not final and result.status == "failed" else ""
             self.console.print(
                 f"{result.episode_id} {result.status}{retry}: {detail}", highlight=False

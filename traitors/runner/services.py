@@ -8,6 +8,8 @@ from typing import Any
 
 from traitors.llm.gateway import CallLog, Gateway
 from traitors.log import CALLS, EpisodeWriter
+from traitors.manifest import Manifest
+from traitors.policy import Services
 from traitors.spec import InferenceSpec
 
 _gateway: Gateway | None = None
@@ -38,21 +40,26 @@ def inference_options(
 
 def live_services(
     writer: EpisodeWriter | None, lessons: dict[str, str] | None = None, persist: bool = False
-) -> dict[str, Any]:
+) -> Services:
     """Services for a live episode: calls go to the models and into ``calls.jsonl``."""
-    return {
-        "gateway": shared_gateway(),
-        "calls": CallLog(writer=writer),
-        "lessons": dict(lessons or {}),
-        "persist_memory": persist,
-    }
+    return Services(
+        gateway=shared_gateway(),
+        calls=CallLog(writer=writer),
+        lessons=dict(lessons or {}),
+        persist_memory=persist,
+    )
 
 
-def replay_services(episode_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Services for a replay: every model answer comes from the episode's ``calls.jsonl``."""
-    return {
-        "gateway": shared_gateway(),
-        "calls": CallLog.replaying(episode_dir / CALLS),
-        "lessons": dict(manifest.get("lessons_in", {})),
-        "persist_memory": manifest["spec"].get("memory") == "persist",
-    }
+def replay_services(episode_dir: Path, manifest: Manifest) -> Services:
+    """Services for a replay: every model answer comes from the episode's ``calls.jsonl``
+    (which an episode that made no model call does not have)."""
+    path = episode_dir / CALLS
+    made = int(manifest.usage.get("calls", 0))
+    if not path.is_file() and made:
+        raise FileNotFoundError(f"{path}: missing, but the episode made {made} model calls")
+    return Services(
+        gateway=shared_gateway(),
+        calls=CallLog.replaying(path) if made else CallLog(recorded={}),
+        lessons=dict(manifest.lessons_in),
+        persist_memory=manifest.spec.get("memory") == "persist",
+    )

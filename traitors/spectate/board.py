@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from traitors.events import (
-    BanishEvent,
     BeliefEvent,
+    EliminationEvent,
     Event,
     GameOverEvent,
-    MurderEvent,
     PhaseEvent,
     RevealEvent,
     RoleEvent,
     VoteEvent,
     VoteResultEvent,
 )
-from traitors.spectate.lines import event_text
+from traitors.words import Words
 
 TRANSCRIPT_KEEP = 300
 """Transcript events kept for display; older ones scroll away."""
@@ -32,7 +31,7 @@ class Seat:
 
     name: str
     fate: str = ""
-    """Empty while alive, else e.g. ``banished r2`` or ``murdered r1``."""
+    """Empty while alive, else e.g. ``exiled r2`` or ``killed r1``."""
     role: str | None = None
     """The role, if the viewer knows it."""
     revealed: bool = False
@@ -64,9 +63,15 @@ class Tally:
 
 
 class Board:
-    """Players, transcript, vote tally and beliefs, as one viewer (or god) saw them."""
+    """Players, transcript, vote tally and beliefs, as one viewer (or god) saw them.
 
-    def __init__(self, viewer: str | None = None) -> None:
+    The engine's kinds are folded in here; a scenario's own kinds change the board through
+    their ``update_board`` hook (e.g. a line in ``notes``).
+    """
+
+    def __init__(self, words: Words, viewer: str | None = None) -> None:
+        self.words = words
+        """The scenario's words: faction names, what a belief probe asks about."""
         self.viewer = viewer
         """The player whose view this is; None for the god view."""
         self.seats: dict[str, Seat] = {}
@@ -75,10 +80,13 @@ class Board:
         self.transcript: list[Event] = []
         self.tally: Tally | None = None
         self.beliefs: dict[str, dict[str, float]] = {}
-        """Believer -> their latest P(traitor) for each other player."""
+        """Believer -> their latest P(hidden faction) for each other player."""
+        self.notes: dict[str, str] = {}
+        """Scenario facts to show beside the players (e.g. a quest track), by label."""
         self.game_over: GameOverEvent | None = None
-        self.team_roles: set[str] = set()
-        """Roles seen coming with a private channel (traitors, werewolves): shown in red."""
+        hidden = [f for f in words.factions if f.hidden]
+        self.hidden_roles = words.hidden_roles() | {f.member for f in hidden}
+        """Roles (and member words) of the hidden side: shown in red."""
 
     def update(self, event: Event) -> None:
         """Fold in the next event the viewer was shown."""
@@ -86,23 +94,24 @@ class Board:
         if isinstance(event, PhaseEvent) and not self.seats:
             self._seat(event.alive)
         elif isinstance(event, RoleEvent):
-            for name in (event.player, *event.allies):
-                self.seats[name].role = event.role
-            if event.channels:
-                self.team_roles.add(event.role)
+            self.seats[event.player].role = event.role
+            ally = self.words.faction(event.role).member if event.role in self.words.roles else "?"
+            for name in event.allies:
+                self.seats[name].role = self.seats[name].role or ally
         elif isinstance(event, RevealEvent):
             self.seats[event.player].role = event.role
             self.seats[event.player].revealed = True
-        elif isinstance(event, BanishEvent | MurderEvent):
-            verb = "banished" if isinstance(event, BanishEvent) else "murdered"
-            self.seats[event.target].fate = f"{verb} r{event.round}"
+        elif isinstance(event, EliminationEvent):
+            fate = self.words.elimination(event.cause)
+            self.seats[event.target].fate = f"{fate} r{event.round}"
         elif isinstance(event, BeliefEvent):
             self.beliefs[event.actor or ""] = dict(event.probs)
         elif isinstance(event, VoteEvent | VoteResultEvent):
             self._count(event)
         elif isinstance(event, GameOverEvent):
             self.game_over = event
-        if not isinstance(event, BeliefEvent) and event_text(event) is not None:
+        event.update_board(self)
+        if not isinstance(event, BeliefEvent) and event.line_text(self.words) is not None:
             self.transcript.append(event)
             del self.transcript[:-TRANSCRIPT_KEEP]
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from traitors.spectate.live import LiveObserver
+    from traitors.words import Words
 
 EXIT_BAD_INPUT = 2
 
@@ -55,6 +56,7 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
     """Run ``traitors watch``; exit code 2 for a bad path, episode or player."""
     from rich.console import Console
 
+    from traitors.log import LogError
     from traitors.spectate.board import UnknownPlayer
     from traitors.spectate.runs import NoSuchEpisode, is_episode_dir
     from traitors.spectate.watch import watch_episode
@@ -78,7 +80,7 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
             speed=args.speed,
             poll=args.poll,
         )
-    except (UnknownPlayer, NoSuchEpisode, FileNotFoundError) as exc:
+    except (UnknownPlayer, NoSuchEpisode, FileNotFoundError, LogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
@@ -140,7 +142,7 @@ def run_play(
     spec = with_human(spec, args.as_player)
     seed = spec.seed if args.seed is None else args.seed
     out: Path = args.out or Path("runs") / f"{spec.name}-play-{time.strftime('%Y%m%d-%H%M%S')}"
-    io = seat_io(stdin, stdout, f"{spec.name} seed {seed}")
+    io = seat_io(spec.build_rules().words, stdin, stdout, f"{spec.name} seed {seed}")
     console = io.console
     try:
         result = asyncio.run(play(spec, seed, out, io))
@@ -148,7 +150,7 @@ def run_play(
         console.print(f"input ended before the game did; the unfinished episode is in {out}")
         return 1
     outcome = result.outcome
-    role = result.manifest["roles"][args.as_player]
+    role = result.manifest.roles[args.as_player]
     console.print(
         f"game over: {outcome.winner or 'draw'} ({outcome.reason}); your role: {role}. "
         f"Episode written to {out / result.episode_id}",
@@ -157,12 +159,14 @@ def run_play(
     return 0
 
 
-def live_observer(out_dir: Path | None = None, console: Console | None = None) -> LiveObserver:
+def live_observer(
+    words: Words, out_dir: Path | None = None, console: Console | None = None
+) -> LiveObserver:
     """The episode observer for ``traitors run --live``: the watch view of each episode as
-    it plays. ``out_dir`` (the run's output directory) lets it read the running episode's
-    LLM calls."""
+    it plays, in the scenario's ``words``. ``out_dir`` (the run's output directory) lets it
+    read the running episode's LLM calls."""
     from rich.console import Console
 
     from traitors.spectate.live import LiveObserver
 
-    return LiveObserver(console or Console(), out_dir)
+    return LiveObserver(console or Console(), words, out_dir)

@@ -11,6 +11,7 @@ from rich.live import Live
 from traitors.events import Event
 from traitors.spectate.lines import format_line
 from traitors.spectate.view import Spectator
+from traitors.words import Words
 
 FRAMES_PER_SECOND = 10
 
@@ -31,11 +32,12 @@ class Display(Protocol):
 class LineDisplay:
     """One plain line per event: for pipes, files and dumb terminals."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, words: Words) -> None:
         self.console = console
+        self.words = words
 
     def show(self, event: Event) -> None:
-        line = format_line(event)
+        line = format_line(event, self.words)
         if line is not None:
             self.console.print(line, markup=False, highlight=False, soft_wrap=True)
             self.console.file.flush()
@@ -93,4 +95,6 @@ class Fit:
 
 def make_display(console: Console, spectator: Spectator) -> Display:
     """A live layout when ``console`` is a terminal, plain lines when it is not."""
-    return LiveDisplay(console, spectator) if console.is_terminal else LineDisplay(console)
+    if console.is_terminal:
+        return LiveDisplay(console, spectator)
+    return LineDisplay(console, spectator.board.words)

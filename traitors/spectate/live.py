@@ -13,6 +13,7 @@ from traitors.spectate.display import Display, make_display
 from traitors.spectate.runs import is_episode_dir
 from traitors.spectate.tail import EpisodeTail
 from traitors.spectate.view import Spectator
+from traitors.words import Words
 
 
 def running_episode(out_dir: Path) -> Path | None:
@@ -29,10 +30,11 @@ class LiveObserver:
     restores the terminal.
     """
 
-    def __init__(self, console: Console, out_dir: Path | None = None) -> None:
+    def __init__(self, console: Console, words: Words, out_dir: Path | None = None) -> None:
         self.console = console
+        self.words = words
         self.out_dir = out_dir
-        self._spectator = Spectator()
+        self._spectator = Spectator(words)
         self._display: Display | None = None
         self._calls: EpisodeTail | None = None
 
@@ -64,6 +66,6 @@ class LiveObserver:
 
     def _begin(self) -> None:
         directory = running_episode(self.out_dir) if self.out_dir is not None else None
-        self._spectator = Spectator(None, directory.name if directory else "live")
+        self._spectator = Spectator(self.words, None, directory.name if directory else "live")
         self._calls = EpisodeTail(directory) if directory else None
         self._display = make_display(self.console, self._spectator)

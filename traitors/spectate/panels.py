@@ -15,14 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from traitors.events import (
-    BanishEvent,
     Channel,
     Direct,
+    EliminationEvent,
     Event,
     GameOverEvent,
     GodOnly,
     InvalidActionEvent,
-    MurderEvent,
     PhaseEvent,
     Private,
     ReasoningEvent,
@@ -30,14 +29,15 @@ from traitors.events import (
     VoteResultEvent,
 )
 from traitors.spectate.board import Board
-from traitors.spectate.lines import event_text, marker
+from traitors.spectate.lines import marker
 from traitors.spectate.meter import CallMeter
+from traitors.text import printable
 
 PALETTE = (
     "cyan", "green", "yellow", "blue", "magenta",
     "bright_cyan", "bright_green", "bright_yellow", "bright_blue", "bright_magenta",
 )  # fmt: skip
-"""Speaker colours, by seat order; red is kept for the traitors."""
+"""Speaker colours, by seat order; red is kept for the hidden side."""
 SIDE_WIDTH = 38
 METER_WIDTH = 32
 
@@ -76,7 +76,7 @@ def _marker_style(event: Event) -> str:
 def _event_style(event: Event) -> str:
     if isinstance(event, GameOverEvent):
         return "bold reverse"
-    if isinstance(event, BanishEvent | MurderEvent | RevealEvent | VoteResultEvent):
+    if isinstance(event, EliminationEvent | RevealEvent | VoteResultEvent):
         return "bold"
     if isinstance(event, ReasoningEvent):
         return "italic dim"
@@ -92,13 +92,14 @@ def paint_names(text: Text, palette: dict[str, str]) -> Text:
     return text
 
 
-def transcript_text(event: Event, palette: dict[str, str]) -> Text:
+def transcript_text(board: Board, event: Event, palette: dict[str, str]) -> Text:
     """What an event says, after its visibility marker, with names in their colours."""
     line = Text()
     tag = marker(event)
     if tag:
         line.append(tag + " ", style=_marker_style(event))
-    line.append_text(paint_names(Text(event_text(event) or "", style=_event_style(event)), palette))
+    said = Text(printable(event.line_text(board.words) or ""), style=_event_style(event))
+    line.append_text(paint_names(said, palette))
     return line
 
 
@@ -109,7 +110,7 @@ def transcript_panel(board: Board) -> Panel:
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     for event in board.transcript:
-        table.add_row(f"r{event.round} {event.phase}", transcript_text(event, palette))
+        table.add_row(f"r{event.round} {event.phase}", transcript_text(board, event, palette))
     body = BottomAligned(table) if board.transcript else Text("waiting for events...", style="dim")
     return Panel(body, title="transcript", title_align="left")
 
@@ -125,7 +126,7 @@ def players_panel(board: Board) -> Panel:
         if seat.name == board.viewer:
             name.append("◂", style="bold")
         status = Text("alive", style="green") if seat.alive else Text(seat.fate, style="dim red")
-        role = Text(seat.role or "?", style="red" if seat.role in board.team_roles else "")
+        role = Text(seat.role or "?", style="red" if seat.role in board.hidden_roles else "")
         if seat.revealed:
             role.append("*", style="dim")
         table.add_row(name, status, role)
@@ -178,13 +179,13 @@ def heat(p: float) -> Style:
 
 
 def heatmap_panel(board: Board) -> Panel:
-    """Each believer's latest P(traitor) for every other player (rows: who believes)."""
+    """Each believer's latest P(hidden side) for every other player (rows: who believes)."""
     palette = colours(board)
     short = labels(board.seats)
     table = Table(box=None, padding=0, header_style="bold", show_edge=False)
     table.add_column("", no_wrap=True)
     for name, label in short.items():
-        style = "red" if board.seats[name].role in board.team_roles else palette[name]
+        style = "red" if board.seats[name].role in board.hidden_roles else palette[name]
         table.add_column(Text(label, style=style), justify="right", width=4, no_wrap=True)
     for believer, probs in board.beliefs.items():
         seat = board.seats.get(believer)
@@ -196,7 +197,16 @@ def heatmap_panel(board: Board) -> Panel:
             for n in short
         ]
         table.add_row(row_label, *cells)
-    return Panel(table, title="suspicion P(traitor), %", title_align="left")
+    title = f"suspicion P({board.words.suspect}), %"
+    return Panel(table, title=title, title_align="left")
+
+
+def notes_panel(board: Board) -> Panel:
+    """The scenario's own facts (e.g. a quest track), one line each."""
+    table = Table.grid(padding=(0, 1))
+    for label, value in board.notes.items():
+        table.add_row(Text(printable(label), style="bold"), Text(printable(value)))
+    return Panel(table, title="game", title_align="left")
 
 
 def meter_panel(meter: CallMeter) -> Panel:
@@ -228,7 +238,10 @@ def render_view(board: Board, meter: CallMeter, title: str) -> Layout:
     meter (each shown once there is something in it)."""
     seats = max(len(board.seats), 1)
     side = Layout(size=SIDE_WIDTH)
-    side.split_column(Layout(players_panel(board), size=seats + 3), Layout(tally_panel(board)))
+    panels = [Layout(players_panel(board), size=seats + 3)]
+    if board.notes:
+        panels.append(Layout(notes_panel(board), size=len(board.notes) + 2))
+    side.split_column(*panels, Layout(tally_panel(board)))
     body = Layout()
     body.split_row(Layout(transcript_panel(board)), side)
     rows = [Layout(header(board, title), size=1), body]

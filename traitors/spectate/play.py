@@ -1,51 +1,93 @@
 """``traitors play``: a person takes one seat; the spec's agents play the others.
 
 The seat is played by the policy registered as ``human`` (``agents.human``), which reads
-answers from ``SeatIO.stdin`` and shows the seat's view on ``SeatIO.console``.
+answers through a ``SeatIO`` (the seat terminal of ``traitors.policy``): the seat's view
+on a console (a rich layout in a terminal, plain lines otherwise) and answers from stdin.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
+from rich.text import Text
 
-from traitors.engine import EpisodeResult, build_rules, run_episode
+from traitors.engine import EpisodeResult, run_episode
 from traitors.log import EpisodeWriter
+from traitors.policy import Observation
 from traitors.runner.services import live_services
 from traitors.spec import ScenarioSpec, episode_id, set_field, validate_spec
+from traitors.spectate.display import Fit, LineDisplay
+from traitors.spectate.view import Spectator
+from traitors.text import printable
+from traitors.words import Words
 
 HUMAN = "human"
-SEAT_IO = "seat_io"
-"""Service key under which the human seat finds its ``SeatIO``."""
+PROMPT_ROWS = 8
+"""Terminal rows kept below the view for the question and its choices."""
 
 
-@dataclass(frozen=True)
 class SeatIO:
-    """Where a human seat reads its answers and shows what it sees."""
+    """A human seat's terminal: shows what the seat has seen, reads its answers."""
 
-    stdin: TextIO
-    console: Console
-    title: str
-    """Shown at the top of the seat's view."""
+    def __init__(self, stdin: TextIO, console: Console, title: str, words: Words) -> None:
+        self.stdin = stdin
+        self.console = console
+        self.title = title
+        """Shown at the top of the seat's view."""
+        self.words = words
+        self._spectator: Spectator | None = None
+        self._lines = LineDisplay(console, words)
+        self._seen = 0
+
+    def show(self, observation: Observation) -> None:
+        """Fold in the events seen since the last call and show the seat's view."""
+        if self._spectator is None:
+            self._spectator = Spectator(self.words, observation.agent, self.title)
+        new = observation.events[self._seen :]
+        self._seen = len(observation.events)
+        for event in new:
+            self._spectator.board.update(event)
+            if not self.console.is_terminal:
+                self._lines.show(event)
+        if self.console.is_terminal:
+            height = max(self.console.height - PROMPT_ROWS, 10)
+            self.console.print(Fit(self._spectator.render(), height))
+
+    def say(self, text: str, style: str = "") -> None:
+        """Print one line, literally (control characters escaped)."""
+        self.console.print(Text(printable(text), style=style), highlight=False)
+
+    def ask(self, prompt: str) -> str:
+        """Read one answer; a piped answer is echoed so the transcript reads naturally."""
+        self.console.print(Text(f"{prompt}> ", style="bold"), end="")
+        self.console.file.flush()
+        line = self.stdin.readline()
+        if not line:
+            raise EOFError("input ended before the game did")
+        if not self.stdin.isatty():
+            self.console.print(line.rstrip("\n"), markup=False, highlight=False)
+        return line.strip()
 
 
 def seat_io(
-    stdin: TextIO | None = None, stdout: TextIO | None = None, title: str = "play"
+    words: Words,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    title: str = "play",
 ) -> SeatIO:
     """A seat on these streams (default: the process's); long lines are not re-wrapped
     when output is not a terminal."""
     console = Console(file=stdout)
     console.soft_wrap = not console.is_terminal
-    return SeatIO(stdin or sys.stdin, console, title)
+    return SeatIO(stdin or sys.stdin, console, title, words)
 
 
 def seats(spec: ScenarioSpec) -> tuple[str, ...]:
     """The spec's seat names."""
-    return spec.seats(build_rules(spec).seat_count())
+    return spec.seats(spec.build_rules().seat_count())
 
 
 def with_human(spec: ScenarioSpec, seat: str) -> ScenarioSpec:
@@ -59,5 +101,6 @@ def with_human(spec: ScenarioSpec, seat: str) -> ScenarioSpec:
 async def play(spec: ScenarioSpec, seed: int, out_dir: Path, io: SeatIO) -> EpisodeResult:
     """Play one episode of ``spec`` (with a human seat) into ``out_dir/<episode_id>/``."""
     writer = EpisodeWriter(out_dir / episode_id(spec, seed))
-    services = {**live_services(writer), SEAT_IO: io}
+    services = live_services(writer)
+    services.terminal = io
     return await run_episode(spec, seed, writer=writer, services=services)

@@ -6,11 +6,10 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 
-from traitors.log import CALLS, ERROR, EVENTS, MANIFEST
+from traitors.log import CALLS, ERROR, EVENTS, MANIFEST, read_manifest
 from traitors.runner.state import SWEEP_FILE
 
 STALLED_AFTER = 600.0
@@ -29,7 +28,8 @@ class EpisodeRow:
     episode_id: str
     dir: Path
     status: str
-    """``done``, ``running``, ``failed``, ``stalled``, or a sweep status (``pending``, ...)."""
+    """``complete``, ``degraded``, ``failed``, ``running``, ``stalled``, or a sweep status
+    (``pending``, ...)."""
     winner: str
     rounds: str
     modified: float
@@ -73,13 +73,12 @@ def _row(path: Path, sweep_status: str | None, now: float) -> EpisodeRow:
     modified = max(
         (p.stat().st_mtime for p in (path / EVENTS, path / CALLS) if p.exists()), default=0.0
     )
-    if (path / MANIFEST).is_file():
-        outcome: dict[str, Any] = json.loads((path / MANIFEST).read_text()).get("outcome", {})
-        winner = outcome.get("winner") or (
-            "draw (truncated)" if outcome.get("truncated") else "draw"
-        )
-        return EpisodeRow(path.name, path, "done", winner, str(outcome.get("rounds", "")), modified)
-    if (path / ERROR).is_file():
+    manifest = read_manifest(path)
+    if manifest is not None and manifest.outcome is not None:
+        outcome = manifest.outcome
+        winner = outcome.winner or ("draw (truncated)" if outcome.truncated else "draw")
+        return EpisodeRow(path.name, path, manifest.status, winner, str(outcome.rounds), modified)
+    if (path / ERROR).is_file() or (manifest is not None and manifest.status == "failed"):
         status = "failed"
     elif sweep_status in ("pending", "interrupted", "failed"):
         status = sweep_status
@@ -129,7 +128,13 @@ def episodes_table(rows: list[EpisodeRow], title: str) -> Table:
     table = Table(title=title)
     for column in ("episode", "status", "winner", "rounds"):
         table.add_column(column)
-    styles = {"done": "green", "running": "yellow", "failed": "red", "stalled": "red"}
+    styles = {
+        "complete": "green",
+        "degraded": "red",
+        "running": "yellow",
+        "failed": "red",
+        "stalled": "red",
+    }
     for row in rows:
         status = f"[{styles.get(row.status, 'dim')}]{row.status}[/]"
         table.add_row(row.episode_id, status, row.winner, row.rounds)

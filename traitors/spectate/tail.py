@@ -1,18 +1,19 @@
 """Read an episode directory while it is being written, by any executor: files only.
 
 Each read returns the lines completed since the last one; a partially written last line
-waits for its newline. The episode is over once ``manifest.json`` (or ``error.txt``) exists:
-both are written after the last log line, so one more read after that drains everything.
+waits for its newline. The episode is over once ``manifest.json`` leaves the status
+``running`` (or ``error.txt`` exists): both are written after the last log line, so one
+more read after that drains everything.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from traitors.events import Event, parse_event
-from traitors.log import CALLS, ERROR, EVENTS, MANIFEST
+from traitors.events import Event
+from traitors.llm.gateway import CallRecord
+from traitors.log import CALLS, ERROR, EVENTS, LogError, parse_line, problem, read_manifest
 
 
 class JsonlTail:
@@ -24,7 +25,7 @@ class JsonlTail:
         self._partial = b""
 
     def read(self) -> list[bytes]:
-        """New complete, non-empty lines (the file may not exist yet)."""
+        """New complete lines (the file may not exist yet)."""
         try:
             with open(self.path, "rb") as f:
                 f.seek(self._offset)
@@ -33,7 +34,7 @@ class JsonlTail:
             return []
         self._offset += len(data)
         *lines, self._partial = (self._partial + data).split(b"\n")
-        return [line for line in lines if line.strip()]
+        return lines
 
 
 class EpisodeTail:
@@ -43,15 +44,36 @@ class EpisodeTail:
         self.dir = directory
         self._events = JsonlTail(directory / EVENTS)
         self._calls = JsonlTail(directory / CALLS)
+        self._lines = 0
+        self._call_lines = 0
 
     def finished(self) -> bool:
-        """True once the episode has ended (complete, or failed with a traceback)."""
-        return (self.dir / MANIFEST).is_file() or (self.dir / ERROR).is_file()
+        """True once the episode has ended (complete, degraded, or failed)."""
+        if (self.dir / ERROR).is_file():
+            return True
+        manifest = read_manifest(self.dir)
+        return manifest is not None and manifest.status != "running"
 
     def events(self) -> list[Event]:
-        """Events appended since the last call."""
-        return [parse_event(line) for line in self._events.read()]
+        """Events appended since the last call (LogError names a damaged line)."""
+        events = []
+        for line in self._events.read():
+            self._lines += 1
+            if line.strip():
+                events.append(parse_line(line + b"\n", self.dir / EVENTS, self._lines))
+        return events
 
     def calls(self) -> list[dict[str, Any]]:
         """Model-call records appended since the last call."""
-        return [json.loads(line) for line in self._calls.read()]
+        records = []
+        for line in self._calls.read():
+            self._call_lines += 1
+            if not line.strip():
+                continue
+            try:
+                record = CallRecord.model_validate_json(line)
+            except ValueError as exc:
+                where = f"{self.dir / CALLS}, line {self._call_lines}"
+                raise LogError(f"{where}: not a call record: {problem(exc)}") from None
+            records.append(record.model_dump())
+        return records

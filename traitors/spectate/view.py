@@ -9,10 +9,20 @@ from typing import Any
 from rich.layout import Layout
 
 from traitors.events import Event, player_view
+from traitors.log import read_manifest
 from traitors.spectate.board import Board
 from traitors.spectate.meter import CallMeter
 from traitors.spectate.panels import render_view
 from traitors.spectate.tail import EpisodeTail
+from traitors.words import NEUTRAL, Words
+
+
+def episode_words(directory: Path) -> Words:
+    """The words of the episode's scenario, from its manifest (neutral ones if it has none)."""
+    manifest = read_manifest(directory)
+    if manifest is None or not manifest.words:
+        return NEUTRAL
+    return Words.model_validate(manifest.words)
 
 
 class Spectator:
@@ -22,10 +32,10 @@ class Spectator:
     model calls are counted.
     """
 
-    def __init__(self, viewer: str | None = None, title: str = "") -> None:
+    def __init__(self, words: Words, viewer: str | None = None, title: str = "") -> None:
         self.viewer = viewer
         self.title = title
-        self.board = Board(viewer)
+        self.board = Board(words, viewer)
         self.meter = CallMeter(viewer)
         self._log: list[Event] = []
         self._shown = 0
@@ -51,7 +61,7 @@ class Spectator:
     @classmethod
     def of_episode(cls, directory: Path, viewer: str | None = None) -> Spectator:
         """A spectator that has seen everything written so far in ``directory``."""
-        spectator = cls(viewer, directory.name)
+        spectator = cls(episode_words(directory), viewer, directory.name)
         tail = EpisodeTail(directory)
         spectator.add_calls(tail.calls())
         for event in spectator.visible(tail.events()):

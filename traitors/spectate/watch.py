@@ -10,9 +10,8 @@ from rich.console import Console
 
 from traitors.log import ERROR
 from traitors.spectate.display import make_display
-from traitors.spectate.lines import event_text
 from traitors.spectate.tail import EpisodeTail
-from traitors.spectate.view import Spectator
+from traitors.spectate.view import Spectator, episode_words
 
 DEFAULT_SPEED = 10.0
 """Events per second when a finished episode is replayed in a terminal."""
@@ -39,7 +38,7 @@ def watch_episode(
     UnknownPlayer if ``viewer`` is not at the table.
     """
     tail = EpisodeTail(directory)
-    spectator = Spectator(viewer, directory.name)
+    spectator = Spectator(episode_words(directory), viewer, directory.name)
     if speed is None:
         speed = DEFAULT_SPEED if console.is_terminal else 0.0
     delay = 1 / speed if speed > 0 and tail.finished() else 0.0
@@ -52,7 +51,7 @@ def watch_episode(
             for event in spectator.visible(tail.events()):
                 spectator.board.update(event)
                 display.show(event)
-                if delay and event_text(event) is not None:
+                if delay and event.line_text(spectator.board.words) is not None:
                     time.sleep(delay)
             display.refresh()
             if ended or not follow or time.monotonic() >= deadline:

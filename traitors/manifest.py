@@ -1,0 +1,136 @@
+"""``manifest.json``: what an episode was, how it ended, and how honestly it was played.
+
+Written when the episode starts (status ``running``) and again, atomically, when it ends:
+``complete``; ``degraded`` when model calls failed or actions were replaced by defaults
+beyond the spec's ``health`` limits (the game was not really played as specified);
+``failed`` when it raised. Only ``complete`` episodes count as played games: sweeps re-run
+the others, the analysis leaves them out unless asked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["running", "complete", "degraded", "failed"]
+
+
+class OutcomeRecord(BaseModel):
+    """How the game ended."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    winner: str | None
+    """Winning faction, or None for a draw."""
+    reason: str
+    """Why the game ended."""
+    rounds: int
+    """Rounds played."""
+    truncated: bool = False
+    """True if the round limit ended the game."""
+
+
+class SeatHealth(BaseModel):
+    """How one seat's (or every seat's) decisions and model calls went."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: int = 0
+    """Answers applied."""
+    defaulted: int = 0
+    """Answers replaced by the request's default (unusable or illegal after the repair)."""
+    repaired: int = 0
+    """Answers that were illegal at first and made legal by the repair turn."""
+    calls: int = 0
+    """Model calls."""
+    failed_calls: int = 0
+    """Model calls that failed after every retry."""
+
+    def add(self, other: SeatHealth) -> None:
+        """Add another seat's counts to these."""
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class HealthLimits(BaseModel):
+    """When an episode stops counting as a played game (its status becomes ``degraded``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_failed_calls: int = Field(0, ge=0)
+    """Model calls that may fail (after retries) in one episode."""
+    max_defaulted_share: float = Field(0.2, ge=0.0, le=1.0)
+    """Share of one seat's answers that may be replaced by the default."""
+
+    def verdict(self, seats: dict[str, SeatHealth], total: SeatHealth) -> str | None:
+        """Why an episode with these counts is degraded, or None if it is not."""
+        reasons = []
+        if total.failed_calls > self.max_failed_calls:
+            reasons.append(
+                f"{total.failed_calls} of {total.calls} model calls failed "
+                f"(limit {self.max_failed_calls})"
+            )
+        for seat, health in seats.items():
+            if health.decisions and health.defaulted / health.decisions > self.max_defaulted_share:
+                reasons.append(
+                    f"{seat}: {health.defaulted} of {health.decisions} actions defaulted "
+                    f"(limit {self.max_defaulted_share:.0%})"
+                )
+        return "; ".join(reasons) or None
+
+
+class Manifest(BaseModel):
+    """The ``manifest.json`` of one episode."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    episode_id: str
+    """Hash of (spec, seed)."""
+    name: str
+    """The spec's name."""
+    scenario: str
+    """Registered scenario name."""
+    seed: int
+    """The episode's root seed."""
+    spec: dict[str, Any]
+    """The full, validated spec."""
+    players: list[str]
+    """Seats, in seat order."""
+    roles: dict[str, str]
+    """Seat -> role dealt at the start."""
+    words: dict[str, Any] = Field(default_factory=dict)
+    """The scenario's words (factions, which roles play for which): what analyses name."""
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Seat -> resolved agent settings."""
+    status: Status
+    """``running``, ``complete``, ``degraded`` or ``failed``."""
+    status_reason: str | None = None
+    """Why the episode is degraded or failed."""
+    final_roles: dict[str, str] = Field(default_factory=dict)
+    """Seat -> role at the end (roles can change, e.g. recruitment)."""
+    outcome: OutcomeRecord | None = None
+    """How the game ended (None while running or when it raised)."""
+    n_events: int = 0
+    """Events in ``events.jsonl``."""
+    health: dict[str, SeatHealth] = Field(default_factory=dict)
+    """Seat -> its decisions and model calls."""
+    health_total: SeatHealth = Field(default_factory=SeatHealth)
+    """Every seat's counts added up."""
+    usage: dict[str, int | float] = Field(default_factory=dict)
+    """Model calls, tokens and cost of the episode."""
+    lessons_in: dict[str, str] = Field(default_factory=dict)
+    """Seat -> lessons carried in from earlier episodes (``memory: persist``)."""
+    lessons_out: dict[str, str] = Field(default_factory=dict)
+    """Seat -> lessons written for the next episode."""
+    started_at: float
+    """Wall-clock start (seconds since the epoch)."""
+    finished_at: float | None = None
+    """Wall-clock end."""
+    traitors_version: str = ""
+    """The engine's version."""
+
+    @property
+    def played(self) -> bool:
+        """True for a complete episode: a game played as specified."""
+        return self.status == "complete"
