@@ -9,7 +9,7 @@ and asked again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from traitors.actions import NONE, ActionBase, ActionError, ActionRequest, Pass
 from traitors.policy import Decision, Observation, SeatContext, SeatTerminal
@@ -63,6 +63,9 @@ def parse_beliefs(answer: str, targets: tuple[str, ...]) -> dict[str, float]:
 
 class HumanPolicy:
     """A seat played by a person through the runner's seat terminal."""
+
+    replayable: ClassVar[bool] = False
+    """A person cannot be asked again: replays and forks play the seat from its log."""
 
     def __init__(self, seat: str, terminal: SeatTerminal, words: Words) -> None:
         self.seat = seat

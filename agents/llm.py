@@ -123,6 +123,10 @@ class LLMPolicy:
     def create(cls, context: SeatContext) -> LLMPolicy:
         return cls(context)
 
+    def reseed(self, seed: int) -> None:
+        """Sample with a new seed from here on (a fork's continuation)."""
+        self.seed = seed % 2**31
+
     def system_prompt(self, observation: Observation) -> str:
         """Rules first (shared by every seat), then who this seat is and what it learned
         when the game was set up (a vision, a brief...): stable for the whole game."""

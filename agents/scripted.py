@@ -79,6 +79,10 @@ class RandomPolicy:
     def create(cls, context: SeatContext) -> RandomPolicy:
         return cls(context.seat, context.seed)
 
+    def reseed(self, seed: int) -> None:
+        """Draw from a new stream from here on (a fork's continuation)."""
+        self.rng = random.Random(seed)
+
     async def decide(self, observation: Observation, request: ActionRequest) -> Decision:
         return Decision(self.choose(request))
 
@@ -174,6 +178,10 @@ class SuspicionPolicy:
     @classmethod
     def create(cls, context: SeatContext) -> SuspicionPolicy:
         return cls(context.seat, context.seed, context.rules.words)
+
+    def reseed(self, seed: int) -> None:
+        """Draw from a new stream from here on (a fork's continuation)."""
+        self.rng = random.Random(seed)
 
     @property
     def hidden(self) -> bool:

@@ -47,12 +47,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument(
         "--metrics",
+        "--group",
         action="extend",
         nargs="+",
         default=[],
         metavar="GROUP",
         help="metric groups: outcome deception honesty trust inference paper ratings "
-        "principal_agent avalon (default: the groups that fit the runs' scenarios)",
+        "principal_agent avalon causal (default: the groups that fit the runs' scenarios; "
+        "causal for a directory of forks)",
     )
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="write CSV tables, PNG figures and report.html"
@@ -88,11 +90,21 @@ def run(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from analysis.errors import AnalysisError
     from analysis.loader import compact, load
     from analysis.render import print_tables, to_csv, to_json
     from analysis.suite import check_groups, compute
 
     check_groups(args.metrics)
+    if not args.path.exists():  # an episode packed into its run's shard
+        from traitors.runner.shards import resolve_episode, shard_files
+
+        if not shard_files(args.path.parent):
+            raise AnalysisError(f"{args.path}: no such directory")
+        try:
+            args.path = resolve_episode(args.path)
+        except FileNotFoundError as exc:
+            raise AnalysisError(str(exc)) from None
     console = Console()
     notes = Console(stderr=True) if args.format != "table" else console
     if args.compact:
@@ -104,6 +116,9 @@ def _analyze(args: argparse.Namespace) -> int:
     tables = compute(data, args.metrics, by)
     summary = _describe(data)
     notes.print(summary, highlight=False, soft_wrap=True)
+    for note in (t for t in tables if not t.frame.width):  # a group with nothing to say
+        notes.print(note.title, highlight=False, soft_wrap=True)
+    tables = [t for t in tables if t.frame.width]
     if args.format == "table":
         print_tables(tables, console)
     else:

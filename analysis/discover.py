@@ -1,10 +1,19 @@
-"""Find the episode directories under a path, sort them by status, and find sweep files.
+"""Find the episodes under a path, loose and packed in shards, sort them by status, and find
+sweep files.
 
 An episode directory holds ``manifest.json``, ``events.jsonl`` or ``error.txt``. Its
 manifest's ``status`` says what it is: ``complete`` (a game played as specified),
 ``degraded`` (played, but model calls failed or actions were replaced by defaults beyond the
 spec's limits), ``failed`` (it raised) or ``running`` (not finished, or its process died).
-Hidden directories (such as the ``.compact`` cache) are never searched.
+Hidden directories (such as the ``.compact`` cache and ``.extracted`` copies) are never
+searched.
+
+A run directory may also hold ``shards/shard-NNNNN.parquet`` (``traitors.runner.shards``):
+finished episodes packed one per row, their manifests in the ``manifest`` column. A packed
+episode stands for the directory it was packed from, ``<run>/<episode_id>`` (its ``path``
+in the frames), so a run reads the same before and after compaction. An episode held both
+loose and packed in one run is read once, the copy the engine's readers pick: the loose one
+when its manifest says it finished, else the packed one from the last shard holding it.
 """
 
 from __future__ import annotations
@@ -12,12 +21,15 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from analysis.errors import AnalysisError
 from traitors.log import ERROR, EVENTS, MANIFEST
+from traitors.runner.shards import FINISHED_STATUSES, SHARD_DIR, shard_sequence
 
 SWEEP_FILE = "sweep.json"
 """Written by ``traitors sweep`` next to its episodes (the runner's format, read here as data)."""
@@ -36,8 +48,10 @@ class Listing:
     sweeps: tuple[Path, ...]
     """``sweep.json`` files found at or below the root."""
     fingerprint: tuple[tuple[str, int, int], ...]
-    """(relative path, mtime_ns, size) of every manifest and sweep file, and (directory, 0, 0)
-    for an episode directory without a manifest: changes on any write."""
+    """(relative path, mtime_ns, size) of every manifest, shard and sweep file, and
+    (directory, 0, 0) for an episode directory without a manifest: changes on any write."""
+    shards: tuple[Path, ...] = ()
+    """Every shard file (``<run>/shards/shard-NNNNN.parquet``), by run, in sequence order."""
 
 
 PLAYED = ("complete", "degraded")
@@ -52,13 +66,18 @@ class Discovery:
     listing: Listing
     played: tuple[tuple[Path, dict[str, Any]], ...]
     """Complete and degraded episode directories, sorted, with their manifests (each
-    ``episode_id`` once: its complete copy if it has one, else the first)."""
+    ``episode_id`` once: its complete copy if it has one, else the first). A packed episode
+    is named by the directory it was packed from, which no longer exists."""
     failed: int
     """Episode directories whose manifest says ``failed``."""
     incomplete: int
     """Episode directories that did not finish: manifest ``running``, missing or unreadable."""
     duplicates: int
     """Played copies of an ``episode_id`` that was read from another directory."""
+    sharded: dict[Path, Path] = field(default_factory=dict)
+    """Directory of a packed episode in ``played`` -> the shard to read it from."""
+    unreadable: tuple[Path, ...] = ()
+    """Shard files that cannot be read (damaged): their episodes are left out."""
 
     def select(self, include_degraded: bool) -> tuple[tuple[Path, dict[str, Any]], ...]:
         """The played episodes to analyse: the complete ones, and the degraded ones too when
@@ -75,6 +94,7 @@ def list_episodes(path: str | Path) -> Listing:
         raise AnalysisError(f"{root}: no such directory")
     episode_dirs: list[str] = []
     sweeps: list[str] = []
+    shards: list[str] = []
     stamps: list[tuple[str, int, int]] = []
 
     def visit(directory: str, relative: str) -> None:
@@ -95,21 +115,58 @@ def list_episodes(path: str | Path) -> Listing:
             episode_dirs.append(directory)
             stamps.append((relative or ".", 0, 0))
             return
-        subdirs = (e.name for e in entries if e.is_dir(follow_symlinks=False))
+        subdirs = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
+        if SHARD_DIR in subdirs and _shards(directory, relative, shards, stamps):
+            subdirs.remove(SHARD_DIR)
         for name in sorted(n for n in subdirs if not n.startswith(".")):
             visit(os.path.join(directory, name), os.path.join(relative, name))
 
     visit(str(root), "")  # depth first, names sorted: the directories come out sorted
-    return Listing(root, tuple(map(Path, episode_dirs)), tuple(map(Path, sweeps)), tuple(stamps))
+    return Listing(
+        root,
+        tuple(map(Path, episode_dirs)),
+        tuple(map(Path, sweeps)),
+        tuple(stamps),
+        tuple(map(Path, shards)),
+    )
+
+
+def _shards(
+    directory: str, relative: str, shards: list[str], stamps: list[tuple[str, int, int]]
+) -> bool:
+    """Add the shard files of the run ``directory`` (in sequence order) and their stamps;
+    False if its ``shards`` directory holds none (then it is searched like any other)."""
+    found: list[tuple[int, str, int, int]] = []
+    with os.scandir(os.path.join(directory, SHARD_DIR)) as listing:
+        for entry in listing:
+            sequence = shard_sequence(Path(entry.name))
+            if sequence is not None and entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                found.append((sequence, entry.name, info.st_mtime_ns, info.st_size))
+    for _, name, mtime, size in sorted(found):
+        shards.append(os.path.join(directory, SHARD_DIR, name))
+        stamps.append((os.path.join(relative, SHARD_DIR, name), mtime, size))
+    return bool(found)
 
 
 def discover(listing: Listing) -> Discovery:
-    """Read the manifests of a listing: played episodes (each episode_id once), the rest
-    counted."""
-    unique: dict[str, tuple[Path, dict[str, Any]]] = {}
-    failed = incomplete = duplicates = 0
+    """Read the manifests of a listing, loose and packed: played episodes (each episode_id
+    once), the rest counted."""
+    packed, unreadable = _packed(listing.shards)
+    copies: list[tuple[Path, dict[str, Any] | None]] = []
     for directory in listing.episode_dirs:
         manifest = _manifest(directory / MANIFEST)
+        if directory in packed:
+            status = manifest.get("status") if manifest is not None else None
+            if status not in FINISHED_STATUSES:
+                continue  # unfinished (a re-run, or a crash while removing it): read the shard
+            del packed[directory]  # finished: the same as the packed copy, or newer
+        copies.append((directory, manifest))
+    copies.extend((directory, _parse(text)) for directory, (_, text) in packed.items())
+    copies.sort(key=lambda copy: copy[0].parts)  # the order of the directories as listed
+    unique: dict[str, tuple[Path, dict[str, Any]]] = {}
+    failed = incomplete = duplicates = 0
+    for directory, manifest in copies:
         status = manifest.get("status") if manifest is not None else None
         if manifest is None or status not in PLAYED:
             failed += status == "failed"
@@ -119,9 +176,30 @@ def discover(listing: Listing) -> Discovery:
         known = unique.get(manifest["episode_id"])
         if known is None or PLAYED.index(status) < PLAYED.index(known[1]["status"]):
             unique[manifest["episode_id"]] = (directory, manifest)
-    order = {directory: index for index, directory in enumerate(listing.episode_dirs)}
-    played = tuple(sorted(unique.values(), key=lambda episode: order[episode[0]]))
-    return Discovery(listing, played, failed, incomplete, duplicates)
+    played = tuple(sorted(unique.values(), key=lambda episode: episode[0].parts))
+    sharded = {d: packed[d][0] for d, _ in played if d in packed}
+    return Discovery(listing, played, failed, incomplete, duplicates, sharded, unreadable)
+
+
+def _packed(
+    shards: tuple[Path, ...],
+) -> tuple[dict[Path, tuple[Path, str]], tuple[Path, ...]]:
+    """The directory each packed episode was packed from -> (the shard to read it from, its
+    manifest text), of several shards of a run holding an episode the last in sequence; and
+    the shards that cannot be read."""
+    packed: dict[Path, tuple[Path, str]] = {}
+    unreadable: list[Path] = []
+    for shard in shards:  # by run, in sequence order: a later copy replaces an earlier one
+        run = shard.parent.parent
+        try:
+            rows = pl.read_parquet(shard, columns=["episode_id", "manifest"])
+        except (OSError, pl.exceptions.PolarsError):
+            unreadable.append(shard)
+            continue
+        for episode_id, text in rows.iter_rows():
+            if isinstance(episode_id, str):
+                packed[run / episode_id] = (shard, text)
+    return packed, tuple(unreadable)
 
 
 def read_json(path: Path) -> Any:
@@ -132,8 +210,16 @@ def read_json(path: Path) -> Any:
 def _manifest(path: Path) -> dict[str, Any] | None:
     """The manifest with an ``episode_id``, or None when there is none or it is unreadable."""
     try:
-        manifest = read_json(path)
+        return _parse(path.read_text())
     except (OSError, ValueError):
+        return None
+
+
+def _parse(text: str | None) -> dict[str, Any] | None:
+    """A manifest's text as a mapping with an ``episode_id``, or None if it is not one."""
+    try:
+        manifest = json.loads(text) if text is not None else None
+    except ValueError:
         return None
     if isinstance(manifest, dict) and isinstance(manifest.get("episode_id"), str):
         return manifest

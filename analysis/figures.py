@@ -22,10 +22,12 @@ HIDDEN_COLOUR, UNCOVERING_COLOUR, UNKNOWN_COLOUR = "#c0392b", "#2e86c1", "grey"
 """The hidden side red, the uncovering side blue, a player of no known side grey."""
 BOUNDS = ("rate", "low", "high")
 """Column suffixes of a rate and its interval."""
+BOUNDS_DIFF = ("effect", "low", "high")
+"""Columns of an effect and its interval."""
 EDGE_COLOURS = {True: "#2ca02c", False: "#d62728"}
 """Trust-graph edge colour by sign: positive (defence) green, negative red."""
 SNAPSHOT_COLUMNS = 4
-ONLY_WITH_ROWS = frozenset({"avalon_quests"})
+ONLY_WITH_ROWS = frozenset({"avalon_quests", "causal_influence"})
 """Tables of one game's own group, empty for other games: drawn only when they have rows."""
 
 
@@ -90,6 +92,11 @@ def draw_figures(
         ("calibration", f"Belief calibration of the {words.uncovering}", _calibration),
         ("ratings", "Elo per model and role (bootstrap 95% interval)", _ratings),
         ("avalon_quests", "Avalon quest success rate by quest (Wilson 95% interval)", _quests),
+        (
+            "causal_influence",
+            "Effect of each message on the next decided vote (Newcombe 95% interval)",
+            _influence,
+        ),
     ]
     figures = []
     for name, title, draw in drawers:
@@ -247,6 +254,39 @@ def _quests(
     ax.set_ylabel("share of the quests played that succeeded")
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize="small")
+    ax.set_title(title)
+
+
+def _influence(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
+    """Per message intervened on, over the parent episode's timeline (its seq): the effect
+    (treated - control) on the next decided vote against the player it moves most, with its
+    interval; each point names the speaker and that player."""
+    ax = figure.subplots()
+    shown = frame.filter(pl.col("target").is_not_null() & pl.col("effect").is_not_null())
+    shown = shown.sort("target")
+    if shown.is_empty():
+        ax.text(0.5, 0.5, "no message intervention reached a decided vote", ha="center")
+        ax.set_axis_off()
+        ax.set_title(title)
+        return
+    seq, effect, low, high = (shown.get_column(c).to_list() for c in ("target", *BOUNDS_DIFF))
+    ax.errorbar(seq, effect, yerr=_error_bars(effect, low, high), fmt="o", capsize=4)
+    for x, y, actor, player in zip(
+        seq, effect, shown.get_column("actor"), shown.get_column("player"), strict=True
+    ):
+        ax.annotate(
+            f"{actor or '?'} -> {player}",
+            (x, y),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize="x-small",
+        )
+    ax.axhline(0, linestyle="--", color="grey")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("message (event seq in the parent episode)")
+    ax.set_ylabel("effect on P(the vote decides that player)")
     ax.set_title(title)
 
 

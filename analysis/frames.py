@@ -180,22 +180,18 @@ def build_frames(
 ) -> tuple[dict[str, pl.DataFrame], tuple[str, ...]]:
     """Every frame of :data:`FRAME_NAMES` for the played episodes found (the complete ones,
     and the degraded ones too when ``include_degraded``), and the directories of the episodes
-    left out because a log of theirs is damaged."""
+    left out because a log of theirs is damaged (with any shard that cannot be read)."""
     episodes = [(m["episode_id"], d, m) for d, m in discovery.select(include_degraded)]
     players = sorted({p for _, _, m in episodes for p in m.get("players") or m.get("roles") or ()})
-    event_lines: dict[str, int] = {}
-    events, bad_events = _read_each(
-        [(eid, d / EVENTS) for eid, d, _ in episodes],
-        _event_schema(players),
-        DECISION_RECORD,
-        event_lines,
-    )
-    calls, bad_calls = _read_each([(eid, d / CALLS) for eid, d, _ in episodes], _CALL_JSON_SCHEMA)
-    damaged = bad_events | bad_calls | _cut_short(event_lines, episodes)
+    event_chunks, call_chunks, event_lines, unreadable = _chunks(episodes, discovery.sharded)
+    events, bad_events = _read_each(event_chunks, _event_schema(players))
+    calls, bad_calls = _read_each(call_chunks, _CALL_JSON_SCHEMA)
+    damaged = bad_events | bad_calls | unreadable | _cut_short(event_lines, episodes)
     if damaged:
         keep = ~pl.col("episode_id").is_in(sorted(damaged))
         events, calls = events.filter(keep), calls.filter(keep)
     damaged_dirs = tuple(str(d) for eid, d, _ in episodes if eid in damaged)
+    damaged_dirs += tuple(str(shard) for shard in discovery.unreadable)
     episodes = (
         [e for e in episodes if e[0] not in damaged] if len(damaged) < len(episodes) else episodes
     )
@@ -330,10 +326,32 @@ def episode_row(
             f"{faction}_model",
             _labels(a for s, a in agents.items() if sides.faction(roles.get(s)) == faction),
         )
+    row.update(fork_columns(manifest))
     spec = {k: v for k, v in (manifest.get("spec") or {}).items() if k not in row and v is not None}
     row.update(flatten(spec))
     row.update(factors)
     return row
+
+
+FORK_FIELDS = ("parent", "parent_dir", "at", "arm", "sample", "seed", "question", "prefix_calls")
+"""The scalars of a fork episode's ``fork`` record copied into ``episodes`` (as ``fork.<name>``)."""
+INTERVENTION_FIELDS = ("kind", "target", "actor", "round", "phase", "label")
+"""The scalars of its ``fork.intervention`` (as ``fork.intervention.<name>``)."""
+
+
+def fork_columns(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``fork.*`` columns of a fork episode (made by ``traitors fork`` or ``traitors
+    influence``): which parent, fork point, arm, sample and question it belongs to, and its
+    intervention; none for an ordinary episode (the column is then null)."""
+    fork = manifest.get("fork")
+    if not isinstance(fork, Mapping):
+        return {}
+    intervention = fork.get("intervention")
+    intervention = intervention if isinstance(intervention, Mapping) else {}
+    return {
+        **{f"fork.{name}": fork.get(name) for name in FORK_FIELDS},
+        **{f"fork.intervention.{name}": intervention.get(name) for name in INTERVENTION_FIELDS},
+    }
 
 
 def player_rows(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -425,51 +443,172 @@ def _cut_short(
     }
 
 
-def _read_each(
-    files: list[tuple[str, Path]],
-    schema: Mapping[str, pl.DataType],
-    skip: bytes | None = None,
-    counts: dict[str, int] | None = None,
-) -> tuple[pl.DataFrame, set[str]]:
-    """``_read_jsonl`` of every file, and the episode ids whose file is damaged (left out).
+Chunk = tuple[str, bytes]
+"""An episode's id and its JSON lines, each rewritten to start with its ``episode_id``,
+joined by newlines: what the lines of every episode are parsed from, in one polars call."""
 
-    All files are parsed at once; only when that fails is each parsed alone to find which.
+
+def _chunks(
+    episodes: list[tuple[str, Path, dict[str, Any]]], sharded: Mapping[Path, Path]
+) -> tuple[list[Chunk], list[Chunk], dict[str, int], set[str]]:
+    """The events chunks (``act`` records left out) and the calls chunks of ``episodes``, in
+    their order, from their files or their shards; each episode's number of event lines;
+    and the packed episodes whose shard cannot be read."""
+    events: dict[str, bytes] = {}
+    calls: dict[str, bytes] = {}
+    lines: dict[str, int] = {}
+    by_shard: dict[Path, list[str]] = {}
+    for episode_id, directory, _ in episodes:
+        shard = sharded.get(directory)
+        if shard is not None:
+            by_shard.setdefault(shard, []).append(episode_id)
+            continue
+        _file_chunk(episode_id, directory / EVENTS, DECISION_RECORD, events, lines)
+        _file_chunk(episode_id, directory / CALLS, None, calls)
+    unreadable: set[str] = set()
+    for shard, ids in by_shard.items():
+        try:
+            texts = (
+                pl.scan_parquet(shard)
+                .filter(pl.col("episode_id").is_in(ids))
+                .select("episode_id", "events", "calls")
+                .unique("episode_id", keep="last", maintain_order=True)
+                .collect()
+            )
+        except (OSError, pl.exceptions.PolarsError):
+            unreadable.update(ids)
+            continue
+        _text_chunks(texts, "events", DECISION_RECORD, events, lines)
+        _text_chunks(texts, "calls", None, calls)
+    return (
+        [(eid, events[eid]) for eid, _, _ in episodes if eid in events],
+        [(eid, calls[eid]) for eid, _, _ in episodes if eid in calls],
+        lines,
+        unreadable,
+    )
+
+
+def _prefix(episode_id: str) -> bytes:
+    """How each line of an episode starts once tagged: its ``episode_id`` field first."""
+    return b'{"episode_id":' + json.dumps(episode_id).encode() + b","
+
+
+def _file_chunk(
+    episode_id: str,
+    path: Path,
+    skip: bytes | None,
+    chunks: dict[str, bytes],
+    counts: dict[str, int] | None = None,
+) -> None:
+    """Add the chunk of one JSONL file (none if it does not exist or has no line to parse)."""
+    if path.is_file():
+        _bytes_chunk(episode_id, path.read_bytes(), skip, chunks, counts)
+
+
+def _bytes_chunk(
+    episode_id: str,
+    data: bytes,
+    skip: bytes | None,
+    chunks: dict[str, bytes],
+    counts: dict[str, int] | None = None,
+) -> None:
+    """Add the chunk of one episode's JSON lines (none if no line is left to parse); lines
+    starting with ``skip`` are left out; ``counts`` gets the number of lines."""
+    prefix = _prefix(episode_id)
+    stripped = [line.strip() for line in data.splitlines()]
+    stripped = [line for line in stripped if line]
+    if counts is not None:
+        counts[episode_id] = len(stripped)
+    kept = [prefix + line[1:] for line in stripped if not (skip and line.startswith(skip))]
+    if kept:
+        chunks[episode_id] = b"\n".join(kept)
+
+
+ASCII_SPACE = " \t\n\r\x0b\x0c"
+"""What ``bytes.strip`` strips (a line is stripped the same way from a file or a shard)."""
+
+
+def _text_chunks(
+    texts: pl.DataFrame,
+    column: str,
+    skip: bytes | None,
+    chunks: dict[str, bytes],
+    counts: dict[str, int] | None = None,
+) -> None:
+    """:func:`_bytes_chunk` of every JSONL text in a shard's ``column`` at once, in polars:
+    the same lines (split like ``bytes.splitlines``, stripped like ``bytes.strip``), counts
+    and chunks, byte for byte."""
+    line = pl.element()
+    text = pl.col(column).fill_null("")
+    if texts[column].str.contains("\r", literal=True).any():
+        text = text.str.replace_all("\r\n", "\n", literal=True)
+        text = text.str.replace_all("\r", "\n", literal=True)
+    lines = text.str.split("\n").list.eval(line.str.strip_chars(ASCII_SPACE))
+    kept = pl.col("lines")
+    if skip:
+        kept = kept.list.eval(line.filter(~line.str.starts_with(skip.decode())))
+    prefix = pl.Series("prefix", [_prefix(eid).decode() for eid in texts["episode_id"]])
+    per_episode = (
+        texts.lazy()
+        .select("episode_id", lines.list.eval(line.filter(line != "")).alias("lines"))
+        .with_columns(kept.list.eval(line.str.slice(1)).alias("kept"))
+        .select(
+            "episode_id",
+            pl.col("lines").list.len().alias("count"),
+            # A line starting with a non-ASCII character loses only its first byte, as from
+            # a file (then it is not UTF-8, and damaged): such episodes are cut as bytes.
+            pl.col("lines").list.eval(~line.str.contains(r"^[\x00-\x7f]")).list.any().alias("odd"),
+            pl.when(pl.col("kept").list.len() > 0)
+            .then(pl.concat_str(pl.lit(prefix), pl.col("kept").list.join(pl.lit("\n") + prefix)))
+            .alias("chunk"),
+        )
+        .collect()
+    )
+    odd: list[str] = []
+    for episode_id, lines_count, non_ascii, chunk in per_episode.iter_rows():
+        if non_ascii:
+            odd.append(episode_id)
+            continue
+        if counts is not None:
+            counts[episode_id] = lines_count
+        if chunk is not None:
+            chunks[episode_id] = chunk.encode()
+    if odd:
+        rows = texts.filter(pl.col("episode_id").is_in(odd)).select("episode_id", column)
+        for episode_id, data in rows.iter_rows():
+            _bytes_chunk(episode_id, (data or "").encode(), skip, chunks, counts)
+
+
+def _read_each(
+    chunks: list[Chunk], schema: Mapping[str, pl.DataType]
+) -> tuple[pl.DataFrame, set[str]]:
+    """``_read_jsonl`` of every chunk, and the episode ids whose lines are damaged (left
+    out).
+
+    All chunks are parsed at once; only when that fails is each parsed alone to find which.
     """
     try:
-        return _read_jsonl(files, schema, skip, counts), set()
+        return _read_jsonl(chunks, schema), set()
     except pl.exceptions.PolarsError:
         damaged = set()
-        for episode_id, path in files:
+        for episode_id, chunk in chunks:
             try:
-                _read_jsonl([(episode_id, path)], schema, skip)
+                _read_jsonl([(episode_id, chunk)], schema)
             except pl.exceptions.PolarsError:
                 damaged.add(episode_id)
-        good = [(eid, path) for eid, path in files if eid not in damaged]
-        return _read_jsonl(good, schema, skip), damaged
+        good = [(eid, chunk) for eid, chunk in chunks if eid not in damaged]
+        return _read_jsonl(good, schema), damaged
 
 
 def _read_jsonl(
-    files: Iterable[tuple[str, Path]],
-    schema: Mapping[str, pl.DataType] | None = None,
-    skip: bytes | None = None,
-    counts: dict[str, int] | None = None,
+    chunks: Iterable[Chunk], schema: Mapping[str, pl.DataType] | None = None
 ) -> pl.DataFrame:
-    """Parse many JSONL files at once, each line tagged with its file's episode id; lines
-    starting with ``skip`` are left out; ``counts`` gets each file's number of lines."""
-    lines: list[bytes] = []
-    for episode_id, path in files:
-        if not path.is_file():
-            continue
-        prefix = b'{"episode_id":' + json.dumps(episode_id).encode() + b","
-        stripped = [line.strip() for line in path.read_bytes().splitlines()]
-        stripped = [line for line in stripped if line]
-        if counts is not None:
-            counts[episode_id] = len(stripped)
-        lines.extend(prefix + line[1:] for line in stripped if not (skip and line.startswith(skip)))
-    if not lines:
+    """Parse the JSON lines of many episodes at once, each line tagged with its episode id."""
+    data = b"\n".join(chunk for _, chunk in chunks)
+    if not data:
         return pl.DataFrame(schema={"episode_id": pl.String()})
     return pl.read_ndjson(
-        io.BytesIO(b"\n".join(lines)),
+        io.BytesIO(data),
         schema={"episode_id": pl.String(), **schema} if schema else None,
         infer_schema_length=None,
     )

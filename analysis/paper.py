@@ -117,7 +117,7 @@ def _means_over_rounds(rows: pl.LazyFrame, **per_round: pl.Expr) -> pl.LazyFrame
     """Each ``per_round`` value for every round present in ``rows``, then its mean over those
     rounds (a round where it is null does not count)."""
     return (
-        rows.group_by(ROUND)
+        rows.group_by(ROUND, maintain_order=True)  # rounds in log order: sums come out the same
         .agg(**per_round)
         .group_by("episode_id")
         .agg(pl.col(name).mean() for name in per_round)

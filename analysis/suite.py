@@ -9,6 +9,7 @@ import polars as pl
 
 from analysis import (
     avalon,
+    causal,
     deception,
     honesty,
     inference,
@@ -34,6 +35,7 @@ GROUPS: dict[str, Group] = {
     "avalon": avalon.summaries,
     "ratings": ratings.summaries,
     "principal_agent": principal_agent.summaries,
+    "causal": causal.summaries,
 }
 """Every metric group, in report order."""
 
@@ -51,6 +53,8 @@ asked for. Avalon has no elimination: there the generic groups read its speech, 
 probes and the outcome (its team votes are no elimination votes). Any other scenario gets
 :data:`HIDDEN_SIDE_GROUPS` when its words mark a hidden faction, else :data:`OTHER_GROUPS`."""
 OTHER_GROUPS = ("outcome",)
+FORK_COLUMN = "fork.question"
+"""An ``episodes`` column only fork episodes fill: with it, ``causal`` is computed by default."""
 NEED_BELIEFS = frozenset({"inference"})
 """Groups computed by default only when the episodes logged belief reports (Werewolf's do
 not: it has no belief probe)."""
@@ -91,6 +95,8 @@ def default_groups(data: RunData) -> list[str]:
     }
     if data.beliefs.select(pl.len()).collect().item() == 0:
         wanted -= NEED_BELIEFS
+    if FORK_COLUMN in data.episodes.collect_schema().names():
+        wanted.add("causal")  # a fork directory (traitors fork, traitors influence)
     return [name for name in GROUPS if name in wanted]
 
 

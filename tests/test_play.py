@@ -132,3 +132,27 @@ def test_answers_name_options_by_number_name_or_prefix() -> None:
     for bad in ("Bob=x", "0.1 Bob=0.2", "1 2 3 4"):
         with pytest.raises(ActionError):
             parse_beliefs(bad, options)
+
+
+def test_a_human_game_replays_and_forks_without_the_person(tmp_path: Path) -> None:
+    from traitors.cli import main
+    from traitors.log import load_manifest
+    from traitors.replay import replay_episode
+
+    code, shown = play("Alice", tmp_path / "played", FIRST_TURN + ANYTHING)
+    assert code == 0, shown
+    episode = only_episode(tmp_path / "played")
+    assert replay_episode(episode).ok  # Alice's answers come from the log
+    speech = next(
+        e for e in iter_events(episode) if isinstance(e, SpeakEvent) and e.actor == "Alice"
+    )
+    out = tmp_path / "forks"
+    assert main(["fork", str(episode), "--drop", str(speech.seq), "--samples", "1",
+                 "--out", str(out)]) == 0  # fmt: skip
+    forks = [p for p in out.iterdir() if (p / MANIFEST).is_file()]
+    assert len(forks) == 2
+    for fork in forks:
+        record = load_manifest(fork).fork
+        assert record is not None and record.agents == ("agents.Alice.policy=heuristic",)
+        assert load_manifest(fork).status == "complete"
+        assert replay_episode(fork).ok

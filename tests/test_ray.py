@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from traitors.log import EVENTS, is_complete
-from traitors.runner.jobs import Job
+from traitors.runner.jobs import Job, JobResult
 from traitors.runner.local import LocalExecutor
 from traitors.runner.progress import SweepProgress
 from traitors.runner.ray_executor import RayExecutor
@@ -45,9 +45,10 @@ def quiet() -> SweepProgress:
     return SweepProgress(0, Console(file=open(os.devnull, "w")))
 
 
-@pytest.mark.parametrize("share_files", [True, False])
-def test_ray_matches_local_byte_for_byte(ray_instance, tmp_path: Path, share_files: bool) -> None:
-    work = jobs(tmp_path)
+def local_and_ray(
+    work: list[Job], tmp_path: Path, share_files: bool = False
+) -> tuple[Path, Path, list[JobResult], list[JobResult]]:
+    """Run ``work`` locally and on Ray: the two output directories and their results."""
     local_out, ray_out = tmp_path / "local", tmp_path / "ray"
     local = run_sweep(work, local_out, LocalExecutor(4), {"name": "t"}, quiet())
     executor = RayExecutor(actors=2, per_actor=4, share_files=share_files)
@@ -55,6 +56,13 @@ def test_ray_matches_local_byte_for_byte(ray_instance, tmp_path: Path, share_fil
         remote = run_sweep(work, ray_out, executor, {"name": "t"}, quiet())
     finally:
         executor.close()
+    return local_out, ray_out, local, remote
+
+
+@pytest.mark.parametrize("share_files", [True, False])
+def test_ray_matches_local_byte_for_byte(ray_instance, tmp_path: Path, share_files: bool) -> None:
+    work = jobs(tmp_path)
+    local_out, ray_out, local, remote = local_and_ray(work, tmp_path, share_files)
     assert [r.status for r in local] == [r.status for r in remote] == ["complete"] * len(work)
     for job in work:
         a, b = local_out / job.episode_id, ray_out / job.episode_id
@@ -64,3 +72,25 @@ def test_ray_matches_local_byte_for_byte(ray_instance, tmp_path: Path, share_fil
         assert calls_a.is_file() == calls_b.is_file()
         if calls_a.is_file():
             assert calls_a.read_text().count("\n") == calls_b.read_text().count("\n")
+
+
+@pytest.mark.parametrize("policy", ["heuristic", "llm"])
+def test_forks_on_ray_match_local_forks(ray_instance, tmp_path: Path, policy: str) -> None:
+    from traitors.fork import intervene, load_parent
+    from traitors.runner.episodes import run_episodes
+    from traitors.runner.forks import fork_work
+    from traitors.spec import load_spec
+
+    spec = load_spec(
+        ROOT / "scenarios" / "the_traitors.yaml",
+        ["rules.n_players=5", "rules.n_traitors=1", f"agents.default.policy={policy}",
+         "agents.default.model=fake/random"],
+    )  # fmt: skip
+    parent = load_parent(str(run_episodes(spec, [2], tmp_path / "parent")[0].dir))
+    speech = next(e for e in parent.events if e.kind == "speak")
+    work = fork_work(parent, [intervene(parent, "drop", speech.seq)], samples=2).jobs
+    local_out, ray_out, local, remote = local_and_ray(work, tmp_path)
+    assert [r.status for r in local] == [r.status for r in remote] == ["complete"] * 4
+    for job in work:
+        a, b = local_out / job.episode_id, ray_out / job.episode_id
+        assert (a / EVENTS).read_bytes() == (b / EVENTS).read_bytes()

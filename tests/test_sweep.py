@@ -18,6 +18,7 @@ from traitors.cli import main
 from traitors.log import ERROR, EVENTS, MANIFEST, is_complete
 from traitors.registry import register_policy
 from traitors.runner.jobs import Job
+from traitors.runner.journal import read_journal
 from traitors.runner.local import LocalExecutor
 from traitors.runner.progress import SweepProgress
 from traitors.runner.state import SWEEP_FILE
@@ -243,7 +244,8 @@ def test_resume_after_sigkill_of_the_driver(tmp_path: Path) -> None:
     assert {e["status"] for e in state["episodes"].values()} == {"complete"}
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_stops_cleanly_and_says_how_to_resume(tmp_path: Path, sig: int) -> None:
     path = write_sweep(
         tmp_path,
         "set: {agents.default.policy: llm, agents.default.model: 'fake/random?latency=0.05',"
@@ -252,7 +254,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     out = tmp_path / "run"
     command = [sys.executable, "-m", "traitors.cli", "sweep", str(path), "--out", str(out)]
     driver = subprocess.Popen(
-        [*command, "--concurrency", "1"],
+        [*command, "--concurrency", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -261,11 +263,13 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     while time.time() < deadline and not list(out.glob("*/events.jsonl")):
         time.sleep(0.05)
     time.sleep(0.3)
-    driver.send_signal(signal.SIGINT)
+    driver.send_signal(sig)
     output, _ = driver.communicate(timeout=60)
     assert driver.returncode == 130, output
     assert "interrupted" in output and f"traitors sweep {path} --out {out}" in output
     assert "Traceback" not in output
+    statuses = {e.status for e in read_journal(out).values()}
+    assert "running" not in statuses and "interrupted" in statuses
     state = json.loads((out / SWEEP_FILE).read_text())
     assert "running" not in {e["status"] for e in state["episodes"].values()}
     assert "interrupted" in {e["status"] for e in state["episodes"].values()}

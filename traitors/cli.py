@@ -89,19 +89,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("sweep", metavar="SWEEP.yaml", help="sweep spec file")
     sweep.add_argument("--dry-run", action="store_true", help="print the expansion and exit")
-    sweep.add_argument("--executor", choices=("local", "ray"), default="local")
-    sweep.add_argument(
-        "--concurrency", type=int, default=8, metavar="K", help="episodes at once (local)"
-    )
-    sweep.add_argument(
-        "--address", metavar="auto|HOST:PORT", help="Ray cluster to join (default: start one)"
-    )
-    sweep.add_argument("--actors", type=int, metavar="N", help="Ray episode actors (default: CPUs)")
-    sweep.add_argument("--out", type=Path, metavar="DIR", help="output directory")
-    sweep.add_argument(
-        "--retries", type=int, default=0, metavar="N", help="re-run failed episodes N times"
-    )
+    add_run_options(sweep)
     sweep.set_defaults(handler=_cmd_sweep)
+
+    compact = commands.add_parser(
+        "compact",
+        help="pack a run's finished episodes into Parquet shards",
+        description=(
+            "Pack every finished (complete or degraded) episode directory of DIR into "
+            "DIR/shards/*.parquet and remove the directories; analyze, watch and replay read "
+            "shards. Sweeps do this by themselves at the end once 1,000 episodes are loose."
+        ),
+    )
+    compact.add_argument("path", type=Path, metavar="DIR", help="run or sweep directory")
+    compact.set_defaults(handler=_cmd_compact)
 
     replay = commands.add_parser(
         "replay",
@@ -129,7 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.set_defaults(handler=_cmd_check)
 
+    from traitors.runner.forks import add_fork_parser
     from traitors.spectate.commands import add_play_parser, add_watch_parser
+
+    add_fork_parser(commands)
 
     add_watch_parser(commands)
     add_play_parser(commands)
@@ -138,15 +142,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every command that runs many episodes: executor, output, retries, budget."""
+    parser.add_argument("--executor", choices=("local", "ray"), default="local")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, metavar="K", help="episodes at once (local)"
+    )
+    parser.add_argument(
+        "--address", metavar="auto|HOST:PORT", help="Ray cluster to join (default: start one)"
+    )
+    parser.add_argument(
+        "--actors", type=int, metavar="N", help="Ray episode actors (default: CPUs)"
+    )
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output directory")
+    parser.add_argument(
+        "--retries", type=int, default=0, metavar="N", help="re-run failed episodes N times"
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=float,
+        metavar="USD",
+        help="stop starting episodes before the spend (done + running + next) would pass USD",
+    )
+    parser.add_argument(
+        "--max-tokens", type=float, metavar="N", help="the same budget in tokens (in + out)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``traitors`` console script."""
     args = _parser().parse_args(argv)
     from traitors.registry import UnknownName
+    from traitors.runner.ray_setup import RayJoinError
     from traitors.spec import SpecError
 
     try:
         code: int = args.handler(args)
-    except (SpecError, UnknownName, UsageError, FileNotFoundError) as exc:
+    except (SpecError, UnknownName, UsageError, FileNotFoundError, RayJoinError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -234,83 +266,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from traitors.runner.command import run_sweep_command
 
-    from traitors.runner.jobs import Job
-    from traitors.spec import load_sweep
-
-    for name in ("concurrency", "retries"):
-        if getattr(args, name) < (1 if name == "concurrency" else 0):
-            raise UsageError(f"--{name} is too small")
-    sweep, episodes = load_sweep(args.sweep)
-    console = Console()
-    if args.dry_run:
-        console.print(_expansion_table(sweep.name, episodes))
-        return 0
-    out = args.out or Path("runs") / sweep.name
-    jobs = [Job.of(e) for e in episodes]
-    try:
-        return _run_sweep(args, sweep, jobs, out, console)
-    except KeyboardInterrupt:
-        console.print(
-            f"\n[yellow]interrupted[/]: finished episodes are kept in {out}. Resume with:\n"
-            f"  traitors sweep {args.sweep} --out {out}"
-            + (f" --executor {args.executor}" if args.executor != "local" else ""),
-            highlight=False,
-            soft_wrap=True,
-        )
-        return 130
+    return run_sweep_command(args)
 
 
-def _run_sweep(
-    args: argparse.Namespace, sweep: Any, jobs: list[Any], out: Path, console: Any
-) -> int:
-    from traitors.runner.progress import SweepProgress
-    from traitors.runner.sweep import run_sweep
+def _cmd_compact(args: argparse.Namespace) -> int:
+    from traitors.runner.command import run_compact_command
 
-    console.print(f"sweep [bold]{sweep.name}[/]: {len(jobs)} episodes into {out}")
-    executor = _executor(args, sweep)
-    try:
-        with SweepProgress(len(jobs), console) as progress:
-            results = run_sweep(
-                jobs, out, executor, sweep.model_dump(mode="json"), progress, args.retries
-            )
-    finally:
-        executor.close()
-    console.print(progress.summary())
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        console.print(
-            f"[red]{len(failed)} episode(s) failed[/]; tracebacks in <episode>/error.txt. "
-            f"Re-run with --retries N to try them again."
-        )
-    return 1 if failed else 0
-
-
-def _executor(args: argparse.Namespace, sweep: Any) -> Any:
-    if args.executor == "ray":
-        from traitors.runner.ray_executor import RayExecutor
-
-        return RayExecutor(address=args.address, actors=args.actors, inference=sweep.inference)
-    from traitors.runner.local import LocalExecutor
-
-    return LocalExecutor(args.concurrency, inference=sweep.inference)
-
-
-def _expansion_table(name: str, episodes: Sequence[Any]) -> Any:
-    from rich.table import Table
-
-    table = Table(title=f"sweep {name}: {len(episodes)} episodes")
-    for column in ("cell", "factors", "episodes", "seeds"):
-        table.add_column(column)
-    cells: dict[int, list[Any]] = {}
-    for episode in episodes:
-        cells.setdefault(episode.cell, []).append(episode)
-    for cell, members in cells.items():
-        factors = ", ".join(f"{k}={v}" for k, v in members[0].factors.items()) or "(base)"
-        seeds = f"{members[0].seed}..{members[-1].seed}"
-        table.add_row(str(cell), factors, str(len(members)), seeds)
-    return table
+    return run_compact_command(args)
 
 
 def _eliminations(directory: Path, words: Any) -> list[str]:
@@ -327,16 +291,20 @@ def _eliminations(directory: Path, words: Any) -> list[str]:
 def _cmd_replay(args: argparse.Namespace) -> int:
     """0 when every episode replays exactly, 1 if one diverges (or asks for a call the
     recording lacks), 2 if one cannot be read; each directory gets one line."""
+    from traitors.core import RestoreError
     from traitors.llm.gateway import ReplayMiss
     from traitors.log import LogError
     from traitors.replay import replay_episode
+    from traitors.runner.shards import resolve_episode
     from traitors.spec import SpecError
 
     codes = [0]
     for directory in args.episode_dir:
         try:
+            if not directory.exists():  # packed into a shard: extracted to replay it
+                directory = resolve_episode(directory)
             result = replay_episode(directory)
-        except ReplayMiss as exc:
+        except (ReplayMiss, RestoreError) as exc:
             print(f"DIVERGED {directory}: {exc}")
             codes.append(1)
         except (LogError, SpecError, FileNotFoundError) as exc:

@@ -284,17 +284,17 @@ class EpisodeCore:
         """
         limit = len(log) if until is None else min(until, len(log))
         core = cls(rules, players, seed, observers)
-        core._verify(log)
+        core.verify(log)
         while core.pending and len(core.events) < limit:
             start = len(core.events)
             moves, end = _recorded_moves(log, start, core.pending)
             if _step_end(log, end) > limit:
                 break
             core.submit(moves)
-            core._verify(log)
+            core.verify(log)
         return core
 
-    def _verify(self, log: Sequence[EventBase]) -> None:
+    def verify(self, log: Sequence[EventBase]) -> None:
         """Raise RestoreError unless the events so far are the log's first ones."""
         if len(self.events) > len(log):
             raise RestoreError(f"the log ends at event {len(log)}; the game goes on")

@@ -19,8 +19,9 @@ from typing import Any
 
 from traitors import __version__, registry
 from traitors.actions import ActionError, ActionRequest
-from traitors.core import EpisodeCore, EpisodeObserver, Move
+from traitors.core import EpisodeCore, EpisodeObserver, Move, RestoreError
 from traitors.events import Event as EventT
+from traitors.fork import ForkPlan
 from traitors.log import EpisodeWriter
 from traitors.manifest import Manifest, OutcomeRecord, SeatHealth
 from traitors.policy import Decision, Observation, Policy, SeatContext, Services
@@ -48,21 +49,34 @@ def build_policies(
     services: Services,
 ) -> dict[str, Policy]:
     """One policy per seat, from the spec's agent layers and the dealt roles."""
-    policies: dict[str, Policy] = {}
-    for seat, role in roles.items():
-        agent = spec.agent_for(seat, role)
-        factory = registry.lookup("policy", agent.policy or "heuristic")
-        context = SeatContext(
-            seat=seat,
-            role=role,
-            agent=agent,
-            seed=derive_seed(seed, "agent", seat),
-            rules=rules,
-            personas=dict(spec.personas),
-            services=services,
-        )
-        policies[seat] = factory.create(context)
-    return policies
+    return {
+        seat: build_policy(spec, rules, seat, role, derive_seed(seed, "agent", seat), services)
+        for seat, role in roles.items()
+    }
+
+
+def build_policy(
+    spec: ScenarioSpec,
+    rules: GameRules[Any],
+    seat: str,
+    role: str,
+    seed: int,
+    services: Services,
+) -> Policy:
+    """The policy of one seat, with its private ``seed``."""
+    agent = spec.agent_for(seat, role)
+    factory = registry.lookup("policy", agent.policy or "heuristic")
+    context = SeatContext(
+        seat=seat,
+        role=role,
+        agent=agent,
+        seed=seed,
+        rules=rules,
+        personas=dict(spec.personas),
+        services=services,
+    )
+    policy: Policy = factory.create(context)
+    return policy
 
 
 async def run_episode(
@@ -73,16 +87,20 @@ async def run_episode(
     policies: Mapping[str, Policy] | None = None,
     observers: Sequence[EpisodeObserver] = (),
     services: Services | None = None,
+    fork: ForkPlan | None = None,
 ) -> EpisodeResult:
     """Play one episode of ``spec`` with root ``seed``; log it if ``writer`` is given.
 
     ``policies`` replaces the spec's agents for the seats it names (e.g. a human seat).
+    With ``fork``, the episode is a fork of the parent played with ``spec`` and ``seed``:
+    its first ``fork.at`` events are the parent's, the rest is played from the fork point
+    (see ``traitors.fork``).
     """
     services = services or Services()
     rules = spec.build_rules()
     players = spec.seats(rules.seat_count())
     manifest = Manifest(
-        episode_id=episode_id(spec, seed),
+        episode_id=fork.episode_id if fork else episode_id(spec, seed),
         name=spec.name,
         scenario=spec.scenario,
         seed=seed,
@@ -94,6 +112,7 @@ async def run_episode(
         lessons_in=dict(services.lessons),
         started_at=time.time(),
         traitors_version=__version__,
+        fork=fork.record if fork else None,
     )
     repaired: Counter[str] = Counter()
     try:
@@ -103,10 +122,21 @@ async def run_episode(
         roles = core.initial_roles
         manifest.roles = dict(roles)
         manifest.agents = {seat: spec.agent_for(seat, roles[seat]).model_dump() for seat in roles}
-        seats = build_policies(spec, rules, roles, seed, services)
-        seats.update(policies or {})
+        given = dict(policies or {})
+        seats = {
+            seat: given.get(seat)
+            or build_policy(spec, rules, seat, role, derive_seed(seed, "agent", seat), services)
+            for seat, role in roles.items()
+        }
+        fixed: dict[str, Move] = {}
+        if fork is not None:
+            await _restore_prefix(core, seats, repaired, fork)
+            served = _begin_continuation(core, seats, spec, services, fork)
+            manifest.fork = fork.record.model_copy(update={"prefix_calls": served})
+            fixed = fork.fixed_moves()
         while not core.over:
-            await _step(core, seats, repaired)
+            await _step(core, seats, repaired, fixed)
+            fixed = {}
             if writer is not None:
                 writer.flush()
         lessons = await _finish(core, seats)
@@ -124,14 +154,57 @@ async def run_episode(
     return EpisodeResult(manifest.episode_id, seed, core.outcome, core.events, manifest)
 
 
-async def _step(core: EpisodeCore, seats: Mapping[str, Policy], repaired: Counter[str]) -> None:
-    """One decision point: everyone asked decides on the same snapshot, then the core applies."""
-    requests = dict(core.pending)
+async def _restore_prefix(
+    core: EpisodeCore, seats: Mapping[str, Policy], repaired: Counter[str], fork: ForkPlan
+) -> None:
+    """Play the fork's prefix: the seats decide again, their calls served from the recording;
+    each step is checked against the parent's events."""
+    while not core.over and len(core.events) < fork.at:
+        await _step(core, seats, repaired)
+        if fork.prefix is not None:
+            core.verify(fork.prefix)
+    if len(core.events) != fork.at:
+        raise RestoreError(f"event {fork.at} is not a decision point of the episode")
+
+
+def _begin_continuation(
+    core: EpisodeCore,
+    seats: dict[str, Policy],
+    spec: ScenarioSpec,
+    services: Services,
+    fork: ForkPlan,
+) -> int:
+    """At the fork point: seats with a new agent get a new policy, the others are reseeded
+    from the continuation's seed; the calls go live and usage counts start afresh (health
+    still counts the whole game). Returns the calls served from the recording."""
+    seed = fork.record.seed
+    then = fork.continuation_spec(spec)
+    rules = core.rules
+    for seat, role in core.initial_roles.items():
+        private = derive_seed(seed, "agent", seat)
+        if then.agent_for(seat, role) != spec.agent_for(seat, role):
+            seats[seat] = build_policy(then, rules, seat, role, private, services)
+        elif (reseed := getattr(seats[seat], "reseed", None)) is not None:
+            reseed(private)
+    return services.calls.begin_continuation(live=fork.live)
+
+
+async def _step(
+    core: EpisodeCore,
+    seats: Mapping[str, Policy],
+    repaired: Counter[str],
+    fixed: Mapping[str, Move] | None = None,
+) -> None:
+    """One decision point: everyone asked decides on the same snapshot, then the core applies.
+    Seats in ``fixed`` are not asked: their move is given."""
+    fixed = fixed or {}
+    requests = {agent: r for agent, r in core.pending.items() if agent not in fixed}
     snapshot = {agent: core.observe(agent) for agent in requests}
+    moves: dict[str, Move] = dict(fixed)
     if len(requests) == 1:
         [(agent, request)] = requests.items()
-        moves = {agent: await _decide(seats[agent], snapshot[agent], request, repaired)}
-    else:
+        moves[agent] = await _decide(seats[agent], snapshot[agent], request, repaired)
+    elif requests:
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = {
@@ -142,7 +215,7 @@ async def _step(core: EpisodeCore, seats: Mapping[str, Policy], repaired: Counte
                 }
         except ExceptionGroup as failed:  # a seat's error, as if the seats had decided in turn
             raise failed.exceptions[0] from None
-        moves = {agent: task.result() for agent, task in tasks.items()}
+        moves.update({agent: task.result() for agent, task in tasks.items()})
     core.submit(moves)
 
 

@@ -80,6 +80,59 @@ class HealthLimits(BaseModel):
         return "; ".join(reasons) or None
 
 
+class Intervention(BaseModel):
+    """What a fork changed at its fork point (``traitors fork``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["drop", "replace", "claims", "set"]
+    """Drop a message, replace its words or its claims, or change seats' agents."""
+    target: int | None = None
+    """Seq, in the parent, of the message event changed (None for ``set``)."""
+    actor: str | None = None
+    """Who sent the message."""
+    round: int | None = None
+    """The message's round."""
+    phase: str | None = None
+    """The message's phase."""
+    original: dict[str, Any] | None = None
+    """The action the parent applied (kept by the control arm)."""
+    applied: dict[str, Any] | None = None
+    """The action the treated arm applies instead."""
+    set: tuple[str, ...] = ()
+    """``PATH=VALUE`` spec overrides (``agents.<seat>.model=M``) from the fork point on."""
+    label: str = ""
+    """The intervention in a few words, for tables."""
+
+
+class ForkRecord(BaseModel):
+    """Where a fork comes from: its parent, fork point, intervention, arm and sample."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    parent: str
+    """The parent's episode id."""
+    parent_dir: str
+    """The parent's directory, as given to ``traitors fork``."""
+    at: int
+    """The fork point: events before it are the parent's, byte for byte."""
+    arm: Literal["treated", "control"]
+    """``treated``: with the intervention; ``control``: the parent's action kept."""
+    sample: int
+    """The continuation's number within its arm."""
+    seed: int
+    """The continuation's seed (agents are reseeded with it at the fork point)."""
+    question: str
+    """Id shared by both arms of one intervention."""
+    intervention: Intervention | None = None
+    """What is changed (None: a fork that only resamples the continuation)."""
+    agents: tuple[str, ...] = ()
+    """``PATH=VALUE`` overrides for both arms from the fork point: an agent for each seat
+    played in person (no one is there to play the continuation)."""
+    prefix_calls: int = 0
+    """Model calls served from the parent's recording to restore the prefix."""
+
+
 class Manifest(BaseModel):
     """The ``manifest.json`` of one episode."""
 
@@ -129,6 +182,9 @@ class Manifest(BaseModel):
     """Wall-clock end."""
     traitors_version: str = ""
     """The engine's version."""
+    fork: ForkRecord | None = None
+    """For a fork (``traitors fork``): its parent, fork point and intervention. Its
+    ``usage`` counts the continuation's calls only; ``health`` the whole game."""
 
     @property
     def played(self) -> bool:

@@ -111,7 +111,10 @@ class Policy(Protocol):
     """Anything that decides actions for a seat.
 
     A policy may also define ``async finish(observation) -> str | None``: called once the
-    game is over, it returns lessons to carry into the seat's next episode.
+    game is over, it returns lessons to carry into the seat's next episode; and
+    ``reseed(seed)``: draw its random choices from a new stream from here on (called at a
+    fork's fork point, so each continuation samples afresh). A policy class that sets
+    ``replayable = False`` (a person) is played from its log in replays and fork prefixes.
     """
 
     async def decide(self, observation: Observation, request: ActionRequest) -> Decision:

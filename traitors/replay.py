@@ -1,6 +1,8 @@
 """Re-execute a recorded episode and compare it, event by event, with its log.
 
-Model answers are served from the episode's ``calls.jsonl``, so no model is needed.
+Model answers are served from the episode's ``calls.jsonl`` and seats played in person from
+the log, so neither a model nor a person is needed. A fork replays from its own files too:
+its ``calls.jsonl`` holds the calls that restored its prefix.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from traitors.engine import run_episode
+from traitors.fork import ForkPlan
 from traitors.log import EVENTS, read_episode
+from traitors.recorded import played_from_log
 from traitors.runner.services import replay_services
 from traitors.spec import validate_spec
 
@@ -30,7 +34,16 @@ def replay_episode(directory: str | Path) -> ReplayResult:
     log = read_episode(directory)
     spec = validate_spec(log.manifest.spec, source=str(directory / "manifest.json"))
     services = replay_services(directory, log.manifest)
-    result = asyncio.run(run_episode(spec, log.manifest.seed, services=services))
+    fork = log.manifest.fork
+    result = asyncio.run(
+        run_episode(
+            spec,
+            log.manifest.seed,
+            services=services,
+            policies=played_from_log(log),
+            fork=ForkPlan(fork, live=False) if fork else None,
+        )
+    )
     recorded = (directory / EVENTS).read_text().splitlines()
     replayed = [event.model_dump_json() for event in result.events]
     for index, (want, got) in enumerate(zip(recorded, replayed, strict=False)):

@@ -48,7 +48,8 @@ _registered = False
 BUILTIN = "random"
 """``fake/random``: always available, answers with random schema-valid replies. Options in
 the name, e.g. ``fake/random?latency=0.2&fail=0.3``: wait 0.2 s per call, and fail 30% of
-calls with a transient error (for benchmarks and fault injection from plain YAML)."""
+calls with a transient error (for benchmarks and fault injection from plain YAML);
+``price=0.5`` bills $0.50 per 1,000 tokens (for budgets)."""
 _failures = random.Random()  # which calls fail is noise by design, never game state
 
 
@@ -98,11 +99,13 @@ def schema_filler(salt: str = "") -> Callable[[FakeCall], str]:
     """A fake model answering every structured request with a random valid reply.
 
     The randomness is seeded by the request itself, so the same prompt always gets the same
-    answer: live runs of a fake-model episode are as reproducible as scripted ones.
+    answer: live runs of a fake-model episode are as reproducible as scripted ones. At
+    temperature 0 the sampling seed is ignored, as a greedy model would.
     """
 
     def answer(call: FakeCall) -> str:
-        digest = hashlib.sha256(f"{salt}|{call.params.get('seed')}|{call.prompt}".encode())
+        seed = None if call.params.get("temperature") == 0 else call.params.get("seed")
+        digest = hashlib.sha256(f"{salt}|{seed}|{call.prompt}".encode())
         rng = random.Random(digest.digest())
         response_format = call.params.get("response_format") or {}
         schema = response_format.get("json_schema", {}).get("schema")
@@ -115,7 +118,7 @@ def schema_filler(salt: str = "") -> Callable[[FakeCall], str]:
 
 def _builtin(model: str) -> FakeFunction:
     options = {k: float(v[0]) for k, v in parse_qs(model.partition("?")[2]).items()}
-    latency, fail = options.get("latency", 0.0), options.get("fail", 0.0)
+    latency, fail = options.get("latency", 0.0), options.get("fail", 0.0)  # price: the gateway
     fill = schema_filler()
     litellm = _import_litellm()
 

@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict
 
@@ -179,6 +180,16 @@ class CallLog:
                 recorded[record.key] = record
         return cls(recorded=recorded)
 
+    def begin_continuation(self, live: bool) -> int:
+        """A fork's continuation starts: from here on its usage (calls, tokens, cost) is
+        counted afresh and, when ``live``, calls go to the models instead of the recording;
+        each seat's health counts go on. Returns the calls served so far."""
+        served = int(self.totals["calls"])
+        self.totals = {key: 0 for key in self.totals}
+        if live:
+            self.recorded = None
+        return served
+
     def next_index(self, agent: str) -> int:
         """The agent's next call index (0, 1, 2, ...) in this episode."""
         index = self.counters.get(agent, 0)
@@ -259,6 +270,14 @@ def is_transient(exc: BaseException) -> bool:
         "ServiceUnavailableError",
         "InternalServerError",
     }
+
+
+def fake_price(model: str) -> float:
+    """Dollars per 1,000 tokens of a priced fake (``fake/random?price=0.5``); 0 otherwise."""
+    if endpoint_of(model) != "fake":
+        return 0.0
+    options = parse_qs(model.partition("?")[2])
+    return float(options.get("price", ["0"])[0])
 
 
 def endpoint_of(model: str) -> str:
@@ -460,8 +479,11 @@ def router_model_list(routes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
 
 
 def _cost(litellm: Any, response: Any, model: str) -> float:
-    if endpoint_of(model) in IN_PROCESS:
-        return 0.0  # in-process models cost nothing
+    if endpoint_of(model) in IN_PROCESS:  # in-process models cost nothing, but a priced fake
+        usage = getattr(response, "usage", None)
+        tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+        return fake_price(model) * tokens / 1000
     try:
         cost: float = litellm.completion_cost(completion_response=response)
         return float(cost)

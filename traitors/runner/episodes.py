@@ -9,8 +9,10 @@ from pathlib import Path
 
 from traitors.core import EpisodeObserver
 from traitors.engine import run_episode
+from traitors.fork import ForkPlan, load_parent
 from traitors.log import EpisodeWriter, is_complete, read_episode
-from traitors.manifest import Manifest
+from traitors.manifest import ForkRecord, Manifest
+from traitors.recorded import played_from_log
 from traitors.runner.services import live_services
 from traitors.spec import ScenarioSpec, episode_id
 
@@ -50,8 +52,12 @@ async def run_one(
     seed: int,
     out_dir: Path,
     observers: Sequence[EpisodeObserver] = (),
+    fork: ForkRecord | None = None,
 ) -> EpisodeSummary:
-    """Run (or keep, if already complete) one episode into ``out_dir/<episode_id>/``."""
+    """Run (or keep, if already complete) one episode into ``out_dir/<episode_id>/``;
+    with ``fork``, the fork of its parent (``spec`` and ``seed`` are the parent's)."""
+    if fork is not None:
+        return await _run_fork(spec, seed, out_dir, fork)
     eid = episode_id(spec, seed)
     directory = out_dir / eid
     if is_complete(directory):
@@ -63,6 +69,30 @@ async def run_one(
     if persist:
         save_lessons(out_dir, result.manifest.lessons_out)
     return EpisodeSummary(eid, seed, directory, result.manifest, False)
+
+
+async def _run_fork(
+    spec: ScenarioSpec, seed: int, out_dir: Path, record: ForkRecord
+) -> EpisodeSummary:
+    plan = ForkPlan(record)
+    directory = out_dir / plan.episode_id
+    if is_complete(directory):
+        manifest = read_episode(directory).manifest
+        return EpisodeSummary(plan.episode_id, seed, directory, manifest, True)
+    parent = load_parent(record.parent_dir)
+    plan = ForkPlan(record, prefix=tuple(parent.events[: record.at]))
+    writer = EpisodeWriter(directory)
+    services = live_services(writer, parent.log.manifest.lessons_in)
+    services.calls.recorded = parent.calls
+    result = await run_episode(
+        spec,
+        seed,
+        writer=writer,
+        services=services,
+        policies=played_from_log(parent.log),
+        fork=plan,
+    )
+    return EpisodeSummary(plan.episode_id, seed, directory, result.manifest, False)
 
 
 def run_episodes(

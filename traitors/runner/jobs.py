@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from traitors.log import is_complete, read_episode
-from traitors.manifest import Manifest
+from traitors.manifest import ForkRecord, Manifest
 from traitors.runner.episodes import run_one
 from traitors.spec import ScenarioSpec, SweepEpisode
 
-Status = Literal["complete", "failed", "skipped"]
+Status = Literal["complete", "failed", "skipped", "pending"]
+"""``pending``: not started (the sweep's budget was spent)."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class Job:
     episode_id: str
     cell: int = 0
     factors: dict[str, Any] = field(default_factory=dict)
+    fork: ForkRecord | None = None
+    """For a fork: its parent, fork point and intervention (``spec`` and ``seed`` are the
+    parent's)."""
 
     @classmethod
     def of(cls, episode: SweepEpisode) -> Job:
@@ -33,30 +36,37 @@ class Job:
 
 @dataclass(frozen=True)
 class JobResult:
-    """How a job ended."""
+    """How a job ended, in a few words (a sweep keeps one per episode: no manifest)."""
 
     episode_id: str
     status: Status
-    manifest: Manifest | None = None
     error: str | None = None
+    """Why it failed: the traceback, or the reason it is degraded."""
+    usage: dict[str, int | float] = field(default_factory=dict)
+    """LLM calls, tokens and cost of the episode (empty if it did not finish)."""
+    outcome: str | None = None
+    """Who won (``draw`` for none), once the game was played."""
 
-    @property
-    def usage(self) -> dict[str, float]:
-        """LLM calls, tokens and cost of the episode (zeros for scripted agents)."""
-        return dict(self.manifest.usage) if self.manifest is not None else {}
+    @classmethod
+    def of(
+        cls, episode_id: str, status: Status, manifest: Manifest, error: str | None = None
+    ) -> JobResult:
+        """The result of an episode that wrote ``manifest``."""
+        outcome = manifest.outcome
+        winner = (outcome.winner or "draw") if outcome is not None else None
+        return cls(episode_id, status, error, dict(manifest.usage), winner)
 
 
 async def execute(job: Job, out_dir: Path) -> JobResult:
     """Run ``job`` into ``out_dir/<episode_id>/`` unless it is complete; never raises."""
-    directory = out_dir / job.episode_id
-    if is_complete(directory):
-        return JobResult(job.episode_id, "skipped", read_episode(directory).manifest)
     try:
-        summary = await run_one(job.spec, job.seed, out_dir)
+        summary = await run_one(job.spec, job.seed, out_dir, fork=job.fork)
     except Exception:
         return JobResult(job.episode_id, "failed", error=traceback.format_exc())
     manifest = summary.manifest
+    if summary.skipped:
+        return JobResult.of(job.episode_id, "skipped", manifest)
     if not manifest.played:  # degraded: not a played game, so a retry runs it again
         reason = f"{manifest.status}: {manifest.status_reason}"
-        return JobResult(job.episode_id, "failed", manifest, error=reason)
-    return JobResult(job.episode_id, "complete", manifest)
+        return JobResult.of(job.episode_id, "failed", manifest, reason)
+    return JobResult.of(job.episode_id, "complete", manifest)

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from traitors.runner.jobs import Job, JobResult, execute
+from traitors.runner.jobs import JobResult, execute
+from traitors.runner.sweep import JobQueue
 from traitors.spec import InferenceSpec
 
 
@@ -19,14 +20,9 @@ class LocalExecutor:
         self.inference = list(inference)
         self._pool: Any = None
 
-    def run(
-        self,
-        jobs: list[Job],
-        out_dir: Path,
-        on_start: Callable[[Job], None],
-        on_result: Callable[[JobResult], None],
-    ) -> None:
-        """Run every job; each result is reported as soon as it is known."""
+    def run(self, queue: JobQueue, out_dir: Path, on_result: Callable[[JobResult], None]) -> None:
+        """Run the queue's jobs, ``concurrency`` at a time; each result is reported as soon as
+        it is known."""
         if self.inference and self._pool is None:
             from traitors.runner.ray_setup import ensure_ray
             from traitors.runner.services import configure_gateway, inference_options
@@ -35,7 +31,7 @@ class LocalExecutor:
             ensure_ray()
             self._pool = start_inference(self.inference)
             configure_gateway(**inference_options(self.inference, self._pool.routes()))
-        asyncio.run(self._run(jobs, out_dir, on_start, on_result))
+        asyncio.run(self._run(queue, out_dir, on_result))
 
     def close(self) -> None:
         """Stop the inference servers, if any were started."""
@@ -44,19 +40,12 @@ class LocalExecutor:
             self._pool = None
 
     async def _run(
-        self,
-        jobs: list[Job],
-        out_dir: Path,
-        on_start: Callable[[Job], None],
-        on_result: Callable[[JobResult], None],
+        self, queue: JobQueue, out_dir: Path, on_result: Callable[[JobResult], None]
     ) -> None:
-        limit = asyncio.Semaphore(self.concurrency)
-
-        async def one(job: Job) -> None:
-            async with limit:
-                on_start(job)
+        async def worker() -> None:  # a fixed pool: memory does not grow with the sweep
+            while (job := queue.take()) is not None:
                 on_result(await execute(job, out_dir))
 
         async with asyncio.TaskGroup() as group:
-            for job in jobs:
-                group.create_task(one(job))
+            for _ in range(self.concurrency):
+                group.create_task(worker())

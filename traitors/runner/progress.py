@@ -18,6 +18,9 @@ from rich.table import Table
 
 from traitors.runner.jobs import Job, JobResult
 
+REFRESH_SECONDS = 0.1
+LINE_SECONDS = 10.0
+
 
 class SweepProgress:
     """Counts episodes and LLM usage as results arrive and shows them."""
@@ -29,6 +32,7 @@ class SweepProgress:
         self.usage: Counter[str] = Counter()
         self.running = 0
         self.started = time.perf_counter()
+        self._refreshed = self._lined = 0.0
         self.live = self.console.is_terminal
         self._progress = Progress(
             TextColumn("[bold]episodes"),
@@ -48,6 +52,7 @@ class SweepProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._progress.update(self._task, stats=self.stats())
         self._progress.stop()
 
     def stats(self) -> str:
@@ -64,29 +69,45 @@ class SweepProgress:
     def start(self, job: Job) -> None:
         """A job began."""
         self.running += 1
-        self._progress.update(self._task, stats=self.stats())
+        self._refresh()
 
     def finish(self, result: JobResult, final: bool = True) -> None:
-        """A job ended; ``final`` is False when it failed but will be retried."""
+        """A job ended; ``final`` is False when it failed but will be retried.
+
+        Piped, a line is printed for each failure and a progress line every
+        ``LINE_SECONDS``, so a sweep of 100,000 episodes is not 100,000 lines.
+        """
         self.running -= 1
         self.usage.update(result.usage)
         if final or result.status != "failed":
             self.counts[result.status] += 1
             self._progress.advance(self._task)
-        self._progress.update(self._task, stats=self.stats())
-        if not self.live:
-            outcome = result.manifest.outcome if result.manifest else None
-            winner = (outcome.winner or "draw") if outcome else None
-            detail = result.error.strip().splitlines()[-1] if result.error else winner
-            retry = " (will retry)" if not final and result.status == "failed" else ""
-            self.console.print(
-                f"{result.episode_id} {result.status}{retry}: {detail}", highlight=False
-            )
+        self._refresh()
+        if not self.live and result.status == "failed":
+            detail = result.error.strip().splitlines()[-1] if result.error else ""
+            retry = " (will retry)" if not final else ""
+            self.console.print(f"{result.episode_id} failed{retry}: {detail}", highlight=False)
 
-    def skipped_before_start(self) -> None:
-        """A job was already complete on disk."""
-        self.counts["skipped"] += 1
-        self._progress.advance(self._task)
+    def skipped_before_start(self, count: int) -> None:
+        """``count`` jobs were already complete on disk."""
+        self.counts["skipped"] += count
+        self._progress.advance(self._task, count)
+
+    def refused(self, count: int) -> None:
+        """``count`` jobs were not started: the budget would have been passed."""
+        self.counts["pending"] += count
+
+    def _refresh(self) -> None:
+        """Redraw the stats at most every ``REFRESH_SECONDS`` (a line, piped: ``LINE_SECONDS``)."""
+        now = time.perf_counter()
+        if now - self._refreshed < REFRESH_SECONDS:
+            return
+        self._refreshed = now
+        self._progress.update(self._task, stats=self.stats())
+        if not self.live and now - self._lined >= LINE_SECONDS:
+            self._lined = now
+            done = self.counts["complete"] + self.counts["skipped"]
+            self.console.print(f"{done}/{self.total} episodes | {self.stats()}", highlight=False)
 
     def summary(self) -> Table:
         """The closing table."""
@@ -99,6 +120,7 @@ class SweepProgress:
             ("completed now", self.counts["complete"]),
             ("already complete (skipped)", self.counts["skipped"]),
             ("failed", self.counts["failed"]),
+            ("not started (budget)", self.counts["pending"]),
             ("LLM calls", f"{self.usage['calls']:.0f}"),
             (
                 "tokens in / out",

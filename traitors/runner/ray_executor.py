@@ -1,10 +1,13 @@
 """The Ray executor: episodes run inside Ray async actors, each holding many at once.
 
 The driver hands out jobs, least-loaded actor first, and collects results with
-``ray.wait``. When an actor shares the driver's filesystem (it finds the driver's token
-file in the output directory) it writes the episode directory in place, so the episode
-can be watched while it runs; otherwise it runs into a scratch directory and returns the
-files, which the driver writes with the same atomic scheme (manifest last).
+``ray.wait``. Episodes that call a model go one per task (an actor holds many at once,
+waiting on the model); scripted episodes go in batches of ``batch`` per task, so Ray's cost
+per task is spread over many episodes and N CPUs run N times as many. When an actor shares
+the driver's filesystem (it finds the driver's token file in the output directory) it
+writes the episode directory in place, so the episode can be watched while it runs;
+otherwise it runs into a scratch directory and returns the files, which the driver writes
+with the same atomic scheme (manifest last).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,12 @@ from typing import Any
 from traitors.log import CALLS, ERROR, EVENTS, MANIFEST, write_bytes_atomic
 from traitors.runner.jobs import Job, JobResult, execute
 from traitors.runner.ray_setup import ensure_ray, import_ray
+from traitors.runner.sweep import JobQueue
 from traitors.spec import InferenceSpec
 
 TOKEN_FILE = ".driver-token"
+MODEL_FREE = frozenset({"heuristic", "random"})
+"""Policies that call no model: their episodes are CPU-bound and go in batches."""
 EPISODE_FILES = (EVENTS, CALLS, ERROR)
 
 
@@ -46,19 +51,32 @@ class EpisodeActor:
             _import_litellm()
         return True
 
-    async def run(self, job: Job) -> tuple[JobResult, dict[str, bytes] | None]:
-        """Run one job; return its result and, without a shared filesystem, its files."""
-        result = await execute(job, self.out_dir)
+    async def run(self, jobs: list[Job]) -> list[tuple[JobResult, dict[str, bytes] | None]]:
+        """Run a batch of jobs; each result and, without a shared filesystem, its episode's
+        files."""
+        returned = []
+        for job in jobs:  # one after another: a batch is CPU-bound, interleaving only costs
+            result = await execute(job, self.out_dir)
+            returned.append((result, self._files(result)))
+        return returned
+
+    def _files(self, result: JobResult) -> dict[str, bytes] | None:
         if self.shared or result.status == "skipped":
-            return result, None
-        directory = self.out_dir / job.episode_id
+            return None
+        directory = self.out_dir / result.episode_id
         files = {
             name: (directory / name).read_bytes()
             for name in (*EPISODE_FILES, MANIFEST)
             if (directory / name).is_file()
         }
         shutil.rmtree(directory, ignore_errors=True)
-        return result, files
+        return files
+
+
+def calls_models(job: Job) -> bool:
+    """Whether any seat of the job's episode may call a model (or wait on a person)."""
+    policies = {layer.policy for layer in job.spec.agents.values() if layer.policy}
+    return not policies <= MODEL_FREE
 
 
 def store_files(directory: Path, files: dict[str, bytes]) -> None:
@@ -80,6 +98,7 @@ class RayExecutor:
         address: str | None = None,
         actors: int | None = None,
         per_actor: int = 16,
+        batch: int = 32,
         inference: Sequence[InferenceSpec] = (),
         share_files: bool = True,
         gateway: dict[str, Any] | None = None,
@@ -87,6 +106,9 @@ class RayExecutor:
         self.address = address
         self.actors = actors
         self.per_actor = per_actor
+        """Episodes calling a model that an actor holds at once."""
+        self.batch = batch
+        """Scripted episodes per task (two tasks are kept in flight per actor)."""
         self.inference = list(inference)
         self.share_files = share_files
         """False forces the no-shared-filesystem path (actors return files)."""
@@ -119,40 +141,53 @@ class RayExecutor:
             for _ in range(count)
         ]
 
-    def run(
-        self,
-        jobs: list[Job],
-        out_dir: Path,
-        on_start: Callable[[Job], None],
-        on_result: Callable[[JobResult], None],
-    ) -> None:
-        """Run every job on the actors; results are reported as they arrive."""
+    def run(self, queue: JobQueue, out_dir: Path, on_result: Callable[[JobResult], None]) -> None:
+        """Run the queue's jobs on the actors; results are reported as they arrive."""
         ray = import_ray()
         if not self._actors:
             self.start(out_dir)
-        queue = deque(jobs)
+        slots = max(self.per_actor, 2 * self.batch)
         load = [0] * len(self._actors)
-        inflight: dict[Any, tuple[Job, int]] = {}
-        while queue or inflight:
-            while queue and min(load) < self.per_actor:
+        inflight: dict[Any, tuple[list[Job], int]] = {}
+        while True:
+            while min(load) < slots and (batch := self._next_batch(queue)):
                 index = load.index(min(load))
-                job = queue.popleft()
-                on_start(job)
-                inflight[self._actors[index].run.remote(job)] = (job, index)
-                load[index] += 1
+                inflight[self._actors[index].run.remote(batch)] = (batch, index)
+                load[index] += len(batch)
+            if not inflight:
+                return
             done, _ = ray.wait(list(inflight), num_returns=1)
-            job, index = inflight.pop(done[0])
-            load[index] -= 1
-            on_result(self._collect(ray, done[0], job, out_dir))
+            batch, index = inflight.pop(done[0])
+            load[index] -= len(batch)
+            for result in self._collect(ray, done[0], batch, out_dir):
+                on_result(result)
 
-    def _collect(self, ray: Any, ref: Any, job: Job, out_dir: Path) -> JobResult:
+    def _next_batch(self, queue: JobQueue) -> list[Job]:
+        """One job calling a model, or up to ``batch`` scripted jobs."""
+        batch: list[Job] = []
+        while len(batch) < self.batch and (job := queue.peek()) is not None:
+            if calls_models(job) and batch:
+                break
+            taken = queue.take()
+            if taken is None:
+                break
+            batch.append(taken)
+            if calls_models(taken):
+                break
+        return batch
+
+    def _collect(self, ray: Any, ref: Any, batch: list[Job], out_dir: Path) -> list[JobResult]:
         try:
-            result, files = ray.get(ref)
+            returned = ray.get(ref)
         except ray.exceptions.RayError as exc:
-            return JobResult(job.episode_id, "failed", error=f"Ray actor failed: {exc}")
-        if files is not None:
-            store_files(out_dir / job.episode_id, files)
-        return result  # type: ignore[no-any-return]
+            error = f"Ray actor failed: {exc}"
+            return [JobResult(job.episode_id, "failed", error=error) for job in batch]
+        results = []
+        for result, files in returned:
+            if files is not None:
+                store_files(out_dir / result.episode_id, files)
+            results.append(result)
+        return results
 
     def close(self) -> None:
         """Stop the inference servers and the actors."""

@@ -54,7 +54,9 @@ def replay_services(episode_dir: Path, manifest: Manifest) -> Services:
     """Services for a replay: every model answer comes from the episode's ``calls.jsonl``
     (which an episode that made no model call does not have)."""
     path = episode_dir / CALLS
-    made = int(manifest.usage.get("calls", 0))
+    made = int(manifest.usage.get("calls", 0)) + (
+        manifest.fork.prefix_calls if manifest.fork else 0
+    )
     if not path.is_file() and made:
         raise FileNotFoundError(f"{path}: missing, but the episode made {made} model calls")
     return Services(

@@ -1,28 +1,64 @@
-"""Drive a sweep through an executor: skip what is complete, retry what failed, keep state."""
+"""Drive a sweep through an executor: skip what is complete, retry what failed, keep state.
+
+Executors take jobs from a ``JobQueue`` until it runs dry: the queue marks each job started
+and asks the budget, if any, whether the next one may start, so a sweep stops scheduling
+new episodes before its spending would pass the budget.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from traitors.log import is_complete
+from traitors.runner.budget import Budget
 from traitors.runner.jobs import Job, JobResult
 from traitors.runner.progress import SweepProgress
+from traitors.runner.shards import is_complete_or_packed, packed_statuses, shard_files
 from traitors.runner.state import SweepState
 
 
-class Executor(Protocol):
-    """Runs jobs and reports each start and result; blocks until all are done."""
+class JobQueue:
+    """The jobs still to start; ``take`` starts the next one (or says there is none)."""
 
-    def run(
+    def __init__(
         self,
-        jobs: list[Job],
-        out_dir: Path,
+        jobs: Iterable[Job],
         on_start: Callable[[Job], None],
-        on_result: Callable[[JobResult], None],
+        admit: Callable[[Job], bool] = lambda job: True,
     ) -> None:
-        """Run every job into ``out_dir``."""
+        self._jobs = deque(jobs)
+        self._on_start = on_start
+        self._admit = admit
+        self.refused = 0
+        """Jobs left unstarted because the budget would not admit them."""
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def peek(self) -> Job | None:
+        """The next job, if any, without starting it."""
+        return self._jobs[0] if self._jobs else None
+
+    def take(self) -> Job | None:
+        """The next job, marked started; None when none is left or the budget is spent."""
+        if not self._jobs:
+            return None
+        if not self._admit(self._jobs[0]):
+            self.refused += len(self._jobs)
+            self._jobs.clear()
+            return None
+        job = self._jobs.popleft()
+        self._on_start(job)
+        return job
+
+
+class Executor(Protocol):
+    """Runs the queue's jobs into ``out_dir``, reporting each result; blocks until done."""
+
+    def run(self, queue: JobQueue, out_dir: Path, on_result: Callable[[JobResult], None]) -> None:
+        """Take jobs until the queue runs dry; report every result as soon as it is known."""
         ...
 
 
@@ -33,20 +69,24 @@ def run_sweep(
     sweep: dict[str, Any],
     progress: SweepProgress,
     retries: int = 0,
+    budget: Budget | None = None,
 ) -> list[JobResult]:
-    """Run the jobs not yet complete; re-run failures up to ``retries`` more times."""
+    """Run the jobs not yet complete; re-run failures up to ``retries`` more times.
+
+    Returns a result per job: ``skipped`` for one already complete, ``pending`` for one
+    the budget did not let start.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     state = SweepState(out_dir, sweep, jobs)
+    packed = packed_statuses(out_dir) if shard_files(out_dir) else {}
     results: dict[str, JobResult] = {}
     pending = []
     for job in jobs:
-        if is_complete(out_dir / job.episode_id):
-            progress.skipped_before_start()
+        if _complete(out_dir, job, state, packed):
             results[job.episode_id] = JobResult(job.episode_id, "skipped")
-            state.finished(results[job.episode_id])
         else:
             pending.append(job)
-    by_id = {job.episode_id: job for job in jobs}
+    progress.skipped_before_start(len(results))
     try:
         for attempt in range(retries + 1):
             last = attempt == retries
@@ -54,17 +94,41 @@ def run_sweep(
             def started(job: Job) -> None:
                 state.started(job)
                 progress.start(job)
+                if budget is not None:
+                    budget.started(job)
 
             def finished(result: JobResult, last: bool = last) -> None:
                 results[result.episode_id] = result
                 state.finished(result)
                 progress.finish(result, final=last)
+                if budget is not None:
+                    budget.finished(result)
 
-            executor.run(pending, out_dir, started, finished)
-            pending = [by_id[i] for i, r in results.items() if r.status == "failed"]
+            queue = JobQueue(pending, started, budget.admit if budget is not None else _always)
+            executor.run(queue, out_dir, finished)
+            progress.refused(queue.refused)
+            if queue.refused:
+                break
+            pending = [job for job in pending if results[job.episode_id].status == "failed"]
             if not pending:
                 break
     except BaseException:
         state.interrupted()
         raise
-    return [results[job.episode_id] for job in jobs]
+    finally:
+        state.close()
+    return [results.get(job.episode_id, JobResult(job.episode_id, "pending")) for job in jobs]
+
+
+def _always(job: Job) -> bool:
+    return True
+
+
+def _complete(out_dir: Path, job: Job, state: SweepState, packed: dict[str, str]) -> bool:
+    """Complete on disk: the journal said so and its directory or shard is there, or its
+    manifest says so (it may have finished just before a crash cut the journal)."""
+    directory = out_dir / job.episode_id
+    eid = job.episode_id
+    if state.said_complete(eid) and (directory.is_dir() or packed.get(eid) == "complete"):
+        return True
+    return is_complete_or_packed(directory, packed)

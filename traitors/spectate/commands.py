@@ -57,6 +57,7 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
     from rich.console import Console
 
     from traitors.log import LogError
+    from traitors.runner.shards import resolve_episode
     from traitors.spectate.board import UnknownPlayer
     from traitors.spectate.runs import NoSuchEpisode, is_episode_dir
     from traitors.spectate.watch import watch_episode
@@ -65,6 +66,8 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
     path: Path = args.path
     try:
         follow: bool = args.follow
+        if not path.exists():  # an episode packed into its run's shard
+            path = resolve_episode(path)
         if is_episode_dir(path):
             if args.episode is not None:
                 raise NoSuchEpisode(f"--episode needs a run directory; {path} is an episode")
@@ -87,17 +90,34 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
 
 
 def _pick_episode(run_dir: Path, episode_id: str | None, console: Console) -> Path:
-    from traitors.spectate.runs import choose, episode_line, episodes_table, list_episodes
+    from collections import Counter
+
+    from traitors.runner.shards import resolve_episode
+    from traitors.spectate.runs import (
+        SHOWN,
+        choose,
+        episode_line,
+        episodes_table,
+        list_episodes,
+    )
 
     rows = list_episodes(run_dir)
+    shown = sorted(rows, key=lambda row: row.modified)[-SHOWN:]
+    counts = ", ".join(
+        f"{n} {status}" for status, n in sorted(Counter(r.status for r in rows).items())
+    )
+    title = f"{run_dir}: {len(rows)} episode(s) ({counts})"
+    if len(rows) > len(shown):
+        title += f"; the {len(shown)} most recently written"
     if console.is_terminal:
-        console.print(episodes_table(rows, f"{run_dir}: {len(rows)} episode(s)"))
+        console.print(episodes_table(shown, title))
     else:
-        for row in rows:
+        console.print(title, markup=False, highlight=False)
+        for row in shown:
             console.print(episode_line(row), markup=False, highlight=False)
     row = choose(rows, episode_id)
     console.print(f"watching {row.episode_id} ({row.status})", markup=False, highlight=False)
-    return row.dir
+    return row.dir if row.dir.is_dir() else resolve_episode(run_dir, row.episode_id)
 
 
 def add_play_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -10,11 +10,17 @@ from pathlib import Path
 from rich.table import Table
 
 from traitors.log import CALLS, ERROR, EVENTS, MANIFEST, read_manifest
+from traitors.runner.journal import read_journal
+from traitors.runner.shards import shard_index
 from traitors.runner.state import SWEEP_FILE
 
 STALLED_AFTER = 600.0
 """Seconds without a new line after which an unfinished episode counts as stalled."""
 TAIL_BYTES = 16_384
+SHOWN = 20
+"""Episodes a run's listing shows (the most recently written), and names in a message."""
+PACKED = 1.0
+"""The "last written" time given to packed episodes: older than any loose one."""
 
 
 class NoSuchEpisode(LookupError):
@@ -28,8 +34,8 @@ class EpisodeRow:
     episode_id: str
     dir: Path
     status: str
-    """``complete``, ``degraded``, ``failed``, ``running``, ``stalled``, or a sweep status
-    (``pending``, ...)."""
+    """``complete``, ``degraded``, ``failed``, ``running``, ``stalled``, ``packed`` (in a
+    shard), or a sweep status (``pending``, ...)."""
     winner: str
     rounds: str
     modified: float
@@ -53,6 +59,10 @@ def list_episodes(run_dir: Path) -> list[EpisodeRow]:
         if path.is_dir() and is_episode_dir(path)
     ]
     started = {row.episode_id for row in rows}
+    for episode_id in shard_index(run_dir):
+        if episode_id not in started:  # finished, and packed into a shard
+            rows.append(EpisodeRow(episode_id, run_dir / episode_id, "packed", "", "", PACKED))
+            started.add(episode_id)
     for episode_id, status in sweep.items():
         if episode_id not in started:
             rows.append(EpisodeRow(episode_id, run_dir / episode_id, status, "", "", 0.0))
@@ -62,11 +72,14 @@ def list_episodes(run_dir: Path) -> list[EpisodeRow]:
 
 
 def _sweep_status(run_dir: Path) -> dict[str, str]:
+    """Each episode's status from ``sweep.json``, brought up to date by the journal."""
     path = run_dir / SWEEP_FILE
     if not path.is_file():
         return {}
     episodes = json.loads(path.read_text()).get("episodes", {})
-    return {episode_id: str(entry.get("status", "")) for episode_id, entry in episodes.items()}
+    status = {episode_id: str(entry.get("status", "")) for episode_id, entry in episodes.items()}
+    status.update((eid, entry.status) for eid, entry in read_journal(run_dir).items())
+    return status
 
 
 def _row(path: Path, sweep_status: str | None, now: float) -> EpisodeRow:
@@ -111,8 +124,9 @@ def choose(rows: list[EpisodeRow], episode_id: str | None) -> EpisodeRow:
         matches = [row for row in rows if row.episode_id.startswith(episode_id)]
         if len(matches) != 1:
             problem = "matches several episodes" if matches else "is not in this run"
-            known = ", ".join(row.episode_id for row in rows)
-            raise NoSuchEpisode(f"episode {episode_id!r} {problem}; episodes: {known}")
+            known = ", ".join(row.episode_id for row in rows[:SHOWN])
+            more = f" and {len(rows) - SHOWN} more" if len(rows) > SHOWN else ""
+            raise NoSuchEpisode(f"episode {episode_id!r} {problem}; episodes: {known}{more}")
         if matches[0] not in started:
             raise NoSuchEpisode(f"episode {matches[0].episode_id} has not started")
         return matches[0]

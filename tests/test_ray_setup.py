@@ -1,0 +1,73 @@
+"""Joining Ray only when asked, within a time limit, and leaving no process behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from test_sweep import write_sweep
+
+from traitors.cli import main
+from traitors.runner.ray_setup import RayJoinError, check_reachable
+from traitors.runner.reaper import session_processes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_cluster_that_does_not_answer_is_refused_in_one_line(tmp_path, capsys) -> None:
+    port = free_port()
+    started = time.monotonic()
+    with pytest.raises(RayJoinError, match=f"127.0.0.1:{port}"):
+        check_reachable(f"127.0.0.1:{port}", timeout=2)
+    assert time.monotonic() - started < 5
+    path = write_sweep(tmp_path, "set: {agents.default.policy: heuristic}\nepisodes: 1\n")
+    args = ["sweep", str(path), "--executor", "ray", "--address", f"127.0.0.1:{port}"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no Ray cluster answers" in err and "\n" not in err
+
+
+DRIVER = """
+import sys, time
+from pathlib import Path
+from traitors.runner.ray_setup import ensure_ray
+ray = ensure_ray(num_cpus=1)
+print(Path(ray._private.worker._global_node.get_session_dir_path()).name, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_driver_leaves_no_ray_process_behind() -> None:
+    tmp_path = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths are short
+    env = {**os.environ, "RAY_TMPDIR": str(tmp_path)}
+    # A crashed instance's address left behind must not be joined (nor hang the start).
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{free_port()}")
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
+    assert driver.stdout is not None
+    session = driver.stdout.readline().strip()
+    assert session.startswith("session_"), session
+    assert len(list(session_processes(session))) >= 3  # raylet, GCS, agents, reaper...
+    driver.kill()
+    driver.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and list(session_processes(session)):
+        time.sleep(0.5)
+    assert not list(session_processes(session))
+    shutil.rmtree(tmp_path, ignore_errors=True)
