@@ -52,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         nargs="+",
         default=[],
         metavar="GROUP",
-        help="metric groups: outcome deception honesty trust inference paper ratings "
+        help="metric groups: outcome deception honesty trust inference paper ratings validity "
         "principal_agent avalon causal (default: the groups that fit the runs' scenarios; "
         "causal for a directory of forks)",
     )

@@ -91,6 +91,11 @@ def draw_figures(
         ("hidden_survival", f"{sides.capitalized(words.hidden)} survival by round", _survival),
         ("calibration", f"Belief calibration of the {words.uncovering}", _calibration),
         ("ratings", "Elo per model and role (bootstrap 95% interval)", _ratings),
+        (
+            "leaderboard",
+            "Deception and detection rating per model (Bradley-Terry, bootstrap 95% interval)",
+            _leaderboard,
+        ),
         ("avalon_quests", "Avalon quest success rate by quest (Wilson 95% interval)", _quests),
         (
             "causal_influence",
@@ -227,6 +232,38 @@ def _ratings(
     ax.axvline(1500, linestyle="--", color="grey")
     ax.set_xlabel("Elo from 1500: dot and bar bootstrap mean and 95% interval, x in play order")
     ax.set_title(title)
+
+
+def _leaderboard(
+    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
+    """Two panels sharing the models' rows: the deception rating (red) and the detection
+    rating (blue), each a dot at the Bradley-Terry fit with its bootstrap interval."""
+    labels = [
+        f"{label} ({group})" if by else label
+        for label, group in zip(frame.get_column("label"), row_labels(frame, by), strict=True)
+    ]
+    figure.set_size_inches(8.0, max(2.5, 1.2 + 0.45 * len(labels)))
+    axes = figure.subplots(1, 2, sharey=True)
+    panels = (
+        ("deception", f"as the {words.hidden}", HIDDEN_COLOUR),
+        ("detection", f"as the {words.uncovering}", UNCOVERING_COLOUR),
+    )
+    for ax, (kind, side, colour) in zip(axes, panels, strict=True):
+        shown = frame.with_row_index("row").drop_nulls(f"{kind}_bt")
+        rating, low, high = (
+            shown.get_column(f"{kind}_{c}").to_list() for c in ("bt", "bt_low", "bt_high")
+        )
+        rows = shown.get_column("row").to_list()
+        ax.errorbar(
+            rating, rows, xerr=_error_bars(rating, low, high), fmt="o", capsize=5, color=colour
+        )
+        ax.axvline(0, linestyle="--", color="grey")
+        ax.set_title(f"{kind} ({side})", fontsize="medium")
+    axes[0].set_yticks(range(len(labels)), labels)
+    axes[0].set_ylim(len(labels) - 0.5, -0.5)
+    figure.supxlabel("rating in logits of winning (0 = the mean model of the side)")
+    figure.suptitle(title)
 
 
 def _quests(

@@ -7,6 +7,9 @@ label being its model (or its policy when no model played). A team's rating is t
 its entities' ratings; every entity of a team moves by K * (S - E) with the team's score S
 (1 win, 0.5 draw, 0 loss) and expected score E. The hidden side wins when the manifest's
 winner is one of its factions. Scenarios without a hidden side are not rated.
+
+The group also tabulates the leaderboard of ``analysis.skill_leaderboard``: per model, a
+deception, a detection and an overall rating (Bradley-Terry and OpenSkill).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy.typing as npt
 import polars as pl
 
 from analysis.loader import RunData
+from analysis.skill_leaderboard import leaderboard
 from analysis.summary import Table
 
 START = 1500.0
@@ -182,6 +186,15 @@ def ratings(data: RunData, resamples: int = BOOTSTRAP, seed: int = 0) -> pl.Data
 
 
 def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
-    """The ratings group's table (ratings span every episode: ``by`` does not split them)."""
+    """The ratings group's tables: Elo (spanning every episode: ``by`` does not split it),
+    and the leaderboard of deception, detection and overall ratings per model (per group of
+    ``by``)."""
     title = "Elo per model and role (bootstrap 95% interval)"
-    return [Table("ratings", title, ratings(data), ("label", "role"))]
+    board = (
+        "Leaderboard: deception, detection and overall ratings per model (Bradley-Terry "
+        "logits and OpenSkill, bootstrap 95% intervals)"
+    )
+    return [
+        Table("ratings", title, ratings(data), ("label", "role")),
+        Table("leaderboard", board, leaderboard(data, by), (*dict.fromkeys(by), "label")),
+    ]

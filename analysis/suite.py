@@ -18,6 +18,7 @@ from analysis import (
     principal_agent,
     ratings,
     trust,
+    validity,
 )
 from analysis.errors import AnalysisError
 from analysis.loader import RunData
@@ -36,6 +37,7 @@ GROUPS: dict[str, Group] = {
     "ratings": ratings.summaries,
     "principal_agent": principal_agent.summaries,
     "causal": causal.summaries,
+    "validity": validity.summaries,
 }
 """Every metric group, in report order."""
 
@@ -58,6 +60,8 @@ FORK_COLUMN = "fork.question"
 NEED_BELIEFS = frozenset({"inference"})
 """Groups computed by default only when the episodes logged belief reports (Werewolf's do
 not: it has no belief probe)."""
+LLM_GROUPS = ("validity",)
+"""Groups computed by default whenever the episodes called a model (a ``calls`` row)."""
 THREADS = 3
 """Metric groups computed at once (of 1 to 8, the fastest here, on 2 cores)."""
 
@@ -97,6 +101,8 @@ def default_groups(data: RunData) -> list[str]:
         wanted -= NEED_BELIEFS
     if FORK_COLUMN in data.episodes.collect_schema().names():
         wanted.add("causal")  # a fork directory (traitors fork, traitors influence)
+    if data.calls.select(pl.len()).collect().item() > 0:
+        wanted.update(LLM_GROUPS)
     return [name for name in GROUPS if name in wanted]
 
 

@@ -72,6 +72,8 @@ SUCCESS, FAIL = "success", "fail"
 APPROVE, REJECT = "approve", "reject"
 QUESTS = 5
 """Quests in a game (the most rounds a game can last)."""
+QUEST_WORDS = ("none", "one", "two", "three", "four", "five")
+"""How the rules text spells a quest limit."""
 MAX_REJECTIONS = 5
 """Teams rejected in a row that make evil win."""
 TEAM = "team"
@@ -681,7 +683,13 @@ class Avalon(RulesBase[AvalonState, AvalonConfig]):
                 f"{c.good_count()} good (loyal servants of Arthur) and {c.evil_count()} evil "
                 "(minions of Mordred).",
                 *self._role_lines(),
-                "Each round is a quest, five at most. The leader (the role passes around the "
+                f"Each round is a quest, {QUEST_WORDS[c.max_rounds]} at most"
+                + (
+                    f" (no side with three quests after quest {c.max_rounds}: a draw). "
+                    if c.max_rounds < QUESTS
+                    else ". "
+                )
+                + "The leader (the role passes around the "
                 f"table in seat order) proposes a team: the quests need {sizes} players. "
                 + ("Every player then speaks once about the team. " if c.discussion else "")
                 + "Then everyone votes in public to approve or reject it; more than half must "

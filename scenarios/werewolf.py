@@ -229,7 +229,7 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
                 + (
                     ", which needs more than half of the votes."
                     if c.exile_rule == "majority"
-                    else "."
+                    else "; the most votes exile, and a tie exiles nobody."
                 ),
                 "The village wins when every werewolf is gone; the werewolves win when they "
                 f"equal or outnumber the others. After {c.max_rounds} rounds it is a draw.",

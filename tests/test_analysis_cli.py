@@ -94,6 +94,7 @@ def test_out_writes_figures_tables_and_a_self_contained_report(run: Path, tmp_pa
     assert figures == [
         "calibration.png",
         "hidden_survival.png",
+        "leaderboard.png",
         "outcome.png",
         "ratings.png",
         "trust_graphs.png",
@@ -102,7 +103,7 @@ def test_out_writes_figures_tables_and_a_self_contained_report(run: Path, tmp_pa
         assert (out / figure).read_bytes().startswith(PNG_MAGIC)
     assert (out / "paper.csv").read_text().startswith("rules.n_players,episodes,TAS")
     report = (out / "report.html").read_text()
-    assert report.count('src="data:image/png;base64,') == 5
+    assert report.count('src="data:image/png;base64,') == 6
     assert "The Traitors paper&#x27;s metrics" in report
     assert 'src="http' not in report and "<script" not in report
 
@@ -206,6 +207,7 @@ def test_a_werewolf_run_names_villagers_and_werewolves(
         "honesty",
         "trust",
         "ratings",
+        "leaderboard",
     ]
     (outcome,) = tables["outcome"]
     assert outcome["episodes"] == 4
@@ -221,6 +223,7 @@ def test_a_werewolf_run_names_villagers_and_werewolves(
     assert tables["deception"][0]["misdirected_elimination_rate"] is not None
     assert sorted(p.name for p in (tmp_path / "report").glob("*.png")) == [
         "hidden_survival.png",
+        "leaderboard.png",
         "outcome.png",
         "ratings.png",
         "trust_graphs.png",

@@ -556,6 +556,7 @@ def test_werewolf_default_groups(werewolf: RunData) -> None:
         "honesty",
         "trust",
         "ratings",
+        "leaderboard",
     ]
     # The paper's metrics are The Traitors' own: asked for on Werewolf, they are undefined.
     (paper_row,) = suite.compute(werewolf, ["paper"], [])[0].frame.iter_rows(named=True)

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from traitors import registry
+from traitors.design import DesignSpec, assign, check_design, seat_agent
 from traitors.llm.models import model_problem
 from traitors.manifest import HealthLimits
 from traitors.rules import GameRules
 from traitors.specfile import SpecError, one_line, parse_yaml, read_mapping
+from traitors.stopping import StopSpec
 
 __all__ = ["SpecError", "read_mapping"]
 
@@ -322,11 +324,22 @@ class SweepSpec(BaseModel):
     zip: list[dict[str, list[Any]]] = Field(default_factory=list)
     """Groups of field paths whose value lists vary together (equal lengths)."""
     episodes: int = Field(1, ge=1)
-    """Episodes per cell."""
+    """Seeds per cell (each seed is one episode, or one block of a ``design``)."""
     seed: int = 0
     """Root seed: episode i of every cell uses seed + i (common random numbers)."""
     inference: list[InferenceSpec] = Field(default_factory=list)
     """Inference servers to start for this sweep."""
+    design: DesignSpec | None = None
+    """Which model plays which seat (see ``traitors.design``)."""
+    stop: StopSpec | None = None
+    """Stop each cell once its interval is narrow enough (see ``traitors.stopping``)."""
+
+    def seeds_per_cell(self, block: int = 1) -> int:
+        """Seeds a cell plays: ``episodes``, or enough blocks of ``block`` episodes for
+        ``stop.max_episodes``."""
+        if self.stop is None:
+            return self.episodes
+        return -(-self.stop.max_episodes // block)
 
 
 class SweepEpisode(BaseModel):
@@ -368,11 +381,16 @@ def expand_sweep(sweep: SweepSpec, source: Path) -> list[SweepEpisode]:
         base = dict(sweep.base)
     for dotted, value in sweep.set.items():
         base = set_field(base, dotted, value, source=source, context=f"set.{dotted}")
+    if sweep.stop is not None and "episodes" in sweep.model_fields_set:
+        raise SpecError(f"{source}: give episodes or stop.max_episodes, not both")
+    if sweep.design is not None and (problem := check_design(sweep.design)):
+        raise SpecError(f"{source}: {problem}")
     cells = count_cells(sweep, source)
-    if cells * sweep.episodes > MAX_EPISODES:
+    block = sweep.design.largest_block() if sweep.design is not None else 1
+    if cells * sweep.seeds_per_cell() * block > MAX_EPISODES:
         raise SpecError(
-            f"{source}: {cells:,} cells x {sweep.episodes} episodes is over the limit of "
-            f"{MAX_EPISODES:,} episodes per sweep"
+            f"{source}: {cells:,} cells x {sweep.seeds_per_cell()} seeds x {block} episodes "
+            f"per seed is over the limit of {MAX_EPISODES:,} episodes per sweep"
         )
     episodes = []
     for cell, factors in enumerate(_cells(sweep, source)):
@@ -380,10 +398,40 @@ def expand_sweep(sweep: SweepSpec, source: Path) -> list[SweepEpisode]:
         for dotted, value in factors.items():
             raw = set_field(raw, dotted, value, source=source, context=f"factor {dotted}")
         spec = _validate_cell(raw, source, factors)
-        for i in range(sweep.episodes):
-            episodes.append(
-                SweepEpisode(cell=cell, factors=factors, spec=spec, seed=sweep.seed + i)
-            )
+        if sweep.design is None:
+            seeds = range(sweep.seed, sweep.seed + sweep.seeds_per_cell())
+            episodes += [SweepEpisode(cell=cell, factors=factors, spec=spec, seed=i) for i in seeds]
+        else:
+            episodes += _design_episodes(sweep, spec, source, cell, factors)
+    return episodes
+
+
+def _design_episodes(
+    sweep: SweepSpec, spec: ScenarioSpec, source: Path, cell: int, factors: dict[str, Any]
+) -> list[SweepEpisode]:
+    """A cell's blocks: for each seed, one episode per row of the design."""
+    design = sweep.design
+    assert design is not None
+    count = spec.build_rules().seat_count()
+    seats = spec.seats(count)
+    taken = sorted(set(spec.agents) & set(seats))
+    if taken:
+        raise SpecError(
+            f"{source}: agents.{taken[0]}: the design assigns every seat; set seat options "
+            "by role or default instead"
+        )
+    raw = spec.model_dump(mode="json", exclude_none=True)
+    rows = design.rows(count)
+    specs = [_validate_cell(assign(raw, seats, row), source, factors) for row in rows]
+    episodes = []
+    for seed in range(sweep.seed, sweep.seed + sweep.seeds_per_cell(len(rows))):
+        names = design.names(count, seed)
+        for row, row_spec in zip(rows, specs, strict=True):
+            if names is not None:
+                agents = {k: v for k, v in row_spec.agents.items() if k not in seats}
+                agents |= {n: AgentSpec(**seat_agent(m)) for n, m in zip(names, row, strict=True)}
+                row_spec = row_spec.model_copy(update={"players": names, "agents": agents})
+            episodes.append(SweepEpisode(cell=cell, factors=factors, spec=row_spec, seed=seed))
     return episodes
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from traitors.runner.estimate import Estimate
     from traitors.runner.jobs import Job
     from traitors.spec import InferenceSpec
+    from traitors.stopping import StopRule
 
 EXIT_BUDGET = 3
 """Exit code of a sweep stopped by its budget (the same command with more budget resumes)."""
@@ -54,19 +55,26 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
     from traitors.runner.jobs import Job
     from traitors.spec import load_sweep
+    from traitors.stopping import StopRule
 
     check_run_options(args)
     sweep, episodes = load_sweep(args.sweep)
     console = Console()
     jobs = [Job.of(e) for e in episodes]
+    stop = StopRule(sweep.stop, jobs) if sweep.stop is not None else None
     if args.dry_run:
         console.print(
             expansion_table(f"sweep {sweep.name}: {len(jobs)} episodes", jobs, estimates(jobs))
         )
+        if sweep.design is not None:
+            from traitors.runner.design_view import design_tables
+
+            for table in design_tables(jobs):
+                console.print(table)
         return 0
     out = args.out or Path("runs") / sweep.name
     console.print(f"sweep [bold]{sweep.name}[/]: {len(jobs)} episodes into {out}")
-    work = Work(sweep.model_dump(mode="json"), jobs, sweep.inference)
+    work = Work(sweep.model_dump(mode="json"), jobs, sweep.inference, stop)
     resume = resume_command(args, ["traitors sweep", str(args.sweep)], out)
     return run_work(args, work, out, console, make_budget(args, jobs), resume)
 
@@ -90,6 +98,8 @@ class Work:
     jobs: list[Job]
     inference: Sequence[InferenceSpec] = ()
     """Inference servers the jobs' models need."""
+    stop: StopRule | None = None
+    """When to stop each cell early (a sweep's ``stop:``)."""
 
 
 def run_work(
@@ -136,20 +146,28 @@ def _run(
     budget: Budget | None,
     resume: str,
 ) -> int:
+    from traitors.runner.design_view import stop_table
     from traitors.runner.progress import SweepProgress
     from traitors.runner.sweep import run_sweep
 
     jobs = work.jobs
+    stop = work.stop
     executor = _executor(args, work.inference)
     try:
         with SweepProgress(len(jobs), console) as progress:
-            results = run_sweep(jobs, out, executor, work.meta, progress, args.retries, budget)
+            results = run_sweep(
+                jobs, out, executor, work.meta, progress, args.retries, budget, stop
+            )
     finally:
         executor.close()
     console.print(progress.summary())
+    if stop is not None:
+        console.print(stop_table(stop))
     _compact(out, console)
     failed = sum(r.status == "failed" for r in results)
-    unstarted = sum(r.status == "pending" for r in results)
+    unstarted = sum(r.status == "pending" for r in results) - (
+        sum(stop.skipped.values()) if stop is not None else 0
+    )
     if failed:
         console.print(
             f"[red]{failed} episode(s) failed[/] (raised, or degraded: failed model calls or "

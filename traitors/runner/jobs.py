@@ -46,6 +46,14 @@ class JobResult:
     """LLM calls, tokens and cost of the episode (empty if it did not finish)."""
     outcome: str | None = None
     """Who won (``draw`` for none), once the game was played."""
+    health: dict[str, int] = field(default_factory=dict)
+    """The manifest's ``health_total`` (decisions, defaulted, repaired, calls, failed_calls;
+    empty if it did not finish): what the sweep summary's validity counts add up."""
+
+    @property
+    def degraded(self) -> bool:
+        """A failure that played to the end but degraded (its manifest's health is known)."""
+        return self.status == "failed" and bool(self.health)
 
     @classmethod
     def of(
@@ -54,7 +62,8 @@ class JobResult:
         """The result of an episode that wrote ``manifest``."""
         outcome = manifest.outcome
         winner = (outcome.winner or "draw") if outcome is not None else None
-        return cls(episode_id, status, error, dict(manifest.usage), winner)
+        health = manifest.health_total.model_dump()
+        return cls(episode_id, status, error, dict(manifest.usage), winner, health)
 
 
 async def execute(job: Job, out_dir: Path) -> JobResult:

@@ -2,11 +2,11 @@
 
 A sweep writes a line when an episode starts and when it ends, so bookkeeping costs O(1) per
 episode however large the sweep. Each line is one JSON object, ``{"id": ..., "status": ...}``
-with ``attempts`` and, for a failure, a one-line ``error``; the last line about an episode
-wins. A line cut short by ``kill -9`` is ignored: it can only be the last one, and the
-episode it was about is then redone (an episode counts as complete only once its manifest
-says so). ``sweep.json`` is the readable summary, rewritten at the start, on interrupt and at
-the end, when the journal is also compacted.
+with ``attempts``, for a failure a one-line ``error``, for a complete episode its ``outcome``;
+the last line about an episode wins. A line cut short by ``kill -9`` is ignored: it can only
+be the last one, and the episode it was about is then redone (an episode counts as complete
+only once its manifest says so). ``sweep.json`` is the readable summary, rewritten at the
+start, on interrupt and at the end, when the journal is also compacted.
 """
 
 from __future__ import annotations
@@ -30,12 +30,16 @@ class Entry:
     """Times it was started."""
     error: str | None = None
     """The last line of the last failure."""
+    outcome: str | None = None
+    """Who won a complete episode (``draw`` for none)."""
 
     def line(self, episode_id: str) -> str:
         """The journal line recording this entry."""
         data: dict[str, Any] = {"id": episode_id, "status": self.status, "attempts": self.attempts}
         if self.error:
             data["error"] = self.error
+        if self.outcome:
+            data["outcome"] = self.outcome
         return json.dumps(data, separators=(",", ":")) + "\n"
 
 
@@ -48,7 +52,10 @@ def read_journal(out_dir: Path) -> dict[str, Entry]:
                 try:
                     data = json.loads(raw)
                     entries[str(data["id"])] = Entry(
-                        str(data["status"]), int(data.get("attempts", 0)), data.get("error")
+                        str(data["status"]),
+                        int(data.get("attempts", 0)),
+                        data.get("error"),
+                        data.get("outcome"),
                     )
                 except (ValueError, KeyError, TypeError):
                     continue

@@ -17,6 +17,7 @@ from rich.progress import (
 from rich.table import Table
 
 from traitors.runner.jobs import Job, JobResult
+from traitors.validity import warning_line, warnings
 
 REFRESH_SECONDS = 0.1
 LINE_SECONDS = 10.0
@@ -30,6 +31,11 @@ class SweepProgress:
         self.total = total
         self.counts: Counter[str] = Counter()
         self.usage: Counter[str] = Counter()
+        self.health: Counter[str] = Counter()
+        """The ``health_total`` counts of the episodes completed now (degraded ones are left
+        out, as the analysis leaves them out)."""
+        self.degraded = 0
+        """Attempts that played to the end but came out degraded (each retry counts)."""
         self.running = 0
         self.started = time.perf_counter()
         self._refreshed = self._lined = 0.0
@@ -79,6 +85,9 @@ class SweepProgress:
         """
         self.running -= 1
         self.usage.update(result.usage)
+        if result.status == "complete":
+            self.health.update(result.health)
+        self.degraded += result.degraded
         if final or result.status != "failed":
             self.counts[result.status] += 1
             self._progress.advance(self._task)
@@ -109,12 +118,20 @@ class SweepProgress:
             done = self.counts["complete"] + self.counts["skipped"]
             self.console.print(f"{done}/{self.total} episodes | {self.stats()}", highlight=False)
 
+    def warning(self) -> str | None:
+        """The validity warning line (``traitors.validity``): a rate of the complete
+        episodes' counts, or the share of degraded attempts, above its threshold."""
+        counts = {**self.health, "episodes": self.counts["complete"], "degraded": self.degraded}
+        return warning_line(warnings(counts))
+
     def summary(self) -> Table:
-        """The closing table."""
-        table = Table(title="sweep summary")
+        """The closing table; the validity warning, if any, is its caption."""
+        warning = self.warning()
+        table = Table(title="sweep summary", caption=warning, caption_style="bold yellow")
         table.add_column("what")
         table.add_column("value", justify="right")
         elapsed = time.perf_counter() - self.started
+        h = self.health
         for label, value in (
             ("episodes", self.total),
             ("completed now", self.counts["complete"]),
@@ -127,6 +144,10 @@ class SweepProgress:
                 f"{self.usage['prompt_tokens']:.0f} / {self.usage['completion_tokens']:.0f}",
             ),
             ("cost", f"${self.usage['cost']:.4f}"),
+            ("failed calls / calls (complete)", f"{h['failed_calls']} / {h['calls']}"),
+            ("defaulted actions / decisions (complete)", f"{h['defaulted']} / {h['decisions']}"),
+            ("repaired replies / decisions (complete)", f"{h['repaired']} / {h['decisions']}"),
+            ("degraded attempts (left out)", self.degraded),
             ("wall time", f"{elapsed:.1f} s"),
         ):
             table.add_row(label, str(value))

@@ -77,6 +77,7 @@ class SweepState:
         entry = self.entries[result.episode_id]
         entry.status = "complete" if result.status == "skipped" else result.status
         entry.error = result.error.strip().splitlines()[-1] if result.error else None
+        entry.outcome = result.outcome or entry.outcome
         self.journal.write(result.episode_id, entry)
         if time.monotonic() - self._saved >= SUMMARY_SECONDS:
             self.save()

@@ -17,6 +17,7 @@ from traitors.runner.jobs import Job, JobResult
 from traitors.runner.progress import SweepProgress
 from traitors.runner.shards import is_complete_or_packed, packed_statuses, shard_files
 from traitors.runner.state import SweepState
+from traitors.stopping import StopRule
 
 
 class JobQueue:
@@ -27,10 +28,12 @@ class JobQueue:
         jobs: Iterable[Job],
         on_start: Callable[[Job], None],
         admit: Callable[[Job], bool] = lambda job: True,
+        wanted: Callable[[Job], bool] = lambda job: True,
     ) -> None:
         self._jobs = deque(jobs)
         self._on_start = on_start
         self._admit = admit
+        self._wanted = wanted
         self.refused = 0
         """Jobs left unstarted because the budget would not admit them."""
 
@@ -42,7 +45,10 @@ class JobQueue:
         return self._jobs[0] if self._jobs else None
 
     def take(self) -> Job | None:
-        """The next job, marked started; None when none is left or the budget is spent."""
+        """The next job, marked started; None when none is left or the budget is spent.
+        Jobs no longer ``wanted`` (their cell was stopped) are passed over."""
+        while self._jobs and not self._wanted(self._jobs[0]):
+            self._jobs.popleft()
         if not self._jobs:
             return None
         if not self._admit(self._jobs[0]):
@@ -70,11 +76,12 @@ def run_sweep(
     progress: SweepProgress,
     retries: int = 0,
     budget: Budget | None = None,
+    stop: StopRule | None = None,
 ) -> list[JobResult]:
     """Run the jobs not yet complete; re-run failures up to ``retries`` more times.
 
     Returns a result per job: ``skipped`` for one already complete, ``pending`` for one
-    the budget did not let start.
+    the budget did not let start or whose cell ``stop`` stopped.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     state = SweepState(out_dir, sweep, jobs)
@@ -83,7 +90,10 @@ def run_sweep(
     pending = []
     for job in jobs:
         if _complete(out_dir, job, state, packed):
-            results[job.episode_id] = JobResult(job.episode_id, "skipped")
+            outcome = state.entries[job.episode_id].outcome
+            results[job.episode_id] = JobResult(job.episode_id, "skipped", outcome=outcome)
+            if stop is not None:
+                stop.finished(results[job.episode_id])
         else:
             pending.append(job)
     progress.skipped_before_start(len(results))
@@ -96,6 +106,8 @@ def run_sweep(
                 progress.start(job)
                 if budget is not None:
                     budget.started(job)
+                if stop is not None:
+                    stop.started(job)
 
             def finished(result: JobResult, last: bool = last) -> None:
                 results[result.episode_id] = result
@@ -103,13 +115,16 @@ def run_sweep(
                 progress.finish(result, final=last)
                 if budget is not None:
                     budget.finished(result)
+                if stop is not None:
+                    stop.finished(result)
 
-            queue = JobQueue(pending, started, budget.admit if budget is not None else _always)
+            admit = budget.admit if budget is not None else _always
+            queue = JobQueue(pending, started, admit, stop.wanted if stop is not None else _always)
             executor.run(queue, out_dir, finished)
             progress.refused(queue.refused)
             if queue.refused:
                 break
-            pending = [job for job in pending if results[job.episode_id].status == "failed"]
+            pending = [job for job in pending if _failed(results.get(job.episode_id))]
             if not pending:
                 break
     except BaseException:
@@ -118,6 +133,11 @@ def run_sweep(
     finally:
         state.close()
     return [results.get(job.episode_id, JobResult(job.episode_id, "pending")) for job in jobs]
+
+
+def _failed(result: JobResult | None) -> bool:
+    """Whether a job ran and failed (None: it never started; its cell was stopped)."""
+    return result is not None and result.status == "failed"
 
 
 def _always(job: Job) -> bool:
