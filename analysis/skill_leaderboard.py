@@ -36,8 +36,11 @@ BOOTSTRAP = 200
 """Bootstrap resamples of the Bradley-Terry fit (and of OpenSkill, up to its budget)."""
 OPENSKILL_BUDGET = 25_000
 """Games the OpenSkill bootstrap replays per fit at most (about 50 microseconds each): 200
-resamples up to 125 episodes, fewer beyond, never fewer than 20."""
+resamples up to 125 episodes, fewer beyond."""
 OPENSKILL_MIN_RESAMPLES = 20
+"""Below this many resamples (above 1,250 episodes) the OpenSkill mu gets no bootstrap
+interval: its cost would grow with the run. Its sigma is still given, and the Bradley-Terry
+intervals are computed at every size."""
 KINDS = (DECEPTION, DETECTION, OVERALL)
 VALUE_COLUMNS: dict[str, pl.DataType] = {
     "deceiver_games": pl.Int64(),
@@ -73,7 +76,8 @@ def group_rows(
     """The leaderboard rows (without factors) of one group's games, one per label."""
     n = len(games)
     drawn = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    openskill_drawn = drawn[: max(OPENSKILL_MIN_RESAMPLES, OPENSKILL_BUDGET // n)]
+    affordable = min(resamples, OPENSKILL_BUDGET // n)
+    openskill_drawn = drawn[: affordable if affordable >= OPENSKILL_MIN_RESAMPLES else 0]
     columns: dict[Entity, dict[str, float | None]] = {}
     for teams_of in (side_teams, overall_teams):
         columns_of = _bt_columns(games, teams_of, drawn)
