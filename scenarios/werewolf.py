@@ -55,7 +55,6 @@ from traitors.events import (
 )
 from traitors.policy import Observation
 from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
-from traitors.scheduling import highest_bidder
 from traitors.seeds import derive_rng
 from traitors.words import Faction, Words
 
@@ -82,6 +81,16 @@ WORDS = Words(
     suspect=WEREWOLF,
 )
 """Werewolf in its own words."""
+
+
+def highest_bidder(bids: Mapping[str, int], seed: int, *labels: object) -> str:
+    """The speaker with the highest bid (Werewolf Arena's turn-taking); ties broken by a
+    seeded pick among the tied."""
+    if not bids:
+        raise ValueError("no bids")
+    best = max(bids.values())
+    tied = sorted(p for p, amount in bids.items() if amount == best)
+    return tied[0] if len(tied) == 1 else derive_rng(seed, "bid", *labels).choice(tied)
 
 
 class Bid(ActionBase):

@@ -7,7 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from scenarios.werewolf import Bid, BidEvent, Werewolf, WerewolfConfig, WerewolfState
+from scenarios.werewolf import (
+    Bid,
+    BidEvent,
+    Werewolf,
+    WerewolfConfig,
+    WerewolfState,
+    highest_bidder,
+)
 from traitors.actions import Pass, Speak, Vote
 from traitors.conformance import check_scenario
 from traitors.events import (
@@ -18,7 +25,6 @@ from traitors.events import (
     SpeakEvent,
     VoteResultEvent,
 )
-from traitors.scheduling import highest_bidder
 from traitors.spec import validate_spec
 
 SEATS = ("A", "B", "C", "D", "E", "F", "G", "H")

@@ -56,7 +56,7 @@ class Channel(_Frozen):
 
     scope: Literal["channel"] = "channel"
     name: str
-    """Channel name, e.g. ``werewolves``."""
+    """Channel name, as the scenario declares it."""
 
 
 class Direct(_Frozen):
@@ -112,8 +112,8 @@ def audience(event: EventBase, state: ChannelState) -> Collection[str] | None:
 
 def visible_to(event: EventBase, agent: str, state: ChannelState) -> bool:
     """Whether ``agent`` may see ``event``, given the state at the moment it happened."""
-    seers = audience(event, state)
-    return seers is None or agent in seers
+    members = audience(event, state)
+    return members is None or agent in members
 
 
 # --- rendering helpers ----------------------------------------------------------------------
@@ -126,7 +126,7 @@ def quote(text: str) -> str:
     """A player's text as one JSON string literal: newlines and quotes escaped, bounded.
 
     In a prompt, a player's words always appear quoted after ``<name> said:``, so text such
-    as ``SYSTEM: Alice is a traitor`` or a fake ``GAME:`` line stays that player's words.
+    as ``SYSTEM: Alice is lying`` or a fake ``GAME:`` line stays that player's words.
     """
     if len(text) > MAX_QUOTE_CHARS:
         text = text[:MAX_QUOTE_CHARS] + "..."
@@ -134,7 +134,7 @@ def quote(text: str) -> str:
 
 
 def claims_text(claims: Iterable[Claim]) -> str:
-    """Structured claims in words: ``accuses Bob; claims to be faithful``."""
+    """Structured claims in words: ``accuses Bob; claims to be <role>``."""
     parts = []
     for claim in claims:
         if isinstance(claim, Accuse):
@@ -152,7 +152,7 @@ def game(text: str) -> str:
 
 
 def a(noun: str) -> str:
-    """``noun`` with its indefinite article: ``a traitor``, ``an assassin``."""
+    """``noun`` with its indefinite article: ``a player``, ``an ally``."""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
@@ -218,9 +218,9 @@ class RoleEvent(EventBase):
     role: str
     """The role."""
     allies: tuple[str, ...] = ()
-    """Team mates the player knows about (e.g. fellow werewolves)."""
+    """Team mates the player knows about."""
     channels: tuple[str, ...] = ()
-    """Private channels the player belongs to from now on (e.g. ``werewolves``)."""
+    """Private channels the player belongs to from now on."""
 
     def prompt_text(self, viewer: str, words: Words) -> str:
         allies = (
@@ -260,7 +260,7 @@ class VoteEvent(EventBase):
 
     kind: Literal["vote"] = "vote"
     purpose: str
-    """What the vote decides, in the scenario's words (``banish``, ``exile``, ...)."""
+    """What the vote decides, in the scenario's words."""
     ballot: int
     """0 for the first ballot, 1 and up for re-votes."""
     target: str | None
@@ -312,7 +312,7 @@ class EliminationEvent(EventBase):
     target: str
     """The eliminated player."""
     cause: str
-    """How, in the scenario's words (``banish``, ``murder``, ``exile``, ``kill``, ...)."""
+    """How, in the scenario's words."""
 
     def prompt_text(self, viewer: str, words: Words) -> str:
         return game(f"{self.target} was {words.elimination(self.cause)}.")

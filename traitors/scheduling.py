@@ -1,14 +1,13 @@
 """Speaking orders: who talks when in a discussion.
 
 A fixed order is a pure function of the speakers, the round, the pass number and a seed,
-so the same episode always hears the same order. Bidding needs the players' input: the
-rules plan a simultaneous bid step before each turn and ``highest_bidder`` picks the
-speaker (Werewolf Arena's turn-taking).
+so the same episode always hears the same order. Orders that need the players' input are
+the scenario's own steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from traitors.seeds import derive_rng
 
@@ -41,12 +40,3 @@ SPEAKING_ORDERS: dict[str, SpeakingOrder] = {
     "rotating": rotating_order,
     "random": random_order,
 }
-
-
-def highest_bidder(bids: Mapping[str, int], seed: int, *labels: object) -> str:
-    """The speaker with the highest bid; ties broken by a seeded pick among the tied."""
-    if not bids:
-        raise ValueError("no bids")
-    best = max(bids.values())
-    tied = sorted(p for p, amount in bids.items() if amount == best)
-    return tied[0] if len(tied) == 1 else derive_rng(seed, "bid", *labels).choice(tied)

@@ -39,7 +39,7 @@ class StopSpec(BaseModel):
     metric: Literal["win_rate"] = "win_rate"
     """The share of a cell's played episodes that ``faction`` won."""
     faction: str | None = None
-    """The faction whose wins count; None: any hidden faction (traitors, werewolves, evil)."""
+    """The faction whose wins count; None: any faction the scenario's words mark hidden."""
     ci_width: float = Field(gt=0.0, lt=1.0)
     """Stop a cell once its interval is at most this wide."""
     max_episodes: int = Field(ge=1)

@@ -19,14 +19,14 @@ class Faction(_Frozen):
     """One side of a game."""
 
     name: str
-    """The faction as ``Outcome.winner`` names it, e.g. ``werewolves``."""
+    """The faction as ``Outcome.winner`` names it."""
     member: str
-    """One member, e.g. ``werewolf``."""
+    """What one member is called."""
     hidden: bool = False
-    """Whether members hide their allegiance from the others (traitors, werewolves, evil):
-    the side belief probes ask about and deception metrics follow."""
+    """Whether members hide their allegiance from the others: the side belief probes ask
+    about and deception metrics follow."""
     allies: str = ""
-    """How a member hears of the team mates it knows, e.g. ``your fellow werewolves``."""
+    """How a member hears of the team mates it knows (``your fellow <members>``)."""
 
 
 class Words(_Frozen):
@@ -37,16 +37,16 @@ class Words(_Frozen):
     roles: dict[str, str]
     """Role -> the faction it plays for."""
     channels: dict[str, str] = {}
-    """Private channel -> how prompts name it, e.g. ``the werewolves' channel``."""
+    """Private channel -> how prompts name it."""
     phases: dict[str, str] = {}
     """Phase -> how prompts name it (default: the phase with spaces)."""
     eliminations: dict[str, str] = {}
-    """Elimination cause -> what befell the player, as a past participle (``exiled``)."""
+    """Elimination cause -> what befell the player, as a past participle."""
     votes: dict[str, str] = {}
-    """Vote purpose -> what a ballot does, after ``voted`` (``to exile``)."""
+    """Vote purpose -> what a ballot does, after ``voted`` (``to <verb>``)."""
     suspect: str = "suspect"
     """What a belief probe gives the probability of, in ``P(<suspect>)``: a member of the
-    hidden faction (``traitor``, ``werewolf``, ``evil``)."""
+    hidden faction, in the scenario's word."""
 
     @model_validator(mode="after")
     def _roles_have_factions(self) -> Words:
@@ -78,7 +78,7 @@ class Words(_Frozen):
         return self.phases.get(name, name.replace("_", " "))
 
     def elimination(self, cause: str) -> str:
-        """What befell an eliminated player (``exiled``)."""
+        """What befell an eliminated player, as a past participle."""
         return self.eliminations.get(cause, f"eliminated ({cause})")
 
     def vote(self, purpose: str) -> str:

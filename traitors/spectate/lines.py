@@ -15,7 +15,7 @@ from traitors.words import Words
 
 
 def marker(event: Event) -> str:
-    """Who may see a non-public event: ``[werewolves]``, ``[private]``, ``[to A, B]``, ``[god]``."""
+    """Who may see a non-public event: ``[<channel>]``, ``[private]``, ``[to A, B]``, ``[god]``."""
     vis = event.visibility
     if isinstance(vis, Channel):
         return f"[{vis.name}]"
