@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from traitors.stopping import wilson as score_interval
+
 Z95 = 1.959963984540054
 """The standard normal quantile of a two-sided 95% interval."""
 RESAMPLES = 2000
@@ -19,16 +21,11 @@ SEED = 0
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval (low, high) of ``successes`` in ``trials`` > 0:
-    (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), clipped to [0, 1]."""
+    """Wilson score interval (low, high) of ``successes`` in ``trials`` > 0 (the formula is
+    :func:`traitors.stopping.wilson`'s)."""
     if trials <= 0:
         raise ValueError("a Wilson interval needs at least one trial")
-    p = successes / trials
-    denominator = 1 + z**2 / trials
-    centre = p + z**2 / (2 * trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2))
-    low, high = (centre - half) / denominator, (centre + half) / denominator
-    return max(low, 0.0), min(high, 1.0)
+    return score_interval(successes, trials, z)
 
 
 def newcombe(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> tuple[float, float, float]:

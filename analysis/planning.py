@@ -32,13 +32,8 @@ def z_for(alpha: float) -> float:
 
 def wilson_width(p: float, n: int, z: float) -> float:
     """The width of the Wilson interval of rate ``p`` observed in ``n`` episodes."""
-    low, high = wilson_interval(p, n, z)
+    low, high = wilson(p * n, n, z)
     return high - low
-
-
-def wilson_interval(p: float, n: int, z: float) -> tuple[float, float]:
-    """:func:`traitors.stopping.wilson` at a rate (wins may be fractional)."""
-    return wilson(p * n, n, z)
 
 
 def episodes_for_rate(p: float, width: float, z: float) -> int:

@@ -85,7 +85,6 @@ class StopRule:
         self.spec = spec
         self.z = spec.z()
         jobs = list(jobs)
-        self.cell_of = {job.episode_id: job.cell for job in jobs}
         self.block_of = {job.episode_id: (job.cell, job.seed) for job in jobs}
         self.winners: dict[int, frozenset[str]] = {}
         for job in jobs:
@@ -111,10 +110,11 @@ class StopRule:
         """Count a complete episode's outcome; look at its cell every ``check_every``."""
         if result.outcome is None or result.status not in ("complete", "skipped"):
             return
-        self.started_blocks.add(self.block_of[result.episode_id])
-        count = self.cells[self.cell_of[result.episode_id]]
+        block = self.block_of[result.episode_id]
+        self.started_blocks.add(block)
+        count = self.cells[block[0]]
         count.played += 1
-        count.wins += result.outcome in self.winners[self.cell_of[result.episode_id]]
+        count.wins += result.outcome in self.winners[block[0]]
         if count.stopped_at is None and count.played % self.spec.check_every == 0:
             low, high = wilson(count.wins, count.played, self.z)
             if high - low <= self.spec.ci_width:
