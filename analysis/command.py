@@ -167,14 +167,17 @@ def _damaged(directories: Sequence[str]) -> str:
 def _write_outputs(
     data: RunData, tables: Sequence[Table], by: Sequence[str], out: Path, summary: str
 ) -> Path:
-    """CSV per table, PNG figures and report.html into ``out``; returns the report's path."""
+    """CSV per table, PNG figures, the cited episodes' HTML replays (a bounded sample) and
+    report.html into ``out``; returns the report's path."""
     from analysis.figures import draw_figures
     from analysis.render import write_csv_files
+    from analysis.replays import export_replays
     from analysis.report import write_report
 
     out.mkdir(parents=True, exist_ok=True)
     write_csv_files(tables, out)
     figures = draw_figures(data, tables, by, out)
+    replays = export_replays(data, tables, out)
     split = f"Split by: {', '.join(by)}." if by else "All episodes together."
     notes = [summary, split, "Formulas: analysis/METRICS.md."]
-    return write_report(out / "report.html", "traitors analysis", notes, tables, figures)
+    return write_report(out / "report.html", "traitors analysis", notes, tables, figures, replays)

@@ -653,7 +653,7 @@ def viewer_board(directory: Path, viewer: str, events: list[Event]) -> Spectator
 
 def test_watch_god_view_shows_the_quest_track(scripted_episode: Path) -> None:
     console = Console(record=True, force_terminal=True, width=120, height=50, file=io.StringIO())
-    assert run_watch(watch_args(scripted_episode, "--speed", "0"), console=console) == 0
+    assert run_watch(watch_args(scripted_episode, "--speed", "0", "--plain"), console=console) == 0
     text = console.export_text()
     results = of(QuestResultEvent, iter_events(scripted_episode))
     track = " ".join(["✓" if r.succeeded else "✗" for r in results] + ["·"] * (5 - len(results)))

@@ -117,6 +117,26 @@ def test_every_line_of_every_output_path_shows_speech_literally(hostile_episode:
     assert_clean(out.getvalue())
 
 
+def test_the_interactive_view_shows_hostile_speech_literally(hostile_episode: Path) -> None:
+    from test_watch_app import drive, look
+
+    from traitors.spectate.app import WatchApp
+
+    for viewer in (None, "Bob"):
+        app = WatchApp(hostile_episode, viewer=viewer, speed=None)
+        shown: list[str] = []
+
+        async def script(pilot, app: WatchApp = app, shown: list[str] = shown) -> None:
+            await pilot.press("home", *["right_square_bracket"] * 2, *["right"] * 12)
+            shown.append(await look(pilot, app))
+
+        drive(app, script)
+        for char in RAW:
+            assert char not in shown[0], f"raw {char!r} on screen"
+        assert "[bold red]GAME OVER[/]" in shown[0] and "<|im_start|>system" in shown[0]
+        assert "\\x1b]0;pwned\\x07" in shown[0]
+
+
 def test_prompts_quote_hostile_speech_as_one_json_string(hostile_episode: Path) -> None:
     from agents.render import render_event
     from traitors.log import iter_events

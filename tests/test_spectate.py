@@ -197,7 +197,7 @@ def test_unknown_player_exits_2(episode: Path, capsys: pytest.CaptureFixture[str
 
 def test_live_layout_in_a_terminal_replays_to_the_end(episode: Path) -> None:
     console = Console(record=True, force_terminal=True, width=100, height=40, file=io.StringIO())
-    assert run_watch(watch_args(episode, "--speed", "0"), console=console) == 0
+    assert run_watch(watch_args(episode, "--speed", "0", "--plain"), console=console) == 0
     text = console.export_text()
     assert "transcript" in text and "GAME OVER" in text and "suspicion" in text
 

@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         help="print every event as it happens (default: on when LLM seats play)",
     )
     run.add_argument(
-        "--live", action="store_true", help="show each episode in the live watch view as it plays"
+        "--live",
+        action="store_true",
+        help="follow the episodes in the interactive view as they play (lines when piped)",
     )
     run.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes (default 1)")
     run.add_argument(
@@ -206,7 +208,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from traitors.runner.episodes import EpisodeSummary, run_episodes
     from traitors.spec import uses_policy
-    from traitors.spectate.commands import live_observer
+    from traitors.spectate.commands import live_observer, run_live
     from traitors.spectate.lines import LinePrinter
 
     if args.episodes < 1:
@@ -231,7 +233,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             console.print(f"    [red]{manifest.status}[/]: {manifest.status_reason}")
 
     seeds = range(first, first + args.episodes)
-    if args.live:
+    if args.live and console.is_terminal:  # the interactive view; the lines after it closes
+        finished: list[EpisodeSummary] = []
+        summaries = run_live(out, lambda: run_episodes(spec, seeds, out, finished.append))
+        for summary in finished:
+            done(summary)
+    elif args.live:
         with live_observer(words, out, console) as live:
             summaries = run_episodes(spec, seeds, out, done, [live])
     else:

@@ -8,12 +8,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from traitors.engine import EpisodeResult
+    from traitors.spec import ScenarioSpec
+    from traitors.spectate.app import WatchApp
     from traitors.spectate.live import LiveObserver
     from traitors.words import Words
 
@@ -26,10 +32,12 @@ def add_watch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "watch",
         help="watch an episode live or replay it: transcript, players, votes, beliefs, LLM use",
         description=(
-            "Show an episode in the terminal (plain lines when output is not a terminal). PATH "
-            "is an episode directory, or a run/sweep directory: then a table of its episodes "
-            "first, and the episode chosen with --episode (default: the most recently written "
-            "running one) is followed."
+            "Show an episode in the terminal: an interactive view (pause, step, jump by phase "
+            "or round, switch between the god view and any seat, read model calls; the keys "
+            "are listed at the bottom), or plain lines with --plain or when output is not a "
+            "terminal. PATH is an episode directory, or a run/sweep directory: then its "
+            "episodes can be picked from (key e), and the one chosen with --episode (default: "
+            "the most recently written running one) is followed."
         ),
     )
     watch.add_argument("path", type=Path, metavar="PATH", help="episode, run or sweep directory")
@@ -46,6 +54,9 @@ def add_watch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="replay a finished episode at X events/s (0: at once; default 10 in a terminal)",
     )
     watch.add_argument("--episode", metavar="ID", help="episode of a run directory (id or prefix)")
+    watch.add_argument(
+        "--plain", action="store_true", help="the printed (non-interactive) view, in a terminal too"
+    )
     watch.add_argument(
         "--poll", type=float, metavar="S", help="seconds between reads with --follow (default 0.25)"
     )
@@ -68,13 +79,17 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
         follow: bool = args.follow
         if not path.exists():  # an episode packed into its run's shard
             path = resolve_episode(path)
+        run_dir = None
         if is_episode_dir(path):
             if args.episode is not None:
                 raise NoSuchEpisode(f"--episode needs a run directory; {path} is an episode")
             directory = path
         else:
-            directory = _pick_episode(path, args.episode, console)
+            run_dir = path
+            directory = _pick_episode(path, args.episode, console, quiet=interactive(args, console))
             follow = True
+        if interactive(args, console):
+            return _watch_app(directory, run_dir, args)
         watch_episode(
             directory,
             console,
@@ -89,7 +104,33 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
     return 0
 
 
-def _pick_episode(run_dir: Path, episode_id: str | None, console: Console) -> Path:
+def interactive(args: argparse.Namespace, console: Console) -> bool:
+    """Whether to open the interactive view: in a terminal, unless ``--plain``."""
+    return console.is_terminal and not getattr(args, "plain", False)
+
+
+def _watch_app(directory: Path, run_dir: Path | None, args: argparse.Namespace) -> int:
+    """The interactive view of ``directory`` (and of its run's other episodes); a seat not
+    at the table or a damaged log is refused before the view opens."""
+    from traitors.spectate.app import DEFAULT_SPEED, POLL_SECONDS, WatchApp
+    from traitors.spectate.feed import EpisodeFeed
+
+    EpisodeFeed(directory, args.as_player).read()
+    app = WatchApp(
+        directory,
+        run_dir=run_dir,
+        viewer=args.as_player,
+        speed=DEFAULT_SPEED if args.speed is None else args.speed,
+        follow_newest=run_dir is not None and args.episode is None,
+        poll=args.poll or POLL_SECONDS,
+    )
+    app.run()
+    return 0
+
+
+def _pick_episode(
+    run_dir: Path, episode_id: str | None, console: Console, *, quiet: bool = False
+) -> Path:
     from collections import Counter
 
     from traitors.runner.shards import resolve_episode
@@ -107,17 +148,20 @@ def _pick_episode(run_dir: Path, episode_id: str | None, console: Console) -> Pa
         f"{n} {status}" for status, n in sorted(Counter(r.status for r in rows).items())
     )
     title = f"{run_dir}: {len(rows)} episode(s) ({counts})"
+    row = choose(rows, episode_id)
+    directory = row.dir if row.dir.is_dir() else resolve_episode(run_dir, row.episode_id)
+    if quiet:
+        return directory
     if len(rows) > len(shown):
         title += f"; the {len(shown)} most recently written"
     if console.is_terminal:
         console.print(episodes_table(shown, title))
     else:
         console.print(title, markup=False, highlight=False)
-        for row in shown:
-            console.print(episode_line(row), markup=False, highlight=False)
-    row = choose(rows, episode_id)
+        for listed in shown:
+            console.print(episode_line(listed), markup=False, highlight=False)
     console.print(f"watching {row.episode_id} ({row.status})", markup=False, highlight=False)
-    return row.dir if row.dir.is_dir() else resolve_episode(run_dir, row.episode_id)
+    return directory
 
 
 def add_play_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -136,6 +180,9 @@ def add_play_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     play.add_argument("--seed", type=int, metavar="S", help="episode seed (default: the spec's)")
     play.add_argument(
         "--out", type=Path, metavar="DIR", help="output directory (default runs/<name>-play-<time>)"
+    )
+    play.add_argument(
+        "--plain", action="store_true", help="plain lines and a prompt, in a terminal too"
     )
     play.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
@@ -164,8 +211,12 @@ def run_play(
     out: Path = args.out or Path("runs") / f"{spec.name}-play-{time.strftime('%Y%m%d-%H%M%S')}"
     io = seat_io(spec.build_rules().words, stdin, stdout, f"{spec.name} seed {seed}")
     console = io.console
+    in_app = interactive(args, console) and io.stdin.isatty()
     try:
-        result = asyncio.run(play(spec, seed, out, io))
+        if in_app:
+            result = _play_in_app(spec, seed, out, args.as_player)
+        else:
+            result = asyncio.run(play(spec, seed, out, io))
     except EOFError:
         console.print(f"input ended before the game did; the unfinished episode is in {out}")
         return 1
@@ -177,6 +228,34 @@ def run_play(
         highlight=False,
     )
     return 0
+
+
+def _play_in_app(spec: ScenarioSpec, seed: int, out: Path, seat: str) -> EpisodeResult:
+    """Play in the interactive view, the game in a thread beside it."""
+    import asyncio
+
+    from traitors.spec import episode_id
+    from traitors.spectate.background import run_beside
+    from traitors.spectate.play import play
+    from traitors.spectate.play_app import AppSeat, PlayApp
+
+    app = PlayApp(out / episode_id(spec, seed), seat)
+    return run_beside(app, lambda: asyncio.run(play(spec, seed, out, AppSeat(app))))
+
+
+def run_live(out: Path, work: Callable[[], T]) -> T:
+    """``traitors run --live`` in a terminal: ``work`` (the run, writing into ``out``) in a
+    thread, and the interactive view following its newest episode until it is quit."""
+    from traitors.spectate.background import run_beside
+
+    return run_beside(live_app(out), work)
+
+
+def live_app(out: Path) -> WatchApp:
+    """The interactive view of a run being written into ``out``: its newest episode."""
+    from traitors.spectate.app import WatchApp
+
+    return WatchApp(run_dir=out, speed=None, follow_newest=True)
 
 
 def live_observer(

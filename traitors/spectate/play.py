@@ -16,7 +16,7 @@ from rich.text import Text
 
 from traitors.engine import EpisodeResult, run_episode
 from traitors.log import EpisodeWriter
-from traitors.policy import Observation
+from traitors.policy import Observation, SeatTerminal
 from traitors.runner.services import live_services
 from traitors.spec import ScenarioSpec, episode_id, set_field, validate_spec
 from traitors.spectate.display import Fit, LineDisplay
@@ -98,9 +98,10 @@ def with_human(spec: ScenarioSpec, seat: str) -> ScenarioSpec:
     return validate_spec(raw, source=spec.name)
 
 
-async def play(spec: ScenarioSpec, seed: int, out_dir: Path, io: SeatIO) -> EpisodeResult:
+async def play(spec: ScenarioSpec, seed: int, out_dir: Path, io: SeatTerminal) -> EpisodeResult:
     """Play one episode of ``spec`` (with a human seat) into ``out_dir/<episode_id>/``."""
     writer = EpisodeWriter(out_dir / episode_id(spec, seed))
+    writer.FLUSH_SECONDS = 0.0  # every step written out: the person's view waits on no buffer
     services = live_services(writer)
     services.terminal = io
     return await run_episode(spec, seed, writer=writer, services=services)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.table import Table
@@ -40,6 +40,8 @@ class EpisodeRow:
     rounds: str
     modified: float
     """Last write to the episode's logs (0 if it has not started)."""
+    factors: str = ""
+    """The sweep cell's factors (``model=..., n_players=...``), if the run is a sweep."""
 
 
 def is_episode_dir(path: Path) -> bool:
@@ -51,35 +53,42 @@ def list_episodes(run_dir: Path) -> list[EpisodeRow]:
     """Every episode of a run or sweep directory, started or (per ``sweep.json``) not."""
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{run_dir}: no such directory")
-    sweep = _sweep_status(run_dir)
+    sweep, factors = _sweep_status(run_dir)
     now = time.time()
     rows = [
-        _row(path, sweep.get(path.name), now)
+        replace(_row(path, sweep.get(path.name), now), factors=factors.get(path.name, ""))
         for path in sorted(run_dir.iterdir())
         if path.is_dir() and is_episode_dir(path)
     ]
     started = {row.episode_id for row in rows}
     for episode_id in shard_index(run_dir):
         if episode_id not in started:  # finished, and packed into a shard
-            rows.append(EpisodeRow(episode_id, run_dir / episode_id, "packed", "", "", PACKED))
+            row = EpisodeRow(episode_id, run_dir / episode_id, "packed", "", "", PACKED)
+            rows.append(replace(row, factors=factors.get(episode_id, "")))
             started.add(episode_id)
     for episode_id, status in sweep.items():
         if episode_id not in started:
-            rows.append(EpisodeRow(episode_id, run_dir / episode_id, status, "", "", 0.0))
+            row = EpisodeRow(episode_id, run_dir / episode_id, status, "", "", 0.0)
+            rows.append(replace(row, factors=factors.get(episode_id, "")))
     if not rows:
         raise FileNotFoundError(f"{run_dir}: not an episode directory, and holds no episodes")
     return rows
 
 
-def _sweep_status(run_dir: Path) -> dict[str, str]:
-    """Each episode's status from ``sweep.json``, brought up to date by the journal."""
+def _sweep_status(run_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Each episode's status from ``sweep.json``, brought up to date by the journal, and
+    its cell's factors in one line."""
     path = run_dir / SWEEP_FILE
     if not path.is_file():
-        return {}
+        return {}, {}
     episodes = json.loads(path.read_text()).get("episodes", {})
     status = {episode_id: str(entry.get("status", "")) for episode_id, entry in episodes.items()}
     status.update((eid, entry.status) for eid, entry in read_journal(run_dir).items())
-    return status
+    factors = {
+        episode_id: ", ".join(f"{k}={v}" for k, v in (entry.get("factors") or {}).items())
+        for episode_id, entry in episodes.items()
+    }
+    return status, factors
 
 
 def _row(path: Path, sweep_status: str | None, now: float) -> EpisodeRow:
