@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,6 +29,7 @@ from traitors.spectate.background import Background
 from traitors.spectate.commands import live_app, run_watch
 from traitors.spectate.play import play, with_human
 from traitors.spectate.play_app import AppSeat, PlayApp
+from traitors.spectate.screens import EpisodesScreen
 
 SPEECH = "Hello table, I am one of you."
 SIZE = (160, 60)
@@ -387,3 +390,29 @@ def test_watch_in_a_terminal_opens_the_view_and_plain_keeps_lines(
     plain = Console(file=io.StringIO(), force_terminal=True, width=120)
     assert run_watch(watch_args(episode, "--plain", "--speed", "0"), console=plain) == 0
     assert len(opened) == 1 and "GAME OVER" in plain.file.getvalue()
+
+
+def test_the_episode_list_shows_factors_and_stays_up_to_date(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = sorted(p for p in run_dir.iterdir() if p.is_dir())
+    run = tmp_path / "sweep"
+    shutil.copytree(first, run / first.name)
+    factors = {"model": "fake/x", "n_players": 7}
+    entries = {e.name: {"status": "done", "factors": factors} for e in (first, second)}
+    (run / "sweep.json").write_text(json.dumps({"episodes": entries}))
+    monkeypatch.setattr(EpisodesScreen, "REFRESH_SECONDS", 0.05)
+    app = WatchApp(run / first.name, run_dir=run, speed=None)
+
+    async def script(pilot) -> None:
+        await pilot.press("e")
+        listing = await look(pilot, app)
+        assert "model=fake/x, n_players=7" in listing and "complete" in listing
+        assert "1 running" not in listing and second.name in listing  # not started yet
+        partial = run / second.name
+        partial.mkdir()
+        lines = (second / EVENTS).read_bytes().splitlines(keepends=True)
+        (partial / EVENTS).write_bytes(b"".join(lines[:20]))
+        await until(pilot, lambda: "running" in screen_text(app))
+
+    drive(app, script)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from traitors.words import NEUTRAL, Words
+
 Status = Literal["running", "complete", "degraded", "failed"]
 
 
@@ -190,3 +192,7 @@ class Manifest(BaseModel):
     def played(self) -> bool:
         """True for a complete episode: a game played as specified."""
         return self.status == "complete"
+
+    def scenario_words(self) -> Words:
+        """The scenario's words as recorded (neutral ones for a manifest without them)."""
+        return Words.model_validate(self.words) if self.words else NEUTRAL

@@ -28,15 +28,10 @@ from traitors.manifest import Manifest
 from traitors.spectate.board import Board, UnknownPlayer
 from traitors.spectate.lines import marker
 from traitors.text import printable
-from traitors.words import NEUTRAL, Words
+from traitors.words import Words
 
 FORMAT = 1
 """Version of the document's layout, read by ``replay.js``."""
-
-
-def manifest_words(manifest: Manifest) -> Words:
-    """The words of the episode's scenario, from its manifest (neutral ones if it has none)."""
-    return Words.model_validate(manifest.words) if manifest.words else NEUTRAL
 
 
 def build_document(
@@ -46,7 +41,7 @@ def build_document(
 
     UnknownPlayer if ``seat`` is not at the table.
     """
-    words = manifest_words(manifest)
+    words = manifest.scenario_words()
     players = list(manifest.players)
     if seat is not None and seat not in players:
         raise UnknownPlayer(f"unknown player {seat!r}; players: {', '.join(players)}")

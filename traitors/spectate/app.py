@@ -36,7 +36,7 @@ from traitors.spectate.panels import (
     tally_panel,
     transcript_text,
 )
-from traitors.spectate.runs import NoSuchEpisode, choose, list_episodes
+from traitors.spectate.runs import EpisodeRow, NoSuchEpisode, choose, list_episodes
 from traitors.spectate.screens import GOD, CallScreen, EpisodesScreen, call_picker, view_picker
 from traitors.spectate.timeline import Timeline
 
@@ -367,17 +367,19 @@ class WatchApp(App[None]):
         self.push_screen(call_picker(records), opened)
 
     def action_episodes(self) -> None:
-        if self.run_dir is None:  # the key is shown only with a run directory
-            return
+        if self.run_dir is not None:  # the key is shown only with a run directory
+            self.push_screen(EpisodesScreen(self._listing), self._pick)
+
+    def _listing(self) -> tuple[str, list[EpisodeRow]]:
+        """The run's episodes, most recently written first (at most ``LISTED``)."""
+        assert self.run_dir is not None
         try:
             rows = list_episodes(self.run_dir)
         except FileNotFoundError as exc:
-            self.notify(str(exc), severity="error")
-            return
+            return str(exc), []
         newest = sorted(rows, key=lambda row: row.modified, reverse=True)[:LISTED]
         shown = f"the {len(newest)} most recently written of " if len(newest) < len(rows) else ""
-        title = f"{self.run_dir}: {shown}{len(rows)} episode(s)"
-        self.push_screen(EpisodesScreen(title, newest), self._pick)
+        return f"{self.run_dir}: {shown}{len(rows)} episode(s)", newest
 
     def _pick(self, episode_id: str | None) -> None:
         if episode_id is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -104,27 +104,46 @@ class CallScreen(ModalScreen[None]):
 
 
 class EpisodesScreen(ModalScreen[str | None]):
-    """A run's episodes (status, winner, rounds, factors); dismissed with the chosen id."""
+    """A run's episodes (status, winner, rounds, factors), brought up to date every
+    ``REFRESH_SECONDS`` while open; dismissed with the chosen id."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "close")]
     DEFAULT_CSS = """
     EpisodesScreen { align: center middle; }
     EpisodesScreen > DataTable { width: 95%; height: 80%; border: round $accent; }
     """
+    COLUMNS = ("episode", "status", "winner", "rounds", "factors")
+    REFRESH_SECONDS = 2.0
 
-    def __init__(self, title: str, rows: Sequence[EpisodeRow]) -> None:
+    def __init__(self, load: Callable[[], tuple[str, Sequence[EpisodeRow]]]) -> None:
+        """``load`` lists the episodes now: (title, rows)."""
         super().__init__()
-        self.title_text = title
-        self.rows = rows
+        self.load = load
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row")
-        table.border_title = self.title_text
-        table.add_columns("episode", "status", "winner", "rounds", "factors")
-        for row in self.rows:
-            cells = (row.episode_id, row.status, row.winner, row.rounds, row.factors)
-            table.add_row(*(printable(cell) for cell in cells), key=row.episode_id)
+        for column in self.COLUMNS:
+            table.add_column(column, key=column)
         yield table
+
+    def on_mount(self) -> None:
+        self.refresh_rows()
+        self.set_interval(self.REFRESH_SECONDS, self.refresh_rows)
+
+    def refresh_rows(self) -> None:
+        """Read the run again: new episodes are added, changed cells rewritten."""
+        table = self.query_one(DataTable)
+        title, rows = self.load()
+        table.border_title = title
+        for row in rows:
+            cells = dict(zip(self.COLUMNS, map(printable, (row.episode_id, row.status,
+                        row.winner, row.rounds, row.factors)), strict=True))  # fmt: skip
+            if row.episode_id not in table.rows:
+                table.add_row(*cells.values(), key=row.episode_id)
+                continue
+            for column, value in cells.items():
+                if table.get_cell(row.episode_id, column) != value:
+                    table.update_cell(row.episode_id, column, value)
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         self.dismiss(message.row_key.value)

@@ -20,9 +20,7 @@ from traitors.words import NEUTRAL, Words
 def episode_words(directory: Path) -> Words:
     """The words of the episode's scenario, from its manifest (neutral ones if it has none)."""
     manifest = read_manifest(directory)
-    if manifest is None or not manifest.words:
-        return NEUTRAL
-    return Words.model_validate(manifest.words)
+    return NEUTRAL if manifest is None else manifest.scenario_words()
 
 
 class Spectator:
