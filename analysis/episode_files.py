@@ -36,24 +36,32 @@ def episode_files(
     rows = data.episodes.select("episode_id", "path", "status").collect()
     shards: dict[Path, dict[str, Path]] = {}
     for episode_id, path, status in rows.iter_rows():
-        if status not in statuses:
-            continue
-        directory = Path(path)
-        if (directory / MANIFEST).is_file():
-            yield _loose(str(episode_id), directory)
-            continue
-        run = directory.parent
-        if run not in shards:
-            shards[run] = shard_index(run)
-        shard = shards[run].get(str(episode_id))
-        if shard is not None:
-            row = read_row(shard, str(episode_id), ["manifest", "events", "calls"])
-            yield EpisodeFiles(
-                str(episode_id),
-                json.loads(row["manifest"]),
-                (row["events"] or "").encode(),
-                (row["calls"] or "").encode(),
-            )
+        if status in statuses:
+            files = read_episode_files(str(episode_id), Path(path), shards)
+            if files is not None:
+                yield files
+
+
+def read_episode_files(
+    episode_id: str, directory: Path, shards: dict[Path, dict[str, Path]]
+) -> EpisodeFiles | None:
+    """One episode's files, from ``directory`` when its manifest is there, else from its
+    run's shard (None if no shard holds it); ``shards`` caches each run's shard index."""
+    if (directory / MANIFEST).is_file():
+        return _loose(episode_id, directory)
+    run = directory.parent
+    if run not in shards:
+        shards[run] = shard_index(run)
+    shard = shards[run].get(episode_id)
+    if shard is None:
+        return None
+    row = read_row(shard, episode_id, ["manifest", "events", "calls"])
+    return EpisodeFiles(
+        episode_id,
+        json.loads(row["manifest"]),
+        (row["events"] or "").encode(),
+        (row["calls"] or "").encode(),
+    )
 
 
 def _loose(episode_id: str, directory: Path) -> EpisodeFiles:

@@ -17,13 +17,13 @@ from typing import Any
 
 import polars as pl
 
+from analysis.episode_files import read_episode_files
 from analysis.loader import RunData
 from analysis.summary import Table
 from traitors.events import Event
 from traitors.htmlreplay.page import episode_page
-from traitors.log import MANIFEST, parse_line, read_episode
+from traitors.log import EVENTS, parse_line
 from traitors.manifest import Manifest
-from traitors.runner.shards import read_row, shard_index
 
 SAMPLE = 20
 """Episodes listed (and linked) in the report's Episodes section: the first by id."""
@@ -106,16 +106,10 @@ def _read(
     directory: Path, episode_id: str, shards: dict[Path, dict[str, Path]]
 ) -> tuple[Manifest, list[Event]]:
     """The episode's manifest and events, from its directory or its run's shard."""
-    if (directory / MANIFEST).is_file():
-        log = read_episode(directory)
-        return log.manifest, log.events
-    run = directory.parent
-    if run not in shards:
-        shards[run] = shard_index(run)
-    shard = shards[run].get(episode_id)
-    if shard is None:
+    files = read_episode_files(episode_id, directory, shards)
+    if files is None:
         raise FileNotFoundError(f"{directory}: no such directory, and no shard holds it")
-    row = read_row(shard, episode_id, ["manifest", "events"])
-    lines = (row["events"] or "").encode().splitlines(keepends=True)
-    events = [parse_line(line, shard, n) for n, line in enumerate(lines, 1) if line.strip()]
-    return Manifest.model_validate_json(row["manifest"]), events
+    lines = files.events.splitlines(keepends=True)
+    source = directory / EVENTS
+    events = [parse_line(line, source, n) for n, line in enumerate(lines, 1) if line.strip()]
+    return Manifest.model_validate(files.manifest), events

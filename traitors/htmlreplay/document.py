@@ -25,7 +25,7 @@ from traitors.events import (
     player_view,
 )
 from traitors.manifest import Manifest
-from traitors.spectate.board import Board, UnknownPlayer
+from traitors.spectate.board import Board, check_seat
 from traitors.spectate.lines import marker
 from traitors.text import printable
 from traitors.words import Words
@@ -43,8 +43,7 @@ def build_document(
     """
     words = manifest.scenario_words()
     players = list(manifest.players)
-    if seat is not None and seat not in players:
-        raise UnknownPlayer(f"unknown player {seat!r}; players: {', '.join(players)}")
+    check_seat(seat, players)
     shown = list(events) if seat is None else player_view(events, seat)
     if seat is None:
         views = [_view(shown, words, None)]

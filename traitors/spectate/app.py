@@ -39,6 +39,7 @@ from traitors.spectate.panels import (
 from traitors.spectate.runs import EpisodeRow, NoSuchEpisode, choose, list_episodes
 from traitors.spectate.screens import GOD, CallScreen, EpisodesScreen, call_picker, view_picker
 from traitors.spectate.timeline import Timeline
+from traitors.text import printable
 
 DEFAULT_SPEED = 10.0
 """Events per second when playing."""
@@ -169,7 +170,7 @@ class WatchApp(App[None]):
         try:
             feed.read()
         except (LogError, UnknownPlayer) as exc:
-            self.problem = str(exc)
+            self.problem = printable(str(exc))
         self.feed = feed
         if start_playing and feed.finished:
             feed.timeline.seek(0)
@@ -186,7 +187,7 @@ class WatchApp(App[None]):
         try:
             changed = feed.read()
         except (LogError, UnknownPlayer) as exc:
-            self.problem = str(exc)
+            self.problem = printable(str(exc))
             changed = True
         if changed or feed.finished:
             self.redraw()
@@ -399,7 +400,7 @@ class WatchApp(App[None]):
             row = choose(list_episodes(self.run_dir), episode_id)
             directory = resolve_episode(self.run_dir, row.episode_id)
         except (FileNotFoundError, NoSuchEpisode, LogError) as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(printable(str(exc)), severity="error", markup=False)
             return
         self.open_episode(directory)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from traitors.events import (
@@ -23,6 +24,12 @@ TRANSCRIPT_KEEP = 300
 
 class UnknownPlayer(LookupError):
     """The view was asked for a player who is not at the table."""
+
+
+def check_seat(seat: str | None, players: Sequence[str]) -> None:
+    """UnknownPlayer, naming the table, unless ``seat`` is None (god) or one of ``players``."""
+    if seat is not None and seat not in players:
+        raise UnknownPlayer(f"unknown player {seat!r}; players: {', '.join(players)}")
 
 
 @dataclass
@@ -116,8 +123,7 @@ class Board:
             del self.transcript[:-TRANSCRIPT_KEEP]
 
     def _seat(self, players: tuple[str, ...]) -> None:
-        if self.viewer is not None and self.viewer not in players:
-            raise UnknownPlayer(f"unknown player {self.viewer!r}; players: {', '.join(players)}")
+        check_seat(self.viewer, players)
         self.seats = {name: Seat(name) for name in players}
 
     def _count(self, event: VoteEvent | VoteResultEvent) -> None:

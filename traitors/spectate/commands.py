@@ -106,16 +106,19 @@ def run_watch(args: argparse.Namespace, *, console: Console | None = None) -> in
 
 def interactive(args: argparse.Namespace, console: Console) -> bool:
     """Whether to open the interactive view: in a terminal, unless ``--plain``."""
-    return console.is_terminal and not getattr(args, "plain", False)
+    return console.is_terminal and not args.plain
 
 
 def _watch_app(directory: Path, run_dir: Path | None, args: argparse.Namespace) -> int:
     """The interactive view of ``directory`` (and of its run's other episodes); a seat not
-    at the table or a damaged log is refused before the view opens."""
+    at the table is refused before the view opens (a damaged line is named in the view)."""
+    from traitors.log import read_manifest
     from traitors.spectate.app import DEFAULT_SPEED, POLL_SECONDS, WatchApp
-    from traitors.spectate.feed import EpisodeFeed
+    from traitors.spectate.board import check_seat
 
-    EpisodeFeed(directory, args.as_player).read()
+    manifest = read_manifest(directory)
+    if manifest is not None:
+        check_seat(args.as_player, manifest.players)
     app = WatchApp(
         directory,
         run_dir=run_dir,

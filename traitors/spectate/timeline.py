@@ -7,7 +7,9 @@ the events ``visible_to`` let that seat see, so switching views never carries an
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from traitors.events import (
@@ -18,9 +20,20 @@ from traitors.events import (
     PhaseEvent,
     visible_to,
 )
-from traitors.spectate.board import Board, UnknownPlayer
+from traitors.spectate.board import Board, check_seat
 from traitors.spectate.meter import CallMeter
 from traitors.words import Words
+
+
+@dataclass
+class _Fold:
+    """The viewer's board folded up to ``done`` events of the log, with what folding needs."""
+
+    board: Board
+    done: int = 0
+    membership: LogChannels = field(default_factory=LogChannels)
+    decisions: dict[str, int] = field(default_factory=dict)
+    """Seat -> actions applied so far (from the god-only act events)."""
 
 
 class Timeline:
@@ -42,8 +55,8 @@ class Timeline:
         """Log positions after each event the viewer sees on screen, in order."""
         self._membership = LogChannels()
         self._seats: tuple[str, ...] = ()
-        self._folded: tuple[int, Board, LogChannels] | None = None
-        """(events folded, the board, channel membership) of the last ``board`` call."""
+        self._fold: _Fold | None = None
+        """The last ``board`` call's fold, continued when the cursor moves forward."""
         self.viewer = viewer
 
     # --- the log -------------------------------------------------------------------------
@@ -61,9 +74,7 @@ class Timeline:
                 self._seats = event.alive
                 self._check(self._viewer)
             self.events.append(event)
-            self._membership.update(event)
-            if self._shown(event, self._membership):
-                self._stops.append(len(self.events))
+            self._add_stop(len(self.events))
         if at_end:
             self.cursor = self.end
 
@@ -84,22 +95,28 @@ class Timeline:
         UnknownPlayer for a seat not at the table)."""
         self._check(viewer)
         self._viewer = viewer
-        self._folded = None
+        self._fold = None
         self._membership = LogChannels()
         self._stops = []
-        for position, event in enumerate(self.events, 1):
-            self._membership.update(event)
-            if self._shown(event, self._membership):
-                self._stops.append(position)
+        for position in range(1, len(self.events) + 1):
+            self._add_stop(position)
 
     def _check(self, viewer: str | None) -> None:
-        if viewer is not None and self._seats and viewer not in self._seats:
-            raise UnknownPlayer(f"unknown player {viewer!r}; players: {', '.join(self._seats)}")
+        if self._seats:
+            check_seat(viewer, self._seats)
 
-    def _shown(self, event: Event, membership: LogChannels) -> bool:
-        if self._viewer is not None and not visible_to(event, self._viewer, membership):
-            return False
-        return isinstance(event, BeliefEvent) or event.line_text(self.words) is not None
+    def _sees(self, event: Event, membership: LogChannels) -> bool:
+        return self._viewer is None or visible_to(event, self._viewer, membership)
+
+    def _add_stop(self, position: int) -> None:
+        """Follow the log's event at ``position`` (1-based); a stop if the viewer sees it on
+        screen."""
+        event = self.events[position - 1]
+        self._membership.update(event)
+        if self._sees(event, self._membership) and (
+            isinstance(event, BeliefEvent) or event.line_text(self.words) is not None
+        ):
+            self._stops.append(position)
 
     # --- moving --------------------------------------------------------------------------
 
@@ -116,16 +133,17 @@ class Timeline:
     @property
     def position(self) -> tuple[int, int]:
         """(events on screen so far, events the viewer sees in the log read so far)."""
-        return sum(stop <= self.cursor for stop in self._stops), len(self._stops)
+        return bisect_right(self._stops, self.cursor), len(self._stops)
 
     def step(self, steps: int = 1) -> None:
         """Move ``steps`` shown events forward (negative: back)."""
         if steps > 0:
-            later = [stop for stop in self._stops if stop > self.cursor]
-            self.cursor = later[min(steps, len(later)) - 1] if later else self.cursor
+            later = bisect_right(self._stops, self.cursor)  # index of the next stop
+            if later < len(self._stops):
+                self.cursor = self._stops[min(later + steps, len(self._stops)) - 1]
         elif steps < 0:
-            earlier = [stop for stop in self._stops if stop < self.cursor]
-            self.cursor = earlier[max(steps, -len(earlier))] if earlier else 0
+            earlier = bisect_left(self._stops, self.cursor)  # stops before the cursor
+            self.cursor = self._stops[earlier + steps] if earlier + steps >= 0 else 0
 
     def seek(self, cursor: int) -> None:
         """Put the cursor at ``cursor`` events (clamped to the log)."""
@@ -154,24 +172,26 @@ class Timeline:
     def board(self) -> Board:
         """The viewer's board with every shown event up to the cursor folded in (moving
         forward folds only the new events; moving back or switching views starts over)."""
-        if self._folded is None or self._folded[0] > self.cursor:
-            self._folded = (0, Board(self.words, self._viewer), LogChannels())
-        done, board, membership = self._folded
-        for event in self.events[done : self.cursor]:
-            membership.update(event)
-            if self._viewer is None or visible_to(event, self._viewer, membership):
-                board.update(event)
-        self._folded = (max(done, self.cursor), board, membership)
-        return board
+        return self._folded().board
+
+    def _folded(self) -> _Fold:
+        fold = self._fold
+        if fold is None or fold.done > self.cursor:
+            fold = self._fold = _Fold(Board(self.words, self._viewer))
+        for event in self.events[fold.done : self.cursor]:
+            fold.membership.update(event)
+            if isinstance(event, ActEvent) and event.actor is not None:
+                fold.decisions[event.actor] = fold.decisions.get(event.actor, 0) + 1
+            if self._sees(event, fold.membership):
+                fold.board.update(event)
+        fold.done = self.cursor
+        return fold
 
     def calls_so_far(self) -> list[dict[str, Any]]:
         """The viewer's model calls (every call in the god view) up to the cursor: a seat's
         first k calls once k of its actions are applied (a repaired action's second call
         shows with the seat's next action)."""
-        decisions: dict[str, int] = {}
-        for event in self.events[: self.cursor]:
-            if isinstance(event, ActEvent) and event.actor is not None:
-                decisions[event.actor] = decisions.get(event.actor, 0) + 1
+        decisions = self._folded().decisions
         return [
             record
             for record in self.calls
