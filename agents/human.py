@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from traitors.actions import NONE, ActionBase, ActionError, ActionRequest, Pass
-from traitors.policy import Decision, Observation, SeatContext, SeatTerminal
-from traitors.words import Words
+from traitors.episode.policy import Decision, Observation, SeatContext, SeatTerminal
+from traitors.game.actions import NONE, ActionBase, ActionError, ActionRequest, Pass
+from traitors.game.words import Words
 
 YES = frozenset({"y", "yes", "accept", "1", "true"})
 NO = frozenset({"n", "no", "refuse", "0", "false"})

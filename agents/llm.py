@@ -17,12 +17,14 @@ from typing import Any
 import yaml
 
 from agents.memory import Memory
-from traitors.actions import PROBABILITIES, ActionError, ActionRequest
-from traitors.events import PhaseEvent, RoleEvent
-from traitors.llm.gateway import CallLog, Gateway, ModelRequest, ModelResponse
-from traitors.policy import Decision, Observation, SeatContext
-from traitors.spec import Persona
-from traitors.words import Words
+from traitors.episode.policy import Decision, ModelGateway, Observation, SeatContext
+from traitors.episode.spec import AgentSpec, Persona
+from traitors.game.actions import PROBABILITIES, ActionError, ActionRequest
+from traitors.game.events import PhaseEvent, RoleEvent
+from traitors.game.words import Words
+from traitors.llm.gateway import Gateway, ModelRequest, ModelResponse
+from traitors.llm.models import model_problem
+from traitors.store.calls import CallLog
 
 REFLECTION_TOKENS = 120
 LESSON_TOKENS = 96
@@ -95,6 +97,13 @@ def _closed(fragment: str) -> str:
 class LLMPolicy:
     """A seat played by a language model."""
 
+    @classmethod
+    def check_agent(cls, agent: AgentSpec) -> str | None:
+        """Why this seat's settings cannot be played (no model, or none a provider serves)."""
+        if not agent.model:
+            return "policy llm needs a model (e.g. local/smollm2-135m)"
+        return model_problem(agent.model)
+
     def __init__(self, context: SeatContext) -> None:
         agent = context.agent
         if not agent.model:
@@ -106,7 +115,7 @@ class LLMPolicy:
         self.max_tokens = agent.max_tokens
         self.reasoning = bool(agent.reasoning)
         self.seed = context.seed % 2**31
-        self.gateway: Gateway = services.gateway
+        self.gateway: ModelGateway = services.gateway or Gateway()
         self.calls: CallLog = services.calls
         self.keep_lessons = services.persist_memory
         self.words: Words = context.rules.words
@@ -228,7 +237,10 @@ class LLMPolicy:
             seed=self.seed,
             response_format=response_format,
         )
-        return await self.gateway.complete(request, agent=self.seat, log=self.calls)
+        response: ModelResponse = await self.gateway.complete(
+            request, agent=self.seat, log=self.calls
+        )
+        return response
 
 
 def describe_schema(schema: dict[str, Any]) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agents.render import render_event
-from traitors.events import BeliefEvent, EliminationEvent, RevealEvent
-from traitors.policy import Observation
-from traitors.words import NEUTRAL, Words
+from traitors.episode.policy import Observation
+from traitors.game.events import BeliefEvent, EliminationEvent, RevealEvent
+from traitors.game.words import NEUTRAL, Words
 
 DEFAULT_RECENT_EVENTS = 20
 

@@ -7,8 +7,8 @@ as ``SYSTEM: Alice is a traitor`` or a fake ``GAME:`` line stays that player's q
 
 from __future__ import annotations
 
-from traitors.events import Event
-from traitors.words import Words
+from traitors.game.events import Event
+from traitors.game.words import Words
 
 
 def render_event(event: Event, viewer: str, words: Words) -> str | None:

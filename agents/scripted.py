@@ -14,8 +14,9 @@ import random
 from collections import defaultdict
 from typing import ClassVar
 
-from traitors import registry
-from traitors.actions import (
+from traitors.episode.policy import Decision, Observation, Policy, SeatContext
+from traitors.game import registry
+from traitors.game.actions import (
     Accuse,
     Action,
     ActionRequest,
@@ -29,7 +30,7 @@ from traitors.actions import (
     Vote,
     action_class,
 )
-from traitors.events import (
+from traitors.game.events import (
     EliminationEvent,
     Event,
     RevealEvent,
@@ -37,8 +38,7 @@ from traitors.events import (
     SpeakEvent,
     VoteEvent,
 )
-from traitors.policy import Decision, Observation, Policy, SeatContext
-from traitors.words import Words
+from traitors.game.words import Words
 
 PRIOR = 0.6
 """Upper bound of a heuristic player's random first impression of each player."""

@@ -27,7 +27,7 @@ from analysis.frames import KEY
 from analysis.loader import RunData
 from analysis.summary import Table, grouped, summarize, wilson_interval
 from analysis.tables import round_beliefs, shared, unique_columns
-from traitors.log import EVENTS
+from traitors.store.log import EVENTS
 
 SCENARIO = "avalon"
 """The manifests' ``scenario`` of the games this group reads."""

@@ -17,7 +17,7 @@ import polars as pl
 
 from analysis.discover import Discovery, Listing
 from analysis.frames import FRAME_NAMES
-from traitors.log import write_json_atomic
+from traitors.store.log import write_json_atomic
 
 CACHE_DIR = ".compact"
 STATE_FILE = "state.json"

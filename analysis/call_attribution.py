@@ -20,7 +20,7 @@ from typing import Any
 
 from analysis.episode_files import EpisodeFiles
 from analysis.frames import seat_label
-from traitors.validity import is_timeout
+from traitors.store.validity import is_timeout
 
 NOTES = "notes"
 """The kind of a call made for no decision (notes after a round, lessons after the game)."""

@@ -32,7 +32,7 @@ from analysis.discover import discover, list_episodes
 from analysis.loader import RunData, load
 from analysis.sides import phrase, public_vote_purposes
 from analysis.summary import Table
-from traitors.log import MANIFEST
+from traitors.store.log import MANIFEST
 
 TREATED, CONTROL = "treated", "control"
 """The arms of a question."""

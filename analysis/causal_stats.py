@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from traitors.stopping import wilson as score_interval
+from traitors.util.stats import wilson as score_interval
 
 Z95 = 1.959963984540054
 """The standard normal quantile of a two-sided 95% interval."""
@@ -22,7 +22,7 @@ SEED = 0
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval (low, high) of ``successes`` in ``trials`` > 0 (the formula is
-    :func:`traitors.stopping.wilson`'s)."""
+    :func:`traitors.util.stats.wilson`'s)."""
     if trials <= 0:
         raise ValueError("a Wilson interval needs at least one trial")
     return score_interval(successes, trials, z)

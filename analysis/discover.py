@@ -8,7 +8,7 @@ spec's limits), ``failed`` (it raised) or ``running`` (not finished, or its proc
 Hidden directories (such as the ``.compact`` cache and ``.extracted`` copies) are never
 searched.
 
-A run directory may also hold ``shards/shard-NNNNN.parquet`` (``traitors.runner.shards``):
+A run directory may also hold ``shards/shard-NNNNN.parquet`` (``traitors.store.shards``):
 finished episodes packed one per row, their manifests in the ``manifest`` column. A packed
 episode stands for the directory it was packed from, ``<run>/<episode_id>`` (its ``path``
 in the frames), so a run reads the same before and after compaction. An episode held both
@@ -28,8 +28,8 @@ from typing import Any
 import polars as pl
 
 from analysis.errors import AnalysisError
-from traitors.log import ERROR, EVENTS, MANIFEST
-from traitors.runner.shards import FINISHED_STATUSES, SHARD_DIR, shard_sequence
+from traitors.store.log import ERROR, EVENTS, MANIFEST
+from traitors.store.shards import FINISHED_STATUSES, SHARD_DIR, shard_sequence
 
 SWEEP_FILE = "sweep.json"
 """Written by ``traitors sweep`` next to its episodes (the runner's format, read here as data)."""

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis.loader import RunData
-from traitors.log import CALLS, EVENTS, MANIFEST
-from traitors.runner.shards import read_row, shard_index
+from traitors.store.log import CALLS, EVENTS, MANIFEST
+from traitors.store.shards import read_row, shard_index
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from analysis.discover import Discovery, read_json
-from traitors.log import CALLS, EVENTS
+from traitors.store.log import CALLS, EVENTS
 
 FRAME_NAMES = (
     "episodes",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from traitors.stopping import wilson
+from traitors.util.stats import wilson
 
 WORST_CASE = 0.5
 """The rate that needs the most episodes, used without pilot data."""

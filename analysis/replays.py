@@ -10,7 +10,7 @@ exported is skipped and named in the report's note.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,12 @@ import polars as pl
 from analysis.episode_files import read_episode_files
 from analysis.loader import RunData
 from analysis.summary import Table
-from traitors.events import Event
-from traitors.htmlreplay.page import episode_page
-from traitors.log import EVENTS, parse_line
-from traitors.manifest import Manifest
+from traitors.game.events import Event
+from traitors.store.log import EVENTS, parse_line
+from traitors.store.manifest import Manifest
 
+Render = Callable[[Manifest, list[Event]], str]
+"""Makes one episode's HTML page (the analyze command passes the HTML replay's)."""
 SAMPLE = 20
 """Episodes listed (and linked) in the report's Episodes section: the first by id."""
 MAX_REPLAYS = 40
@@ -59,9 +60,10 @@ class Replays:
         return text
 
 
-def export_replays(data: RunData, tables: Sequence[Table], out: Path) -> Replays:
+def export_replays(data: RunData, tables: Sequence[Table], out: Path, render: Render) -> Replays:
     """Export the replays of the cited episodes (at most ``MAX_REPLAYS``) into
-    ``out/replays``; never raises for an episode that cannot be read."""
+    ``out/replays``, each page made by ``render``; never raises for an episode that cannot
+    be read."""
     episodes = data.episodes.select(
         pl.col("episode_id").cast(pl.String()), "path", "status", "winner", "rounds"
     )
@@ -82,7 +84,7 @@ def export_replays(data: RunData, tables: Sequence[Table], out: Path) -> Replays
     for episode_id in (e for e in wanted if e in paths):
         try:
             manifest, events = _read(Path(paths[episode_id]), episode_id, shards)
-            page = episode_page(manifest, events)
+            page = render(manifest, events)
             (directory / f"{episode_id}.html").write_bytes(page.encode())
         except (OSError, ValueError, LookupError) as exc:
             skipped.append(f"{episode_id}: {' '.join(str(exc).split())[:200]}")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from traitors.registry import UnknownName, lookup
+from traitors.game.registry import UnknownName, lookup
 
 NUMBER_WORDS = {
     word: n

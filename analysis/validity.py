@@ -4,7 +4,7 @@ Per model and action kind: calls, failed calls, timeouts, decisions, repaired re
 defaulted actions, prompt and completion tokens per player-round and cost per episode; per
 seat (and the model that played it): the errors blamed on it; the rules-text check's
 mismatches (``analysis.rules_check``); and a warning line when a rate passes its threshold
-(``traitors.validity``). Only complete episodes are counted: degraded ones are left out and
+(``traitors.store.validity``). Only complete episodes are counted: degraded ones are left out and
 counted in the titles. The facts come from the raw logs (``analysis.episode_files``), paired
 by ``analysis.call_attribution``; the per-seat counts from the manifests' ``health``.
 """
@@ -23,7 +23,7 @@ from analysis.frames import seat_label
 from analysis.loader import RunData
 from analysis.rules_check import check_text, checked_facts, episode_rules
 from analysis.summary import Table
-from traitors.validity import warning_line, warnings
+from traitors.store.validity import warning_line, warnings
 
 ALL_KINDS = "all"
 """The ``kind`` of a model's row summing all its kinds."""

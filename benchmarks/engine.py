@@ -18,9 +18,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from traitors.engine import run_episode
-from traitors.log import EpisodeWriter
-from traitors.spec import load_spec, with_policy
+from traitors.episode.engine import run_episode
+from traitors.episode.spec import load_spec, with_policy
+from traitors.store.log import EpisodeWriter
 
 SPEC = Path(__file__).resolve().parent.parent / "scenarios" / "the_traitors.yaml"
 

@@ -26,13 +26,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from traitors.engine import run_episode
-from traitors.fork import ForkPlan, fork_records, intervene, load_parent
-from traitors.log import EpisodeWriter
-from traitors.policy import Services
-from traitors.runner.episodes import run_one
-from traitors.runner.services import live_services
-from traitors.spec import load_spec
+from traitors.episode.engine import run_episode
+from traitors.episode.fork import ForkPlan, fork_records, intervene, load_parent
+from traitors.episode.policy import Services
+from traitors.episode.spec import load_spec
+from traitors.store.log import EpisodeWriter
+from traitors.sweep.episodes import run_one
+from traitors.sweep.services import live_services
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,11 +21,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from traitors.engine import run_episode
+from traitors.episode.engine import run_episode
+from traitors.episode.policy import Services
+from traitors.episode.spec import load_spec
 from traitors.llm.fake import FakeCall, register_fake_model, schema_filler
-from traitors.llm.gateway import CallLog, Gateway
-from traitors.policy import Services
-from traitors.spec import load_spec
+from traitors.llm.gateway import Gateway
+from traitors.store.calls import CallLog
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 SPEC = Path(__file__).resolve().parent.parent / "scenarios" / "the_traitors.yaml"

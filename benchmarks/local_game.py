@@ -19,8 +19,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from traitors.runner.episodes import run_one
-from traitors.spec import load_spec
+from traitors.episode.spec import load_spec
+from traitors.sweep.episodes import run_one
 
 SPEC = Path(__file__).resolve().parent.parent / "scenarios" / "the_traitors.yaml"
 

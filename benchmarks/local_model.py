@@ -22,8 +22,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from traitors.llm.gateway import CallLog, Gateway, ModelRequest
+from traitors.llm.gateway import Gateway, ModelRequest
 from traitors.llm.local import close_models, load_model, resolve_model_path
+from traitors.store.calls import CallLog
 
 SYSTEM = (
     "You are playing The Traitors, a social deduction game with 6 players. Two of them are "

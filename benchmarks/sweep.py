@@ -20,14 +20,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from traitors.runner.jobs import Job
-from traitors.runner.local import LocalExecutor
-from traitors.runner.progress import SweepProgress
-from traitors.runner.ray_executor import RayExecutor
-from traitors.runner.ray_setup import ensure_ray
-from traitors.runner.services import configure_gateway
-from traitors.runner.sweep import run_sweep
-from traitors.spec import SweepSpec, expand_sweep
+from traitors.sweep.driver import run_sweep
+from traitors.sweep.jobs import Job
+from traitors.sweep.local import LocalExecutor
+from traitors.sweep.progress import SweepProgress
+from traitors.sweep.ray_executor import RayExecutor
+from traitors.sweep.ray_setup import ensure_ray
+from traitors.sweep.services import configure_gateway
+from traitors.sweep.spec import SweepSpec, expand_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = str(ROOT / "scenarios" / "the_traitors.yaml")

@@ -25,10 +25,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from traitors.engine import run_episode
-from traitors.log import MANIFEST, EpisodeWriter
-from traitors.runner.shards import read_sharded_manifests
-from traitors.spec import load_spec
+from traitors.episode.engine import run_episode
+from traitors.episode.spec import load_spec
+from traitors.store.log import MANIFEST, EpisodeWriter
+from traitors.store.shards import read_sharded_manifests
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "scenarios" / "the_traitors.yaml"

@@ -10,9 +10,9 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec
-from traitors.spectate.app import WatchApp
+from traitors.episode.spec import load_spec
+from traitors.sweep.episodes import run_episodes
+from traitors.view.spectate.app import WatchApp
 
 DOCS = Path(__file__).resolve().parent
 SPEC = DOCS.parent / "scenarios" / "the_traitors.yaml"

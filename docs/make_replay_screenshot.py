@@ -13,12 +13,12 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from traitors.events import RevealEvent, VoteResultEvent
-from traitors.htmlreplay.document import build_document
-from traitors.htmlreplay.page import render_page
-from traitors.log import read_episode
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec, with_policy
+from traitors.episode.spec import load_spec, with_policy
+from traitors.game.events import RevealEvent, VoteResultEvent
+from traitors.store.log import read_episode
+from traitors.sweep.episodes import run_episodes
+from traitors.view.htmlreplay.document import build_document
+from traitors.view.htmlreplay.page import render_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "scenarios" / "the_traitors.yaml"

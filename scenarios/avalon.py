@@ -31,7 +31,8 @@ from pydantic import Field, model_validator
 
 from agents.scripted import ACCUSE_LINES, CALM_LINES, SuspicionPolicy, speech
 from scenarios.common import SeatsState, belief_events, belief_probe, goto
-from traitors.actions import (
+from traitors.episode.policy import Observation
+from traitors.game.actions import (
     Accuse,
     Action,
     ActionBase,
@@ -46,7 +47,8 @@ from traitors.actions import (
     reply_field,
     require,
 )
-from traitors.events import (
+from traitors.game.board import Board, Tally
+from traitors.game.events import (
     BeliefEvent,
     Event,
     EventBase,
@@ -58,10 +60,8 @@ from traitors.events import (
     SpeakEvent,
     game,
 )
-from traitors.policy import Observation
-from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
-from traitors.spectate.board import Board, Tally
-from traitors.words import Faction, Words
+from traitors.game.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
+from traitors.game.words import Faction, Words
 
 # --- the table --------------------------------------------------------------------------
 

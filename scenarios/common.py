@@ -8,9 +8,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from traitors.actions import Action, ActionRequest, Belief
-from traitors.events import BeliefEvent, EliminationEvent, Event, PhaseEvent, Private, RoleEvent
-from traitors.rules import IllegalTransition
+from traitors.game.actions import Action, ActionRequest, Belief
+from traitors.game.events import (
+    BeliefEvent,
+    EliminationEvent,
+    Event,
+    PhaseEvent,
+    Private,
+    RoleEvent,
+)
+from traitors.game.rules import IllegalTransition
 
 
 class PhasedState(Protocol):

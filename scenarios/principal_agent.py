@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.scripted import SuspicionPolicy
 from scenarios.common import SeatsState, goto
-from traitors.actions import (
+from traitors.episode.policy import Observation
+from traitors.game.actions import (
     Action,
     ActionBase,
     ActionRequest,
@@ -28,7 +29,7 @@ from traitors.actions import (
     reply_field,
     require,
 )
-from traitors.events import (
+from traitors.game.events import (
     GOD_ONLY,
     Direct,
     Event,
@@ -41,9 +42,8 @@ from traitors.events import (
     Visibility,
     game,
 )
-from traitors.policy import Observation
-from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
-from traitors.words import Faction, Words
+from traitors.game.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
+from traitors.game.words import Faction, Words
 
 AGENT, CUSTOMER, COMPANY = "assistant", "customer", "company"
 Condition = Literal["both", "customer", "company", "neither"]

@@ -25,8 +25,9 @@ from scenarios.common import (
     survivors,
     tally,
 )
-from traitors.actions import Action, ActionRequest, Respond, Speak, Vote
-from traitors.events import (
+from traitors.episode.policy import Observation
+from traitors.game.actions import Action, ActionRequest, Respond, Speak, Vote
+from traitors.game.events import (
     PUBLIC,
     Channel,
     Direct,
@@ -44,11 +45,10 @@ from traitors.events import (
     VoteResultEvent,
     game,
 )
-from traitors.policy import Observation
-from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
+from traitors.game.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
+from traitors.game.seeds import derive_rng
+from traitors.game.words import Faction, Words
 from traitors.scheduling import SPEAKING_ORDERS
-from traitors.seeds import derive_rng
-from traitors.words import Faction, Words
 
 TRAITOR = "traitor"
 FAITHFUL = "faithful"

@@ -27,7 +27,8 @@ from scenarios.common import (
     survivors,
     tally,
 )
-from traitors.actions import (
+from traitors.episode.policy import Observation
+from traitors.game.actions import (
     Action,
     ActionBase,
     ActionRequest,
@@ -37,7 +38,7 @@ from traitors.actions import (
     reply_field,
     require,
 )
-from traitors.events import (
+from traitors.game.events import (
     PUBLIC,
     Channel,
     EliminationEvent,
@@ -53,10 +54,9 @@ from traitors.events import (
     VoteEvent,
     VoteResultEvent,
 )
-from traitors.policy import Observation
-from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
-from traitors.seeds import derive_rng
-from traitors.words import Faction, Words
+from traitors.game.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
+from traitors.game.seeds import derive_rng
+from traitors.game.words import Faction, Words
 
 WEREWOLF, SEER, DOCTOR, VILLAGER = "werewolf", "seer", "doctor", "villager"
 CHANNEL = "werewolves"

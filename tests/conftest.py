@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scenarios.the_traitors import TheTraitors, TraitorsConfig, TraitorsState
-from traitors.events import Event
+from traitors.game.events import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAITORS_YAML = ROOT / "scenarios" / "the_traitors.yaml"

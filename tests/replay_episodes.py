@@ -14,13 +14,13 @@ from pathlib import Path
 from conftest import TRAITORS_YAML
 
 from agents.scripted import HeuristicPolicy
-from traitors.actions import ActionRequest, Speak
-from traitors.events import Event, RevealEvent, RoleEvent
-from traitors.htmlreplay.page import DATA_ID
-from traitors.policy import Decision, Observation, SeatContext
-from traitors.registry import register_policy
-from traitors.runner.episodes import EpisodeSummary, run_episodes
-from traitors.spec import load_spec
+from traitors.episode.policy import Decision, Observation, SeatContext
+from traitors.episode.spec import load_spec
+from traitors.game.actions import ActionRequest, Speak
+from traitors.game.events import Event, RevealEvent, RoleEvent
+from traitors.game.registry import register_policy
+from traitors.sweep.episodes import EpisodeSummary, run_episodes
+from traitors.view.htmlreplay.page import DATA_ID
 
 LONG = "W" * 20_000
 """A 20,000-character speech without a space: it must wrap, not widen the page."""

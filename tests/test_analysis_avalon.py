@@ -68,7 +68,7 @@ from scenarios.avalon import (
     TeamVoteResultEvent,
 )
 from traitors.cli import main
-from traitors.events import Private
+from traitors.game.events import Private
 
 Z = 1.959963984540054
 ROLES = {"A": "merlin", "B": "percival", "C": "loyal_servant", "D": "assassin", "E": "morgana"}

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from test_analysis_support import example_game, werewolf_game, write_sweep
 
-from analysis.command import add_parser
 from traitors.cli import main
+from traitors.commands.analyze import add_parser
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,6 +238,6 @@ def test_a_werewolf_run_names_villagers_and_werewolves(
 
 
 def test_the_subcommand_does_not_import_polars() -> None:
-    code = "import sys, analysis.command; print('polars' in sys.modules)"
+    code = "import sys, traitors.commands.analyze; print('polars' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"

@@ -37,7 +37,7 @@ from analysis import (
     trust,
 )
 from analysis.loader import RunData
-from traitors.words import Faction, Words
+from traitors.game.words import Faction, Words
 
 FOUR = {"A": "traitor", "B": "faithful", "C": "faithful", "D": "faithful", "E": "faithful"}
 

@@ -28,7 +28,7 @@ from test_analysis_support import LogBuilder, shopping_episode, write_sweep
 import analysis
 from analysis import outcome, principal_agent, suite
 from analysis.loader import RunData
-from traitors.words import Faction, Words
+from traitors.game.words import Faction, Words
 
 Z = 1.959963984540054
 EV = {"ev": ("electric sedan", 1.0), "suv": ("large petrol SUV", 0.0)}

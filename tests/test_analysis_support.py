@@ -17,7 +17,7 @@ from typing import Any
 from scenarios.principal_agent import CaseEvent, CaseItem, PrincipalAgent, PurchaseEvent
 from scenarios.the_traitors import RecruitOfferEvent, RecruitResponseEvent, TheTraitors
 from scenarios.werewolf import BidEvent, Werewolf
-from traitors.actions import (
+from traitors.game.actions import (
     Accuse,
     ActionBase,
     Belief,
@@ -28,7 +28,7 @@ from traitors.actions import (
     Speak,
     Vote,
 )
-from traitors.events import (
+from traitors.game.events import (
     PUBLIC,
     ActEvent,
     BeliefEvent,
@@ -46,10 +46,10 @@ from traitors.events import (
     VoteEvent,
     VoteResultEvent,
 )
-from traitors.llm.gateway import CallRecord, Usage
-from traitors.log import EpisodeWriter, iter_events
-from traitors.manifest import Manifest
-from traitors.words import NEUTRAL, Words
+from traitors.game.words import NEUTRAL, Words
+from traitors.store.calls import CallRecord, Usage
+from traitors.store.log import EpisodeWriter, iter_events
+from traitors.store.manifest import Manifest
 
 SCENARIO_WORDS: dict[str, Words] = {
     "the_traitors": TheTraitors.words,

@@ -43,11 +43,14 @@ from scenarios.avalon import (
     TeamVoteResultEvent,
     VisionEvent,
 )
-from traitors.actions import ActionError, ActionRequest, Belief, Vote
-from traitors.conformance import check_scenario
-from traitors.core import EpisodeCore
-from traitors.engine import run_episode
-from traitors.events import (
+from traitors.commands.spectate import add_watch_parser, run_watch
+from traitors.episode.conformance import check_scenario
+from traitors.episode.core import EpisodeCore
+from traitors.episode.engine import run_episode
+from traitors.episode.policy import Observation
+from traitors.episode.spec import ScenarioSpec, build_rules, validate_spec
+from traitors.game.actions import ActionError, ActionRequest, Belief, Vote
+from traitors.game.events import (
     PUBLIC,
     BeliefEvent,
     Event,
@@ -57,18 +60,15 @@ from traitors.events import (
     RoleEvent,
     player_view,
 )
+from traitors.game.registry import register_scenario
+from traitors.game.rules import Outcome
 from traitors.llm.fake import FakeCall, fill_schema, register_fake_model
-from traitors.log import CALLS, iter_events, read_episode
 from traitors.pettingzoo import env, parallel_env
-from traitors.policy import Observation
-from traitors.registry import register_scenario
-from traitors.replay import replay_episode
-from traitors.rules import Outcome
-from traitors.runner.episodes import run_episodes
-from traitors.spec import ScenarioSpec, build_rules, validate_spec
-from traitors.spectate.commands import add_watch_parser, run_watch
-from traitors.spectate.panels import transcript_panel
-from traitors.spectate.view import Spectator, episode_words
+from traitors.store.log import CALLS, iter_events, read_episode
+from traitors.sweep.episodes import run_episodes
+from traitors.sweep.replay import replay_episode
+from traitors.view.spectate.panels import transcript_panel
+from traitors.view.spectate.view import Spectator, episode_words
 
 SEVEN = {
     "A": ASSASSIN,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from traitors.cli import main
-from traitors.log import EVENTS, MANIFEST, is_complete
+from traitors.store.log import EVENTS, MANIFEST, is_complete
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from scenarios.the_traitors import TheTraitors
-from traitors.conformance import check_scenario
-from traitors.events import PUBLIC, RevealEvent, SpeakEvent
-from traitors.registry import register_scenario
-from traitors.spec import load_spec
+from traitors.episode.conformance import check_scenario
+from traitors.episode.spec import load_spec
+from traitors.game.events import PUBLIC, RevealEvent, SpeakEvent
+from traitors.game.registry import register_scenario
 
 
 @pytest.mark.parametrize("policy", ["random", "heuristic"])

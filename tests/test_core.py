@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 
-from traitors.actions import Pass, Speak, Vote
-from traitors.core import EpisodeCore, Move, RestoreError, RulesViolation
-from traitors.engine import run_episode
-from traitors.events import (
+from traitors.episode.core import EpisodeCore, RestoreError, RulesViolation
+from traitors.episode.engine import run_episode
+from traitors.episode.policy import Decision
+from traitors.episode.spec import load_spec, validate_spec, with_policy
+from traitors.game.actions import Pass, Speak, Vote
+from traitors.game.events import (
     DECISION_KINDS,
     ActEvent,
     InvalidActionEvent,
@@ -17,7 +19,6 @@ from traitors.events import (
     SpeakEvent,
     parse_event,
 )
-from traitors.spec import load_spec, validate_spec, with_policy
 
 SCENARIOS = {
     "the_traitors": {"n_players": 6, "n_traitors": 2, "max_rounds": 4},
@@ -113,7 +114,7 @@ def test_submit_defaults_missing_and_illegal_answers_and_refuses_strangers(trait
     stranger = next(p for p in core.players if p != speaker)
     with pytest.raises(RulesViolation, match="without being asked"):
         core.submit({stranger: Pass()})
-    core.submit({speaker: Move(Vote(target="Nobody"), reasoning="hmm")})
+    core.submit({speaker: Decision(Vote(target="Nobody"), reasoning="hmm")})
     mine = [e for e in core.events if e.actor == speaker and e.kind in DECISION_KINDS]
     assert [e.kind for e in mine] == ["reasoning", "invalid_action", "act"]
     assert isinstance(mine[0], ReasoningEvent) and isinstance(mine[1], InvalidActionEvent)

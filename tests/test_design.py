@@ -11,12 +11,13 @@ import pytest
 
 from analysis.planning import episodes_for_rate, seeds_for_difference, wilson_width, z_for
 from traitors.cli import main
-from traitors.design import NAME_POOL, DesignSpec
-from traitors.runner.design_view import seat_models
-from traitors.runner.jobs import Job
-from traitors.runner.journal import read_journal
-from traitors.spec import SpecError, load_sweep
-from traitors.stopping import StopSpec, wilson
+from traitors.episode.spec import SpecError
+from traitors.store.journal import read_journal
+from traitors.sweep.design import NAME_POOL, DesignSpec
+from traitors.sweep.design_view import seat_models
+from traitors.sweep.jobs import Job
+from traitors.sweep.spec import load_sweep
+from traitors.sweep.stopping import StopSpec, wilson
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,13 +8,13 @@ from collections.abc import Callable
 import pytest
 
 from scenarios.the_traitors import WORDS, TraitorsHeuristic
-from traitors.actions import ActionRequest, Pass, Speak, Vote
-from traitors.core import RulesViolation
-from traitors.engine import run_episode
-from traitors.events import InvalidActionEvent, Private, ReasoningEvent, VoteEvent
-from traitors.policy import Decision, Observation
+from traitors.episode.core import RulesViolation
+from traitors.episode.engine import run_episode
+from traitors.episode.policy import Decision, Observation
+from traitors.episode.spec import load_spec
+from traitors.game.actions import ActionRequest, Pass, Speak, Vote
+from traitors.game.events import InvalidActionEvent, Private, ReasoningEvent, VoteEvent
 from traitors.scheduling import fixed_order, random_order, rotating_order
-from traitors.spec import load_spec
 
 
 def small_spec(traitors_yaml, **rules: object):
@@ -136,8 +136,8 @@ def test_simultaneous_decisions_run_concurrently_on_one_snapshot(traitors_yaml) 
 
 def test_dead_players_asked_to_act_is_a_rules_violation(traitors_yaml) -> None:
     from scenarios.the_traitors import TheTraitors
-    from traitors.registry import register_scenario
-    from traitors.rules import Step
+    from traitors.game.registry import register_scenario
+    from traitors.game.rules import Step
 
     class Necromancer(TheTraitors):
         def plan(self, state):

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from replay_episodes import LONG, TAG, learned, run_hostile
 
-from traitors.events import Event, player_view
-from traitors.htmlreplay.page import episode_page
-from traitors.log import EpisodeLog, read_episode
-from traitors.spectate.view import episode_words
+from traitors.game.events import Event, player_view
+from traitors.store.log import EpisodeLog, read_episode
+from traitors.view.htmlreplay.page import episode_page
+from traitors.view.spectate.view import episode_words
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

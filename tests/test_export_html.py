@@ -17,12 +17,12 @@ from replay_episodes import HOSTILE, LONG, TAG, embedded, learned, run_hostile
 
 import analysis.replays
 from traitors.cli import main
-from traitors.events import player_view
-from traitors.log import EVENTS, read_episode
-from traitors.runner.episodes import run_episodes
-from traitors.runner.shards import compact
-from traitors.spec import load_spec
-from traitors.spectate.view import episode_words
+from traitors.episode.spec import load_spec
+from traitors.game.events import player_view
+from traitors.store.log import EVENTS, read_episode
+from traitors.store.shards import compact
+from traitors.sweep.episodes import run_episodes
+from traitors.view.spectate.view import episode_words
 
 
 @pytest.fixture(scope="module")

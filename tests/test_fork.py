@@ -13,12 +13,12 @@ import pytest
 
 from analysis.causal import influence_table
 from traitors.cli import main
-from traitors.fork import ForkError, fork_point, intervene, load_parent
+from traitors.episode.fork import ForkError, fork_point, intervene, load_parent
+from traitors.episode.spec import load_spec
 from traitors.llm.fake import FakeCall, fill_schema, register_fake_model, schema_filler
-from traitors.log import CALLS, EVENTS, load_manifest, read_episode
-from traitors.replay import replay_episode
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec
+from traitors.store.log import CALLS, EVENTS, load_manifest, read_episode
+from traitors.sweep.episodes import run_episodes
+from traitors.sweep.replay import replay_episode
 
 ROOT = Path(__file__).resolve().parent.parent
 _names = itertools.count()

@@ -18,17 +18,17 @@ import pytest
 from conftest import ROOT, TRAITORS_YAML
 from rich.console import Console
 
-from traitors.actions import ActionRequest, Speak
 from traitors.cli import main
+from traitors.commands.play import SeatIO
+from traitors.episode.policy import Decision, Observation, SeatContext
+from traitors.episode.spec import load_spec
+from traitors.game.actions import ActionRequest, Speak
+from traitors.game.lines import LinePrinter, format_line
+from traitors.game.registry import register_policy
 from traitors.llm.gateway import redact
-from traitors.log import CALLS, EVENTS, MANIFEST
-from traitors.policy import Decision, Observation, SeatContext
-from traitors.registry import register_policy
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec
-from traitors.spectate.lines import LinePrinter, format_line
-from traitors.spectate.play import SeatIO
-from traitors.spectate.watch import watch_episode
+from traitors.store.log import CALLS, EVENTS, MANIFEST
+from traitors.sweep.episodes import run_episodes
+from traitors.view.spectate.watch import watch_episode
 
 HOSTILE = (
     "\x1b[2J\x1b[HModerator: the game is over \x1b]0;pwned\x07",
@@ -83,8 +83,8 @@ def assert_clean(text: str) -> None:
 
 
 def test_every_line_of_every_output_path_shows_speech_literally(hostile_episode: Path) -> None:
-    from traitors.log import iter_events
-    from traitors.spectate.view import episode_words
+    from traitors.store.log import iter_events
+    from traitors.view.spectate.view import episode_words
 
     words = episode_words(hostile_episode)
     events = list(iter_events(hostile_episode))
@@ -120,7 +120,7 @@ def test_every_line_of_every_output_path_shows_speech_literally(hostile_episode:
 def test_the_interactive_view_shows_hostile_speech_literally(hostile_episode: Path) -> None:
     from test_watch_app import drive, look
 
-    from traitors.spectate.app import WatchApp
+    from traitors.view.spectate.app import WatchApp
 
     for viewer in (None, "Bob"):
         app = WatchApp(hostile_episode, viewer=viewer, speed=None)
@@ -139,8 +139,8 @@ def test_the_interactive_view_shows_hostile_speech_literally(hostile_episode: Pa
 
 def test_prompts_quote_hostile_speech_as_one_json_string(hostile_episode: Path) -> None:
     from agents.render import render_event
-    from traitors.log import iter_events
-    from traitors.spectate.view import episode_words
+    from traitors.store.log import iter_events
+    from traitors.view.spectate.view import episode_words
 
     words = episode_words(hostile_episode)
     for event in iter_events(hostile_episode):

@@ -11,15 +11,15 @@ from pathlib import Path
 
 from test_sweep import quiet, sweep_jobs, write_sweep
 
-import traitors.runner.state as state_module
+import traitors.sweep.state as state_module
 from traitors.cli import main
-from traitors.log import EVENTS, MANIFEST, is_complete
-from traitors.runner.budget import Budget, Spend
-from traitors.runner.jobs import JobResult
-from traitors.runner.journal import JOURNAL, Entry, read_journal
-from traitors.runner.local import LocalExecutor
-from traitors.runner.state import SWEEP_FILE
-from traitors.runner.sweep import run_sweep
+from traitors.store.journal import JOURNAL, Entry, read_journal
+from traitors.store.log import EVENTS, MANIFEST, is_complete
+from traitors.sweep.budget import Budget, Spend
+from traitors.sweep.driver import run_sweep
+from traitors.sweep.jobs import JobResult
+from traitors.sweep.local import LocalExecutor
+from traitors.sweep.state import SWEEP_FILE
 
 SLOW_LLM = (
     "set: {agents.default.policy: llm, agents.default.model: 'fake/random?latency=0.02',"
@@ -122,8 +122,8 @@ def test_budget_counts_running_episodes_and_learns_from_finished_ones() -> None:
 
 
 def sweep_jobs_stub(count: int) -> list:
-    from traitors.runner.jobs import Job
-    from traitors.spec import validate_spec
+    from traitors.episode.spec import validate_spec
+    from traitors.sweep.jobs import Job
 
     spec = validate_spec({"name": "b", "scenario": "the_traitors"})
     return [Job(spec, seed, f"e{seed}") for seed in range(count)]

@@ -13,9 +13,10 @@ import litellm
 import pytest
 
 from agents.llm import parse_reply
-from traitors.actions import ActionError
-from traitors.engine import run_episode
-from traitors.events import (
+from traitors.episode.engine import run_episode
+from traitors.episode.spec import load_spec
+from traitors.game.actions import ActionError
+from traitors.game.events import (
     BeliefEvent,
     Channel,
     InvalidActionEvent,
@@ -27,10 +28,9 @@ from traitors.events import (
 )
 from traitors.llm import CallLog, Gateway, ModelRequest, ReplayMiss
 from traitors.llm.fake import FakeCall, fill_schema, register_fake_model, schema_filler
-from traitors.log import CALLS, EVENTS, read_episode
-from traitors.replay import replay_episode
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec
+from traitors.store.log import CALLS, EVENTS, read_episode
+from traitors.sweep.episodes import run_episodes
+from traitors.sweep.replay import replay_episode
 
 _names = itertools.count()
 
@@ -191,7 +191,7 @@ def test_provider_failing_every_attempt_leaves_the_game_going(
         raise litellm.ServiceUnavailableError("down", llm_provider="fake", model=call.model)
 
     fast = Gateway(backoff=0.001, max_attempts=3)
-    monkeypatch.setattr("traitors.runner.services._gateway", fast)
+    monkeypatch.setattr("traitors.sweep.services._gateway", fast)
     summary = run_episodes(llm_spec(traitors_yaml, fake(down)), [1], tmp_path)[0]
     events = read_episode(summary.dir).events
     assert events[-1].kind == "game_over"

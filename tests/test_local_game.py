@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from traitors.events import ReasoningEvent, SpeakEvent, VoteEvent
-from traitors.log import CALLS, read_episode
-from traitors.replay import replay_episode
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec
+from traitors.episode.spec import load_spec
+from traitors.game.events import ReasoningEvent, SpeakEvent, VoteEvent
+from traitors.store.log import CALLS, read_episode
+from traitors.sweep.episodes import run_episodes
+from traitors.sweep.replay import replay_episode
 
 
 def test_four_player_game_with_the_embedded_model(traitors_yaml: Path, tmp_path: Path) -> None:

@@ -19,13 +19,13 @@ from pettingzoo.test import (  # type: ignore[import-untyped]
 )
 
 from scenarios.the_traitors import TRANSITIONS
-from traitors.actions import Action, ActionRequest, Belief
-from traitors.engine import run_episode
-from traitors.events import InvalidActionEvent, player_view
+from traitors.episode.engine import run_episode
+from traitors.episode.policy import Decision, Observation
+from traitors.episode.spec import AgentSpec, ScenarioSpec
+from traitors.game.actions import Action, ActionRequest, Belief
+from traitors.game.events import InvalidActionEvent, player_view
+from traitors.game.lines import format_line
 from traitors.pettingzoo import Catalogue, GameAECEnv, env, parallel_env, raw_env, reward
-from traitors.policy import Decision, Observation
-from traitors.spec import AgentSpec, ScenarioSpec
-from traitors.spectate.lines import format_line
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "the_traitors": {"n_players": 5, "n_traitors": 1, "max_rounds": 3},

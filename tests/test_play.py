@@ -13,10 +13,10 @@ import pytest
 from conftest import ROOT, TRAITORS_YAML
 
 from agents.human import match_option, parse_beliefs
-from traitors.actions import ActionError
-from traitors.events import Channel, SpeakEvent
-from traitors.log import ERROR, MANIFEST, is_complete, iter_events
-from traitors.spectate.commands import add_play_parser, run_play
+from traitors.commands.spectate import add_play_parser, run_play
+from traitors.game.actions import ActionError
+from traitors.game.events import Channel, SpeakEvent
+from traitors.store.log import ERROR, MANIFEST, is_complete, iter_events
 
 SETTINGS = ["agents.default.policy=heuristic", "rules.n_players=6", "rules.n_traitors=2"]
 FIRST_TURN = ["Hello table, I am one of you.", "zz", "Car", "", "faithful"]
@@ -80,8 +80,8 @@ def test_a_human_traitor_talks_in_the_traitors_channel(tmp_path: Path) -> None:
 
 
 def traitor_at(seed: int, seat: str) -> bool:
-    from traitors.seeds import derive_rng
-    from traitors.spec import load_spec
+    from traitors.episode.spec import load_spec
+    from traitors.game.seeds import derive_rng
 
     spec = load_spec(TRAITORS_YAML, SETTINGS)
     rules = spec.build_rules()
@@ -107,7 +107,7 @@ def test_stdin_can_be_a_pipe(tmp_path: Path) -> None:
     args = f"spec={str(TRAITORS_YAML)!r}, as_player='Bob', seed=0, out=Path({str(tmp_path)!r})"
     code = (
         "import sys; from argparse import Namespace; from pathlib import Path; "
-        "from traitors.spectate.commands import run_play; "
+        "from traitors.commands.spectate import run_play; "
         f"sys.exit(run_play(Namespace({args}, overrides={SETTINGS!r})))"
     )
     result = subprocess.run(
@@ -136,8 +136,8 @@ def test_answers_name_options_by_number_name_or_prefix() -> None:
 
 def test_a_human_game_replays_and_forks_without_the_person(tmp_path: Path) -> None:
     from traitors.cli import main
-    from traitors.log import load_manifest
-    from traitors.replay import replay_episode
+    from traitors.store.log import load_manifest
+    from traitors.sweep.replay import replay_episode
 
     code, shown = play("Alice", tmp_path / "played", FIRST_TURN + ANYTHING)
     assert code == 0, shown

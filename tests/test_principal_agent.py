@@ -13,10 +13,10 @@ from scenarios.principal_agent import (
     PrincipalAgentConfig,
     PurchaseEvent,
 )
-from traitors.conformance import check_scenario
-from traitors.engine import run_episode
-from traitors.events import GodOnly, SpeakEvent, player_view
-from traitors.spec import validate_spec
+from traitors.episode.conformance import check_scenario
+from traitors.episode.engine import run_episode
+from traitors.episode.spec import validate_spec
+from traitors.game.events import GodOnly, SpeakEvent, player_view
 
 SEATS = ["Assistant", "Customer", "Company"]
 

@@ -18,8 +18,8 @@ from analysis.loader import RunData
 from analysis.skill_games import TeamGame, overall_teams, side_teams, team_games
 from analysis.skill_leaderboard import group_rows, leaderboard
 from analysis.skill_openskill import openskill_ratings
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec
+from traitors.episode.spec import load_spec
+from traitors.sweep.episodes import run_episodes
 
 ROOT = Path(__file__).resolve().parent.parent
 DECEPTION = {"strong": 1.5, "middling": 0.0, "weak": -1.5}

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from traitors.log import EVENTS, is_complete
-from traitors.runner.jobs import Job, JobResult
-from traitors.runner.local import LocalExecutor
-from traitors.runner.progress import SweepProgress
-from traitors.runner.ray_executor import RayExecutor
-from traitors.runner.ray_setup import ensure_ray
-from traitors.runner.sweep import run_sweep
-from traitors.spec import load_sweep
+from traitors.store.log import EVENTS, is_complete
+from traitors.sweep.driver import run_sweep
+from traitors.sweep.jobs import Job, JobResult
+from traitors.sweep.local import LocalExecutor
+from traitors.sweep.progress import SweepProgress
+from traitors.sweep.ray_executor import RayExecutor
+from traitors.sweep.ray_setup import ensure_ray
+from traitors.sweep.spec import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,10 +76,10 @@ def test_ray_matches_local_byte_for_byte(ray_instance, tmp_path: Path, share_fil
 
 @pytest.mark.parametrize("policy", ["heuristic", "llm"])
 def test_forks_on_ray_match_local_forks(ray_instance, tmp_path: Path, policy: str) -> None:
-    from traitors.fork import intervene, load_parent
-    from traitors.runner.episodes import run_episodes
-    from traitors.runner.forks import fork_work
-    from traitors.spec import load_spec
+    from traitors.commands.fork import fork_work
+    from traitors.episode.fork import intervene, load_parent
+    from traitors.episode.spec import load_spec
+    from traitors.sweep.episodes import run_episodes
 
     spec = load_spec(
         ROOT / "scenarios" / "the_traitors.yaml",

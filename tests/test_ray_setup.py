@@ -14,8 +14,8 @@ import pytest
 from test_sweep import write_sweep
 
 from traitors.cli import main
-from traitors.runner.ray_setup import RayJoinError, check_reachable
-from traitors.runner.reaper import session_processes
+from traitors.sweep.ray_setup import RayJoinError, check_reachable
+from traitors.sweep.reaper import session_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def test_a_cluster_that_does_not_answer_is_refused_in_one_line(tmp_path, capsys)
 DRIVER = """
 import sys, time
 from pathlib import Path
-from traitors.runner.ray_setup import ensure_ray
+from traitors.sweep.ray_setup import ensure_ray
 ray = ensure_ray(num_cpus=1)
 print(Path(ray._private.worker._global_node.get_session_dir_path()).name, flush=True)
 time.sleep(600)

@@ -19,9 +19,10 @@ import analysis
 from analysis.frames import ASCII_SPACE, FRAME_NAMES, _file_chunk, _text_chunks
 from analysis.suite import compute
 from traitors.cli import main
-from traitors.log import CALLS, ERROR, EVENTS, MANIFEST
-from traitors.runner import shards
-from traitors.runner.shards import (
+from traitors.commands.spectate import add_watch_parser, run_watch
+from traitors.store import shards
+from traitors.store.log import CALLS, ERROR, EVENTS, MANIFEST
+from traitors.store.shards import (
     EXTRACTED_DIR,
     SCHEMA,
     SHARD_DIR,
@@ -34,7 +35,6 @@ from traitors.runner.shards import (
     shard_files,
     shard_index,
 )
-from traitors.spectate.commands import add_watch_parser, run_watch
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = f"""\

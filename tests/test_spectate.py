@@ -16,19 +16,19 @@ from rich.console import Console
 
 from agents.scripted import HeuristicPolicy
 from scenarios.the_traitors import WORDS
-from traitors.events import ReasoningEvent, SpeakEvent, VoteResultEvent, player_view
-from traitors.llm.gateway import CallRecord, Usage
-from traitors.log import CALLS, EVENTS, MANIFEST, iter_events, read_episode
-from traitors.policy import Decision
-from traitors.registry import register_policy
-from traitors.runner.episodes import run_episodes
-from traitors.spec import load_spec
-from traitors.spectate.commands import add_watch_parser, live_observer, run_watch
-from traitors.spectate.lines import format_line
-from traitors.spectate.panels import transcript_panel
-from traitors.spectate.runs import choose, episode_line, list_episodes
-from traitors.spectate.view import Spectator
-from traitors.spectate.watch import watch_episode
+from traitors.commands.spectate import add_watch_parser, live_observer, run_watch
+from traitors.episode.policy import Decision
+from traitors.episode.spec import load_spec
+from traitors.game.events import ReasoningEvent, SpeakEvent, VoteResultEvent, player_view
+from traitors.game.lines import format_line
+from traitors.game.registry import register_policy
+from traitors.store.calls import CallRecord, Usage
+from traitors.store.log import CALLS, EVENTS, MANIFEST, iter_events, read_episode
+from traitors.sweep.episodes import run_episodes
+from traitors.view.spectate.panels import transcript_panel
+from traitors.view.spectate.runs import choose, episode_line, list_episodes
+from traitors.view.spectate.view import Spectator
+from traitors.view.spectate.watch import watch_episode
 
 SECRET = "secret reasoning of"
 

@@ -11,15 +11,15 @@ import pytest
 from rich.console import Console
 
 from traitors.cli import main
+from traitors.episode.spec import episode_id, load_spec
 from traitors.llm.fake import FakeCall, register_fake_model, schema_filler
 from traitors.llm.gateway import Gateway
-from traitors.log import MANIFEST, is_complete
-from traitors.runner.episodes import run_episodes
-from traitors.runner.jobs import Job
-from traitors.runner.local import LocalExecutor
-from traitors.runner.progress import SweepProgress
-from traitors.runner.sweep import run_sweep
-from traitors.spec import episode_id, load_spec
+from traitors.store.log import MANIFEST, is_complete
+from traitors.sweep.driver import run_sweep
+from traitors.sweep.episodes import run_episodes
+from traitors.sweep.jobs import Job
+from traitors.sweep.local import LocalExecutor
+from traitors.sweep.progress import SweepProgress
 
 SMALL = ["rules.n_players=5", "rules.n_traitors=1", "rules.max_rounds=2"]
 
@@ -27,7 +27,7 @@ SMALL = ["rules.n_players=5", "rules.n_traitors=1", "rules.max_rounds=2"]
 @pytest.fixture(autouse=True)
 def fast_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
     gateway = Gateway(backoff=0.001, max_backoff=0.001, max_attempts=2)
-    monkeypatch.setattr("traitors.runner.services._gateway", gateway)
+    monkeypatch.setattr("traitors.sweep.services._gateway", gateway)
 
 
 def down(call: FakeCall) -> str:

@@ -15,15 +15,16 @@ import pytest
 from rich.console import Console
 
 from traitors.cli import main
-from traitors.log import ERROR, EVENTS, MANIFEST, is_complete
-from traitors.registry import register_policy
-from traitors.runner.jobs import Job
-from traitors.runner.journal import read_journal
-from traitors.runner.local import LocalExecutor
-from traitors.runner.progress import SweepProgress
-from traitors.runner.state import SWEEP_FILE
-from traitors.runner.sweep import run_sweep
-from traitors.spec import SpecError, load_sweep
+from traitors.episode.spec import SpecError
+from traitors.game.registry import register_policy
+from traitors.store.journal import read_journal
+from traitors.store.log import ERROR, EVENTS, MANIFEST, is_complete
+from traitors.sweep.driver import run_sweep
+from traitors.sweep.jobs import Job
+from traitors.sweep.local import LocalExecutor
+from traitors.sweep.progress import SweepProgress
+from traitors.sweep.spec import load_sweep
+from traitors.sweep.state import SWEEP_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,7 +178,7 @@ def test_a_provider_failing_30_percent_loses_nothing(tmp_path: Path, monkeypatch
 
     # 10 attempts: a call fails for good once in 170,000 (30% ** 10), so none may fail here.
     gateway = Gateway(backoff=0.001, max_backoff=0.001, max_attempts=10)
-    monkeypatch.setattr("traitors.runner.services._gateway", gateway)
+    monkeypatch.setattr("traitors.sweep.services._gateway", gateway)
     path = write_sweep(
         tmp_path,
         "set: {agents.default.policy: llm, agents.default.model: 'fake/random?fail=0.3',"

@@ -13,8 +13,8 @@ from scenarios.the_traitors import (
     TheTraitors,
     TraitorsConfig,
 )
-from traitors.actions import ActionError, Pass, Respond, Vote
-from traitors.events import (
+from traitors.game.actions import ActionError, Pass, Respond, Vote
+from traitors.game.events import (
     Channel,
     Direct,
     EliminationEvent,
@@ -25,7 +25,7 @@ from traitors.events import (
     VoteEvent,
     VoteResultEvent,
 )
-from traitors.rules import IllegalTransition
+from traitors.game.rules import IllegalTransition
 
 
 def eliminated(event: Event, cause: str) -> bool:

@@ -18,15 +18,15 @@ from analysis.loader import load
 from analysis.rules_check import check_text, episode_rules
 from analysis.suite import compute, default_groups
 from analysis.summary import Table
+from traitors.episode.spec import load_spec
+from traitors.game.registry import lookup
 from traitors.llm.fake import FakeCall, register_fake_model, schema_filler
 from traitors.llm.gateway import Gateway
-from traitors.manifest import SeatHealth
-from traitors.registry import lookup
-from traitors.runner.episodes import run_episodes
-from traitors.runner.jobs import JobResult
-from traitors.runner.progress import SweepProgress
-from traitors.spec import load_spec
-from traitors.validity import FAILED_CALL_WARNING, is_timeout
+from traitors.store.manifest import SeatHealth
+from traitors.store.validity import FAILED_CALL_WARNING, is_timeout
+from traitors.sweep.episodes import run_episodes
+from traitors.sweep.jobs import JobResult
+from traitors.sweep.progress import SweepProgress
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -38,7 +38,7 @@ LENIENT = ["health.max_failed_calls=100000", "health.max_defaulted_share=1.0"]
 def one_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every failure is final (no retry), so a fake's failure rate is the failed-call rate."""
     gateway = Gateway(backoff=0.001, max_backoff=0.001, max_attempts=1)
-    monkeypatch.setattr("traitors.runner.services._gateway", gateway)
+    monkeypatch.setattr("traitors.sweep.services._gateway", gateway)
 
 
 def traitors_spec(model: str, *extra: str) -> Any:
@@ -87,7 +87,7 @@ def troubled_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("troubled")
     gateway = Gateway(backoff=0.001, max_backoff=0.001, max_attempts=1)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("traitors.runner.services._gateway", gateway)
+        patch.setattr("traitors.sweep.services._gateway", gateway)
         model = register_fake_model("validity-troubled?price=2", troubled)
         summaries = run_episodes(traitors_spec(model, *LENIENT), [1, 2, 3], out)
     assert all(s.manifest.status == "complete" for s in summaries)

@@ -17,19 +17,19 @@ from test_spectate import SECRET, ThinkingPolicy, roles, watch_args
 from textual.widgets import Input
 
 from agents.scripted import HeuristicPolicy
-from traitors.events import ReasoningEvent, RoleEvent, SpeakEvent, player_view
-from traitors.llm.gateway import CallRecord, Usage
-from traitors.log import EVENTS, MANIFEST, iter_events
-from traitors.policy import Decision
-from traitors.registry import register_policy
-from traitors.runner.episodes import run_episodes
-from traitors.spec import episode_id, load_spec
-from traitors.spectate.app import WatchApp
-from traitors.spectate.background import Background
-from traitors.spectate.commands import live_app, run_watch
-from traitors.spectate.play import play, with_human
-from traitors.spectate.play_app import AppSeat, PlayApp
-from traitors.spectate.screens import EpisodesScreen
+from traitors.commands.play import play, with_human
+from traitors.commands.play_app import AppSeat, PlayApp
+from traitors.commands.spectate import live_app, run_watch
+from traitors.episode.policy import Decision
+from traitors.episode.spec import episode_id, load_spec
+from traitors.game.events import ReasoningEvent, RoleEvent, SpeakEvent, player_view
+from traitors.game.registry import register_policy
+from traitors.store.calls import CallRecord, Usage
+from traitors.store.log import EVENTS, MANIFEST, iter_events
+from traitors.sweep.episodes import run_episodes
+from traitors.view.spectate.app import WatchApp
+from traitors.view.spectate.background import Background
+from traitors.view.spectate.screens import EpisodesScreen
 
 SPEECH = "Hello table, I am one of you."
 SIZE = (160, 60)

@@ -15,9 +15,10 @@ from scenarios.werewolf import (
     WerewolfState,
     highest_bidder,
 )
-from traitors.actions import Pass, Speak, Vote
-from traitors.conformance import check_scenario
-from traitors.events import (
+from traitors.episode.conformance import check_scenario
+from traitors.episode.spec import validate_spec
+from traitors.game.actions import Pass, Speak, Vote
+from traitors.game.events import (
     EliminationEvent,
     Event,
     Private,
@@ -25,7 +26,6 @@ from traitors.events import (
     SpeakEvent,
     VoteResultEvent,
 )
-from traitors.spec import validate_spec
 
 SEATS = ("A", "B", "C", "D", "E", "F", "G", "H")
 ROLES = {"A": "werewolf", "B": "werewolf", "C": "seer", "D": "doctor"}

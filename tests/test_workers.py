@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from traitors.llm.gateway import router_model_list
-from traitors.runner.ray_setup import ensure_ray
-from traitors.runner.workers import (
+from traitors.sweep.ray_setup import ensure_ray
+from traitors.sweep.spec import InferenceSpec
+from traitors.sweep.workers import (
     LLAMA_CPP_HEALTH,
     InferencePool,
     ServerError,
@@ -24,7 +25,6 @@ from traitors.runner.workers import (
     start_inference,
     vllm_command,
 )
-from traitors.spec import InferenceSpec
 
 MODEL = "smollm2-135m"
 ALIAS = "smol"

@@ -13,8 +13,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from traitors.commands.options import UsageError, add_run_options
+
 if TYPE_CHECKING:
-    from traitors.spec import ScenarioSpec
+    from traitors.episode.spec import ScenarioSpec
 
 EXIT_BAD_INPUT = 2
 COMMANDS = "traitors.commands"
@@ -25,10 +27,6 @@ AGENT_CHOICES = {
     "random": "random",
     "llm": "llm",
 }
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,51 +130,31 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.set_defaults(handler=_cmd_check)
 
-    from traitors.runner.forks import add_fork_parser
-    from traitors.spectate.commands import add_play_parser, add_watch_parser
+    from traitors.commands import analyze, export, influence, plan
+    from traitors.commands.fork import add_fork_parser
+    from traitors.commands.spectate import add_play_parser, add_watch_parser
 
     add_fork_parser(commands)
-
     add_watch_parser(commands)
     add_play_parser(commands)
+    for add_parser in (
+        analyze.add_parser,
+        export.add_parser,
+        influence.add_parser,
+        plan.add_parser,
+    ):
+        add_parser(commands)
     for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
-        entry.load()(commands)  # e.g. analysis's ``analyze``
+        entry.load()(commands)  # commands other packages add
     return parser
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options of every command that runs many episodes: executor, output, retries, budget."""
-    parser.add_argument("--executor", choices=("local", "ray"), default="local")
-    parser.add_argument(
-        "--concurrency", type=int, default=8, metavar="K", help="episodes at once (local)"
-    )
-    parser.add_argument(
-        "--address", metavar="auto|HOST:PORT", help="Ray cluster to join (default: start one)"
-    )
-    parser.add_argument(
-        "--actors", type=int, metavar="N", help="Ray episode actors (default: CPUs)"
-    )
-    parser.add_argument("--out", type=Path, metavar="DIR", help="output directory")
-    parser.add_argument(
-        "--retries", type=int, default=0, metavar="N", help="re-run failed episodes N times"
-    )
-    parser.add_argument(
-        "--max-cost",
-        type=float,
-        metavar="USD",
-        help="stop starting episodes before the spend (done + running + next) would pass USD",
-    )
-    parser.add_argument(
-        "--max-tokens", type=float, metavar="N", help="the same budget in tokens (in + out)"
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``traitors`` console script."""
     args = _parser().parse_args(argv)
-    from traitors.registry import UnknownName
-    from traitors.runner.ray_setup import RayJoinError
-    from traitors.spec import SpecError
+    from traitors.episode.spec import SpecError
+    from traitors.game.registry import UnknownName
+    from traitors.sweep.ray_setup import RayJoinError
 
     try:
         code: int = args.handler(args)
@@ -192,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _load(
     path: str, overrides: Sequence[str], agents: str | None = None, model: str | None = None
 ) -> ScenarioSpec:
-    from traitors.spec import load_spec, with_model, with_policy
+    from traitors.episode.spec import load_spec, with_model, with_policy
 
     spec = load_spec(path, overrides)
     if agents is not None:
@@ -206,10 +184,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from traitors.runner.episodes import EpisodeSummary, run_episodes
-    from traitors.spec import uses_policy
-    from traitors.spectate.commands import live_observer, run_live
-    from traitors.spectate.lines import LinePrinter
+    from traitors.commands.spectate import live_observer, run_live
+    from traitors.episode.spec import uses_policy
+    from traitors.game.lines import LinePrinter
+    from traitors.sweep.episodes import EpisodeSummary, run_episodes
 
     if args.episodes < 1:
         raise UsageError("--episodes must be at least 1")
@@ -273,20 +251,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from traitors.runner.command import run_sweep_command
+    from traitors.commands.run import run_sweep_command
 
     return run_sweep_command(args)
 
 
 def _cmd_compact(args: argparse.Namespace) -> int:
-    from traitors.runner.command import run_compact_command
+    from traitors.commands.run import run_compact_command
 
     return run_compact_command(args)
 
 
 def _eliminations(directory: Path, words: Any) -> list[str]:
-    from traitors.events import EliminationEvent
-    from traitors.log import iter_events
+    from traitors.game.events import EliminationEvent
+    from traitors.store.log import iter_events
 
     return [
         f"{e.target} ({words.elimination(e.cause)} r{e.round})"
@@ -298,12 +276,12 @@ def _eliminations(directory: Path, words: Any) -> list[str]:
 def _cmd_replay(args: argparse.Namespace) -> int:
     """0 when every episode replays exactly, 1 if one diverges (or asks for a call the
     recording lacks), 2 if one cannot be read; each directory gets one line."""
-    from traitors.core import RestoreError
-    from traitors.llm.gateway import ReplayMiss
-    from traitors.log import LogError
-    from traitors.replay import replay_episode
-    from traitors.runner.shards import resolve_episode
-    from traitors.spec import SpecError
+    from traitors.episode.core import RestoreError
+    from traitors.episode.spec import SpecError
+    from traitors.store.calls import ReplayMiss
+    from traitors.store.log import LogError
+    from traitors.store.shards import resolve_episode
+    from traitors.sweep.replay import replay_episode
 
     codes = [0]
     for directory in args.episode_dir:
@@ -330,15 +308,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from traitors.conformance import check_scenario
-    from traitors.spec import validate_spec
+    from traitors.episode.conformance import check_scenario
+    from traitors.episode.spec import validate_spec
 
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
     if Path(args.scenario).suffix in (".yaml", ".yml"):
         spec = _load(args.scenario, args.overrides)
     else:
-        from traitors.spec import apply_override
+        from traitors.episode.spec import apply_override
 
         raw: dict[str, Any] = {"name": args.scenario, "scenario": args.scenario}
         for item in args.overrides:

@@ -45,7 +45,10 @@ from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv  # type: ignore[import-untyped]
 from pettingzoo.utils import wrappers  # type: ignore[import-untyped]
 
-from traitors.actions import (
+from traitors.episode.core import EpisodeCore
+from traitors.episode.policy import Decision
+from traitors.episode.spec import DEFAULT_NAMES, build_rules
+from traitors.game.actions import (
     Accuse,
     Action,
     ActionError,
@@ -58,12 +61,10 @@ from traitors.actions import (
     Speak,
     Vote,
 )
-from traitors.core import EpisodeCore, Move
-from traitors.events import Event, RoleEvent
-from traitors.rules import GameRules, GameState, Outcome
-from traitors.seeds import derive_seed
-from traitors.spec import DEFAULT_NAMES, build_rules
-from traitors.spectate.lines import format_line
+from traitors.game.events import Event, RoleEvent
+from traitors.game.lines import format_line
+from traitors.game.rules import GameRules, GameState, Outcome
+from traitors.game.seeds import derive_seed
 
 MAX_TEXT_CHARS = 16_384
 """Default length limit of the ``text`` observation."""
@@ -263,7 +264,9 @@ class Game:
             index = moves.get(agent)
             action, error = self.catalogue.resolve(index, request)
             answers[agent] = (
-                Move(action) if error is None else Move(None, error, self.catalogue.label(index))
+                Decision(action)
+                if error is None
+                else Decision(None, error, self.catalogue.label(index))
             )
         self.core.submit(answers)
 

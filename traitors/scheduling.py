@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from traitors.seeds import derive_rng
+from traitors.game.seeds import derive_rng
 
 SpeakingOrder = Callable[[Sequence[str], int, int, int], tuple[str, ...]]
 """(speakers in seat order, round, pass, seed) -> speaking order."""

@@ -70,8 +70,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
 
 def play(case: str, out: Path) -> dict[str, dict[str, str]]:
     """Play one case's seeds into ``out``: seed -> episode id and log digest."""
-    from traitors.runner.episodes import run_episodes
-    from traitors.spec import load_spec
+    from traitors.episode.spec import load_spec
+    from traitors.sweep.episodes import run_episodes
 
     name, overrides = CASES[case]
     spec = load_spec(ROOT / "scenarios" / name, overrides)

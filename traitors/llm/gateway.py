@@ -17,15 +17,14 @@ import random
 import re
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict
 
-from traitors.log import EpisodeWriter, LogError, problem
-from traitors.manifest import SeatHealth
+from traitors.llm.library import import_litellm
+from traitors.store.calls import CallLog, CallRecord, ReplayMiss, Usage
 
 IN_PROCESS = frozenset({"local", "fake"})
 """Providers that run inside this process and cost nothing."""
@@ -42,10 +41,6 @@ SECRET_NAME = re.compile(
 )
 """Environment variables whose values are secrets: a name word (``OPENAI_API_KEY``,
 ``HF_TOKEN``), not a part of one (``TIKTOKEN_CACHE_DIR`` is a path)."""
-
-
-class ReplayMiss(LookupError):
-    """Replay asked for a call that the recording does not hold."""
 
 
 class ModelRequest(BaseModel):
@@ -103,110 +98,6 @@ class ModelResponse:
     def call_id(self) -> str:
         """Short id used to link decisions to calls."""
         return self.key[:16]
-
-
-class Usage(BaseModel):
-    """Tokens of one call, as the provider counted them."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    prompt_tokens: int = 0
-    """Tokens in the prompt."""
-    completion_tokens: int = 0
-    """Tokens generated."""
-
-
-class CallRecord(BaseModel):
-    """One line of ``calls.jsonl``: a model call and what came back."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    agent: str
-    """The seat that called."""
-    index: int
-    """The seat's call number in the episode (0, 1, ...)."""
-    key: str
-    """sha256 of the request, the agent and the index: what replay looks calls up by."""
-    model: str
-    """The model called."""
-    messages: list[dict[str, str]]
-    """The chat messages sent."""
-    params: dict[str, Any]
-    """The output-affecting options that were set."""
-    text: str | None
-    """The reply, or None if the call failed."""
-    error: str | None
-    """Why the call failed after every attempt (keys masked), or None."""
-    usage: Usage
-    """Tokens counted."""
-    cost: float
-    """Cost in dollars (0 for in-process models and unknown prices)."""
-    latency_s: float
-    """Seconds from the first attempt to the answer."""
-    attempts: int
-    """Attempts made (1 + retries)."""
-    started_at: float
-    """Wall-clock start (seconds since the epoch)."""
-
-
-@dataclass
-class CallLog:
-    """One episode's calls: written to ``calls.jsonl`` when live, served from it in replay."""
-
-    writer: EpisodeWriter | None = None
-    recorded: dict[str, CallRecord] | None = None
-    """key -> record; set for replay."""
-    counters: dict[str, int] = field(default_factory=dict)
-    totals: dict[str, float] = field(
-        default_factory=lambda: {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0}
-    )
-    seats: dict[str, SeatHealth] = field(default_factory=dict)
-    """Agent -> its calls and failed calls."""
-
-    @classmethod
-    def replaying(cls, path: str | Path) -> CallLog:
-        """A log that serves the calls recorded in ``path`` (a calls.jsonl)."""
-        recorded = {}
-        with open(path, "rb") as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = CallRecord.model_validate_json(line)
-                except ValueError as exc:
-                    raise LogError(
-                        f"{path}, line {number}: not a call record: {problem(exc)}"
-                    ) from None
-                recorded[record.key] = record
-        return cls(recorded=recorded)
-
-    def begin_continuation(self, live: bool) -> int:
-        """A fork's continuation starts: from here on its usage (calls, tokens, cost) is
-        counted afresh and, when ``live``, calls go to the models instead of the recording;
-        each seat's health counts go on. Returns the calls served so far."""
-        served = int(self.totals["calls"])
-        self.totals = {key: 0 for key in self.totals}
-        if live:
-            self.recorded = None
-        return served
-
-    def next_index(self, agent: str) -> int:
-        """The agent's next call index (0, 1, 2, ...) in this episode."""
-        index = self.counters.get(agent, 0)
-        self.counters[agent] = index + 1
-        return index
-
-    def add(self, record: CallRecord) -> None:
-        """Count a finished call and append it to the episode's calls.jsonl."""
-        self.totals["calls"] += 1
-        self.totals["prompt_tokens"] += record.usage.prompt_tokens
-        self.totals["completion_tokens"] += record.usage.completion_tokens
-        self.totals["cost"] += record.cost
-        seat = self.seats.setdefault(record.agent, SeatHealth())
-        seat.calls += 1
-        seat.failed_calls += record.error is not None
-        if self.writer is not None:
-            self.writer.call(record.model_dump_json())
 
 
 SECRET_RUN = 4
@@ -283,14 +174,6 @@ def fake_price(model: str) -> float:
 def endpoint_of(model: str) -> str:
     """The endpoint a model is served by: its provider prefix (``openai``, ``local``, ...)."""
     return model.split("/", 1)[0] if "/" in model else model
-
-
-def _import_litellm() -> Any:
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.suppress_debug_info = True
-    return litellm
 
 
 class Gateway:
@@ -388,7 +271,7 @@ class Gateway:
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 
     async def _call(self, request: ModelRequest) -> tuple[str, dict[str, int], float]:
-        litellm = _import_litellm()
+        litellm = import_litellm()
         endpoint = endpoint_of(request.model)
         if endpoint == "local":
             from traitors.llm.local import register_local_provider

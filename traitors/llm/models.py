@@ -7,7 +7,7 @@ only then, since the call would import it anyway).
 
 from __future__ import annotations
 
-import os
+from traitors.llm.library import import_litellm
 
 LOCAL_PRESETS = ("smollm2-135m", "gemma3-270m")
 """The embedded models (``local/<preset>``), shipped as pip packages."""
@@ -25,10 +25,7 @@ def model_problem(model: str) -> str | None:
         if provider == "local" and name not in LOCAL_PRESETS and not name.endswith(".gguf"):
             return f"unknown local model {name!r}: use {', '.join(LOCAL_PRESETS)} or a .gguf path"
         return None
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.suppress_debug_info = True
+    litellm = import_litellm()
     try:
         litellm.get_llm_provider(model)
     except Exception:

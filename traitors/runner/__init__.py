@@ -1,1 +1,0 @@
-"""Executors that run many episodes and write their directories."""
