@@ -1,6 +1,6 @@
-"""``traitors export``: one episode as a single self-contained HTML replay.
+"""One episode as a single self-contained HTML replay (``traitors export``).
 
 ``document`` builds the JSON data of the god view or of one seat (only what that seat saw),
-``page`` embeds it with the static ``replay.js`` and ``replay.css`` into one HTML file, and
-``command`` is the CLI. This module imports nothing, so the CLI starts fast.
+and ``page`` embeds it with the static ``replay.js`` and ``replay.css`` into one HTML file.
+It reads the store and the game contract only; the command is ``traitors.commands.export``.
 """
