@@ -102,3 +102,32 @@ def test_a_sweep_records_degraded_as_failed_and_retries_it(traitors_yaml, tmp_pa
     again = run_sweep(jobs, tmp_path, LocalExecutor(2), {"name": "t"}, quiet, retries=1)
     assert [r.status for r in again] == ["complete", "complete"]
     assert all(is_complete(tmp_path / j.episode_id) for j in jobs)
+
+
+def test_an_episode_stops_at_the_first_breach_and_replays(traitors_yaml, tmp_path):
+    model = register_fake_model("status-down-stop", down)
+    (summary,) = run_episodes(llm_spec(traitors_yaml, model), [2], tmp_path / "stop")
+    manifest = summary.manifest
+    assert manifest.status == "degraded" and manifest.outcome is not None
+    assert manifest.outcome.winner is None and manifest.outcome.truncated
+    assert manifest.outcome.reason.startswith("stopped, cannot count: 1 of 1 model calls failed")
+    assert manifest.health_total.calls == 1  # no repair turn, no further seat asked
+    last = json.loads((summary.dir / "events.jsonl").read_text().splitlines()[-1])
+    assert last["kind"] == "game_over" and last["reason"] == manifest.outcome.reason
+    assert main(["replay", str(summary.dir)]) == 0
+
+    (played,) = run_episodes(
+        llm_spec(traitors_yaml, model, "health.play_on=true"), [2], tmp_path / "on"
+    )
+    assert played.manifest.status == "degraded"
+    assert played.manifest.health_total.calls > 10 * manifest.health_total.calls
+    assert not played.manifest.outcome.reason.startswith("stopped")
+    assert played.episode_id != summary.episode_id
+
+
+def test_play_on_left_at_its_default_keeps_episode_ids(traitors_yaml) -> None:
+    spec = load_spec(traitors_yaml)
+    assert episode_id(spec, 0) != episode_id(spec.model_copy(update={"seed": 1}), 1)
+    explicit = load_spec(traitors_yaml, ["health.play_on=false"])
+    assert episode_id(explicit, 0) == episode_id(spec, 0)
+    assert "play_on" not in json.dumps(spec.model_dump(mode="json", exclude={"health"}))

@@ -218,6 +218,14 @@ class EpisodeCore:
                 self._queue = list(step.requests.items())
                 self._next_actor()
                 return
+        self._end(outcome)
+
+    def stop(self, reason: str) -> None:
+        """End the episode now, with no winner (e.g. once it can no longer count)."""
+        self.pending, self._queue = {}, []
+        self._end(Outcome(winner=None, reason=reason, rounds=self.state.round, truncated=True))
+
+    def _end(self, outcome: Outcome) -> None:
         self.outcome = outcome
         state = self.state
         self.record(

@@ -28,7 +28,7 @@ from traitors.game.events import Event as EventT
 from traitors.game.rules import GameRules, Outcome
 from traitors.game.seeds import derive_seed
 from traitors.store.log import EpisodeWriter
-from traitors.store.manifest import Manifest, OutcomeRecord, SeatHealth
+from traitors.store.manifest import HealthLimits, Manifest, OutcomeRecord, SeatHealth
 
 
 @dataclass
@@ -66,6 +66,24 @@ def build_policy(
     return policy
 
 
+@dataclass
+class _Play:
+    """What every step of one episode shares: the repairs made and its health so far."""
+
+    repaired: Counter[str]
+    limits: HealthLimits
+    services: Services
+
+    def breach(self) -> str | None:
+        """Why the episode can no longer count (None while it can, or with ``play_on``)."""
+        if self.limits.play_on:
+            return None
+        total = SeatHealth()
+        for seat in self.services.calls.seats.values():
+            total.add(seat)
+        return self.limits.breach(total)
+
+
 async def run_episode(
     spec: ScenarioSpec,
     seed: int,
@@ -101,7 +119,7 @@ async def run_episode(
         traitors_version=__version__,
         fork=fork.record if fork else None,
     )
-    repaired: Counter[str] = Counter()
+    play = _Play(Counter(), spec.health, services)
     try:
         if writer is not None:
             writer.start(manifest)
@@ -117,13 +135,15 @@ async def run_episode(
         }
         fixed: dict[str, Decision] = {}
         if fork is not None:
-            await _restore_prefix(core, seats, repaired, fork)
+            await _restore_prefix(core, seats, play, fork)
             served = _begin_continuation(core, seats, spec, services, fork)
             manifest.fork = fork.record.model_copy(update={"prefix_calls": served})
             fixed = fork.fixed_moves()
         while not core.over:
-            await _step(core, seats, repaired, fixed)
+            await _step(core, seats, play, fixed)
             fixed = {}
+            if breach := play.breach():
+                core.stop(f"stopped, cannot count: {breach}")
             if writer is not None:
                 writer.flush()
         lessons = await _finish(core, seats)
@@ -134,7 +154,7 @@ async def run_episode(
             writer.fail(traceback.format_exc(), manifest)
         raise
     assert core.outcome is not None
-    _settle(manifest, core, services, repaired, spec)
+    _settle(manifest, core, services, play.repaired, spec)
     manifest.lessons_out = lessons
     if writer is not None:
         writer.finish(manifest)
@@ -142,12 +162,12 @@ async def run_episode(
 
 
 async def _restore_prefix(
-    core: EpisodeCore, seats: Mapping[str, Policy], repaired: Counter[str], fork: ForkPlan
+    core: EpisodeCore, seats: Mapping[str, Policy], play: _Play, fork: ForkPlan
 ) -> None:
     """Play the fork's prefix: the seats decide again, their calls served from the recording;
     each step is checked against the parent's events."""
     while not core.over and len(core.events) < fork.at:
-        await _step(core, seats, repaired)
+        await _step(core, seats, play)
         if fork.prefix is not None:
             core.verify(fork.prefix)
     if len(core.events) != fork.at:
@@ -179,7 +199,7 @@ def _begin_continuation(
 async def _step(
     core: EpisodeCore,
     seats: Mapping[str, Policy],
-    repaired: Counter[str],
+    play: _Play,
     fixed: Mapping[str, Decision] | None = None,
 ) -> None:
     """One decision point: everyone asked decides on the same snapshot, then the core applies.
@@ -190,14 +210,12 @@ async def _step(
     moves: dict[str, Decision] = dict(fixed)
     if len(requests) == 1:
         [(agent, request)] = requests.items()
-        moves[agent] = await _decide(seats[agent], snapshot[agent], request, repaired)
+        moves[agent] = await _decide(seats[agent], snapshot[agent], request, play)
     elif requests:
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = {
-                    agent: group.create_task(
-                        _decide(seats[agent], snapshot[agent], request, repaired)
-                    )
+                    agent: group.create_task(_decide(seats[agent], snapshot[agent], request, play))
                     for agent, request in requests.items()
                 }
         except ExceptionGroup as failed:  # a seat's error, as if the seats had decided in turn
@@ -207,15 +225,16 @@ async def _step(
 
 
 async def _decide(
-    policy: Policy, observation: Observation, request: ActionRequest, repaired: Counter[str]
+    policy: Policy, observation: Observation, request: ActionRequest, play: _Play
 ) -> Decision:
-    """The policy's answer; an illegal one gets one repair turn carrying the error."""
+    """The policy's answer; an illegal one gets one repair turn carrying the error (none once
+    the episode cannot count)."""
     decision = await policy.decide(observation, request)
     error = _validation_error(decision, request)
-    if error is not None:
+    if error is not None and not play.breach():
         decision = await policy.decide(observation, request.model_copy(update={"error": error}))
         if _validation_error(decision, request) is None:
-            repaired[request.actor] += 1
+            play.repaired[request.actor] += 1
     return decision
 
 

@@ -156,9 +156,18 @@ def uses_policy(spec: ScenarioSpec, policy: str) -> bool:
     return policy in layers
 
 
+ID_LATER_FIELDS = {"health": {"play_on": False}}
+"""Fields added after episode ids were fixed: left out of the id while at these defaults, so
+an episode keeps its id (and a sweep resumes) across versions."""
+
+
 def episode_id(spec: ScenarioSpec, seed: int) -> str:
     """Stable id of an episode: a hash of the spec (minus its name and seed) and the seed."""
     body = spec.model_dump(mode="json", exclude={"name", "seed"})
+    for section, defaults in ID_LATER_FIELDS.items():
+        for name, default in defaults.items():
+            if body[section].get(name) == default:
+                del body[section][name]
     text = json.dumps({"spec": body, "seed": seed}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -64,15 +64,25 @@ class HealthLimits(BaseModel):
     """Model calls that may fail (after retries) in one episode."""
     max_defaulted_share: float = Field(0.2, ge=0.0, le=1.0)
     """Share of one seat's answers that may be replaced by the default."""
+    play_on: bool = False
+    """Play a degraded episode to its end. By default it stops at the first model call
+    failed past ``max_failed_calls`` (a share of defaulted answers can still fall, so it is
+    judged when the game ends)."""
+
+    def breach(self, total: SeatHealth) -> str | None:
+        """Why an episode with these counts so far can no longer count, or None."""
+        if total.failed_calls > self.max_failed_calls:
+            return (
+                f"{total.failed_calls} of {total.calls} model calls failed "
+                f"(limit {self.max_failed_calls})"
+            )
+        return None
 
     def verdict(self, seats: dict[str, SeatHealth], total: SeatHealth) -> str | None:
         """Why an episode with these counts is degraded, or None if it is not."""
         reasons = []
-        if total.failed_calls > self.max_failed_calls:
-            reasons.append(
-                f"{total.failed_calls} of {total.calls} model calls failed "
-                f"(limit {self.max_failed_calls})"
-            )
+        if failed := self.breach(total):
+            reasons.append(failed)
         for seat, health in seats.items():
             if health.decisions and health.defaulted / health.decisions > self.max_defaulted_share:
                 reasons.append(
