@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from traitors.llm.gateway import router_model_list
+from traitors.llm.endpoints import router_model_list
 from traitors.runner.ray_setup import ensure_ray
 from traitors.runner.workers import (
     LLAMA_CPP_HEALTH,

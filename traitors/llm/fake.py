@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from traitors.llm.gateway import _import_litellm
+from traitors.llm.endpoints import import_litellm
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def _builtin(model: str) -> FakeFunction:
     options = {k: float(v[0]) for k, v in parse_qs(model.partition("?")[2]).items()}
     latency, fail = options.get("latency", 0.0), options.get("fail", 0.0)  # price: the gateway
     fill = schema_filler()
-    litellm = _import_litellm()
+    litellm = import_litellm()
 
     async def answer(call: FakeCall) -> str:
         if latency:
@@ -137,7 +137,7 @@ def register_fake_provider() -> None:
     global _registered
     if _registered:
         return
-    litellm = _import_litellm()
+    litellm = import_litellm()
 
     class FakeProvider(litellm.CustomLLM):  # type: ignore[misc, name-defined]
         async def acompletion(

@@ -46,9 +46,9 @@ class EpisodeActor:
     def ready(self, llm: bool) -> bool:
         """Answer once the actor is up; with ``llm``, import litellm first (takes seconds)."""
         if llm:
-            from traitors.llm.gateway import _import_litellm
+            from traitors.llm.endpoints import import_litellm
 
-            _import_litellm()
+            import_litellm()
         return True
 
     async def run(self, jobs: list[Job]) -> list[tuple[JobResult, dict[str, bytes] | None]]:
