@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from traitors.llm.endpoints import hosted_options
 from traitors.llm.gateway import CallLog, Gateway
 from traitors.log import CALLS, EpisodeWriter
 from traitors.manifest import Manifest
@@ -34,8 +35,7 @@ def inference_options(
     specs: Sequence[InferenceSpec], routes: dict[str, list[str]]
 ) -> dict[str, Any]:
     """Gateway options reaching a sweep's inference servers."""
-    llama_cpp = [spec.serve_as for spec in specs if spec.kind == "llama_cpp"]
-    return {"routes": routes, "json_object_routes": llama_cpp}
+    return hosted_options(specs, routes)
 
 
 def live_services(
