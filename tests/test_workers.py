@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from traitors.llm.gateway import router_model_list
+from traitors.llm.endpoints import router_model_list
 from traitors.sweep.ray_setup import ensure_ray
 from traitors.sweep.spec import InferenceSpec
 from traitors.sweep.workers import (

@@ -19,23 +19,12 @@ import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict
 
-from traitors.llm.library import import_litellm
+from traitors.llm.endpoints import Endpoints, endpoint_of
 from traitors.store.calls import CallLog, CallRecord, ReplayMiss, Usage
 
-IN_PROCESS = frozenset({"local", "fake"})
-"""Providers that run inside this process and cost nothing."""
-FREE_MODEL = {
-    "mode": "chat",
-    "input_cost_per_token": 0.0,
-    "output_cost_per_token": 0.0,
-    "cache_creation_input_token_cost": 0.0,  # all four given: litellm warns of any missing
-    "cache_read_input_token_cost": 0.0,
-}
-TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 SECRET_NAME = re.compile(
     r"(?:^|_)(?:KEYS?|APIKEY|TOKENS?|SECRETS?|PASSWORD|PASSWD|CREDENTIALS?)(?:_|$)", re.IGNORECASE
 )
@@ -103,11 +92,6 @@ class ModelResponse:
 SECRET_RUN = 4
 """Shortest run of a secret's characters that is masked (a provider may echo a key partly
 masked, e.g. ``sk-tes****123456``: both runs are masked)."""
-MARKER = re.compile(
-    r"<(?=\|[^<>|\s]{1,40}\|>|/?s>|/?(?:start|end)_of_turn>|bos>|eos>)|\[(?=/?INST\])"
-)
-"""The opening character of chat-template markers (``<|im_start|>``, ``<start_of_turn>``,
-``</s>``, ``[INST]``...)."""
 
 
 def secrets_in_environment() -> list[str]:
@@ -140,44 +124,9 @@ def _mask_runs(text: str, secret: str) -> str:
     return "".join(out) + text[start:]
 
 
-def neutralize_markers(text: str) -> str:
-    """``text`` with chat-template markers broken (``<|im_start|>`` -> ``‹|im_start|>``), for
-    servers that apply a template to the text and then parse special tokens in it."""
-    return MARKER.sub("‹", text)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Timeouts, rate limits, 5xx and connection errors are worth retrying; the rest are not."""
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError):
-        return True
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and status in TRANSIENT_STATUS:
-        return True
-    name = type(exc).__name__
-    return name in {
-        "Timeout",
-        "RateLimitError",
-        "APIConnectionError",
-        "ServiceUnavailableError",
-        "InternalServerError",
-    }
-
-
-def fake_price(model: str) -> float:
-    """Dollars per 1,000 tokens of a priced fake (``fake/random?price=0.5``); 0 otherwise."""
-    if endpoint_of(model) != "fake":
-        return 0.0
-    options = parse_qs(model.partition("?")[2])
-    return float(options.get("price", ["0"])[0])
-
-
-def endpoint_of(model: str) -> str:
-    """The endpoint a model is served by: its provider prefix (``openai``, ``local``, ...)."""
-    return model.split("/", 1)[0] if "/" in model else model
-
-
 class Gateway:
-    """Calls models through litellm with limits, retries, timeouts and recording."""
+    """Calls models through litellm with limits, retries, timeouts and recording; how each
+    provider family is called is its ``Endpoint``'s business (``traitors.llm.endpoints``)."""
 
     def __init__(
         self,
@@ -197,16 +146,13 @@ class Gateway:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.routes = {name: list(endpoints) for name, endpoints in (routes or {}).items()}
-        """``hosted/<name>`` -> OpenAI-compatible endpoints of the sweep's inference servers."""
-        if self.routes and "hosted" not in self.limits:
-            servers = sum(len(endpoints) for endpoints in self.routes.values())
+        self.endpoints = Endpoints(routes, json_object_routes)
+        """Each provider family's quirks; ``routes``: ``hosted/<name>`` -> OpenAI-compatible
+        endpoints of the sweep's inference servers, ``json_object_routes``: those whose servers
+        take a schema as ``{"type": "json_object", "schema": ...}`` (llama.cpp's server)."""
+        if routes and "hosted" not in self.limits:
+            servers = sum(len(endpoints) for endpoints in routes.values())
             self.limits["hosted"] = default_limit * servers
-        self.json_object_routes = frozenset(json_object_routes)
-        """Routes whose servers take a schema as ``{"type": "json_object", "schema": ...}``
-        (llama.cpp's server) instead of OpenAI's ``json_schema`` form."""
-        self._router: Any = None
-        self._priced: set[str] = set()
         self._semaphores: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._jitter = random.Random()  # timing only; never affects what is played
 
@@ -231,6 +177,7 @@ class Gateway:
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         cost = 0.0
         attempts = 0
+        endpoint = self.endpoints(request.model)
         async with self.semaphore(endpoint_of(request.model)):
             while True:
                 attempts += 1
@@ -241,7 +188,7 @@ class Gateway:
                 except Exception as exc:
                     error = redact(f"{type(exc).__name__}: {exc}")
                     text = None
-                    if not is_transient(exc) or attempts >= self.max_attempts:
+                    if not endpoint.transient(exc) or attempts >= self.max_attempts:
                         break
                     await asyncio.sleep(self._delay(attempts))
         latency = time.perf_counter() - clock
@@ -271,50 +218,16 @@ class Gateway:
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 
     async def _call(self, request: ModelRequest) -> tuple[str, dict[str, int], float]:
-        litellm = import_litellm()
-        endpoint = endpoint_of(request.model)
-        if endpoint == "local":
-            from traitors.llm.local import register_local_provider
-
-            register_local_provider()
-        elif endpoint == "fake":
-            from traitors.llm.fake import register_fake_provider
-
-            register_fake_provider()
-        if endpoint in IN_PROCESS and request.model not in self._priced:
-            # Known to litellm as free: its cost lookup then skips a slow search per call.
-            litellm.register_model({request.model: {**FREE_MODEL, "litellm_provider": endpoint}})
-            self._priced.add(request.model)
-        options = {"num_retries": 0, "timeout": self.timeout, **request.params()}
-        messages = list(request.messages)
-        if endpoint_of(request.model) == "hosted":
-            # These servers template the messages and then parse special tokens in the result:
-            # a player's "<|im_start|>" must stay text.
-            messages = [{**m, "content": neutralize_markers(m["content"])} for m in messages]
-            name = request.model.split("/", 1)[1]
-            if name in self.json_object_routes and request.response_format:
-                options["response_format"] = as_json_object(request.response_format)
-            response = await self._hosted(litellm).acompletion(name, messages, **options)
-        else:
-            response = await litellm.acompletion(
-                model=request.model, messages=messages, max_retries=0, **options
-            )
+        endpoint = self.endpoints(request.model)
+        endpoint.register(request.model)
+        response = await endpoint.send(endpoint.prepare(request, self.timeout))
         text = response.choices[0].message.content or ""
         usage = getattr(response, "usage", None)
         counts = {
             "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
             "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
         }
-        return text, counts, _cost(litellm, response, request.model)
-
-    def _hosted(self, litellm: Any) -> Any:
-        """A litellm Router spreading ``hosted/<name>`` calls over the inference servers."""
-        if self._router is None:
-            if not self.routes:
-                raise ValueError("hosted/* models need the sweep's inference servers (routes)")
-            model_list = router_model_list(self.routes)
-            self._router = litellm.Router(model_list=model_list, num_retries=0)
-        return self._router
+        return text, counts, endpoint.price(request.model, response)
 
     def _replay(self, log: CallLog, key: str, agent: str, index: int) -> ModelResponse:
         assert log.recorded is not None
@@ -339,36 +252,3 @@ def _response(record: CallRecord, latency: float) -> ModelResponse:
         latency,
         record.attempts,
     )
-
-
-def as_json_object(response_format: dict[str, Any]) -> dict[str, Any]:
-    """OpenAI's ``json_schema`` response format in the ``json_object`` + schema form."""
-    schema = response_format.get("json_schema", {}).get("schema")
-    if response_format.get("type") != "json_schema" or schema is None:
-        return response_format
-    return {"type": "json_object", "schema": schema}
-
-
-def router_model_list(routes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-    """A litellm Router deployment per endpoint; each server serves the model as ``name``."""
-    return [
-        {
-            "model_name": name,
-            "litellm_params": {"model": f"openai/{name}", "api_base": endpoint, "api_key": "none"},
-        }
-        for name, endpoints in routes.items()
-        for endpoint in endpoints
-    ]
-
-
-def _cost(litellm: Any, response: Any, model: str) -> float:
-    if endpoint_of(model) in IN_PROCESS:  # in-process models cost nothing, but a priced fake
-        usage = getattr(response, "usage", None)
-        tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        tokens += int(getattr(usage, "completion_tokens", 0) or 0)
-        return fake_price(model) * tokens / 1000
-    try:
-        cost: float = litellm.completion_cost(completion_response=response)
-        return float(cost)
-    except Exception:
-        return 0.0  # litellm does not know this model's price

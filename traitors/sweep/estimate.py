@@ -15,14 +15,13 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from traitors.episode.engine import run_episode
 from traitors.episode.policy import Services
 from traitors.episode.spec import ScenarioSpec
+from traitors.llm.endpoints import endpoint_for
 from traitors.llm.fake import FILLER_TEXT, fill_schema
-from traitors.llm.gateway import Gateway, ModelRequest, endpoint_of, fake_price
-from traitors.llm.models import OWN_PROVIDERS
+from traitors.llm.gateway import Gateway, ModelRequest
 from traitors.store.calls import CallLog
 
 SAMPLES = 3
@@ -102,15 +101,4 @@ def estimate(spec: ScenarioSpec, samples: int = SAMPLES) -> Estimate:
 def model_price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
     """Dollars for these tokens at litellm's prices; 0 for in-process and hosted models,
     None when litellm has no price for the model."""
-    if endpoint_of(model) in OWN_PROVIDERS:
-        return fake_price(model) * (prompt_tokens + completion_tokens) / 1000
-    from traitors.llm.library import import_litellm
-
-    litellm: Any = import_litellm()
-    try:
-        prompt_cost, completion_cost = litellm.cost_per_token(
-            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-        )
-    except Exception:
-        return None
-    return float(prompt_cost) + float(completion_cost)
+    return endpoint_for(model).token_price(model, prompt_tokens, completion_tokens)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from traitors.episode.policy import Services
+from traitors.llm.endpoints import hosted_options
 from traitors.llm.gateway import Gateway
 from traitors.store.calls import CallLog
 from traitors.store.log import CALLS, EpisodeWriter
@@ -35,8 +36,7 @@ def inference_options(
     specs: Sequence[InferenceSpec], routes: dict[str, list[str]]
 ) -> dict[str, Any]:
     """Gateway options reaching a sweep's inference servers."""
-    llama_cpp = [spec.serve_as for spec in specs if spec.kind == "llama_cpp"]
-    return {"routes": routes, "json_object_routes": llama_cpp}
+    return hosted_options(specs, routes)
 
 
 def live_services(
