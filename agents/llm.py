@@ -97,6 +97,9 @@ def _closed(fragment: str) -> str:
 class LLMPolicy:
     """A seat played by a language model."""
 
+    calls_models = True
+    """Its seats' models are checked before a run (keys, prices: ``traitors models``)."""
+
     @classmethod
     def check_agent(cls, agent: AgentSpec) -> str | None:
         """Why this seat's settings cannot be played (no model, or none a provider serves)."""

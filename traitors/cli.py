@@ -130,20 +130,15 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.set_defaults(handler=_cmd_check)
 
-    from traitors.commands import analyze, export, influence, plan
+    from traitors.commands import analyze, export, influence, models, plan
     from traitors.commands.fork import add_fork_parser
     from traitors.commands.spectate import add_play_parser, add_watch_parser
 
     add_fork_parser(commands)
     add_watch_parser(commands)
     add_play_parser(commands)
-    for add_parser in (
-        analyze.add_parser,
-        export.add_parser,
-        influence.add_parser,
-        plan.add_parser,
-    ):
-        add_parser(commands)
+    for module in (analyze, export, influence, plan, models):
+        module.add_parser(commands)
     for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
         entry.load()(commands)  # commands other packages add
     return parser
@@ -184,6 +179,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from traitors.commands.preflight import check_specs
     from traitors.commands.spectate import live_observer, run_live
     from traitors.episode.spec import uses_policy
     from traitors.game.lines import LinePrinter
@@ -194,6 +190,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = _load(args.spec, args.overrides, args.agents, args.model)
     if uses_policy(spec, "human"):
         raise UsageError(f"{args.spec}: a human seat plays through `traitors play --as SEAT`")
+    check_specs([spec])
     words = spec.build_rules().words
     show_events = uses_policy(spec, "llm") if args.events is None else args.events
     first = spec.seed if args.seed is None else args.seed

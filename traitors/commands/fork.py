@@ -75,6 +75,7 @@ def run_fork_command(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
+    from traitors.commands.preflight import check_jobs
     from traitors.commands.run import (
         budget_for,
         check_run_options,
@@ -92,6 +93,7 @@ def run_fork_command(args: argparse.Namespace) -> int:
         work = fork_work(parent, [question], args.samples, args.control)
     except ForkError as exc:
         raise UsageError(str(exc)) from None
+    check_jobs(work.jobs)
     console = Console()
     cells = fork_estimates(parent, work)
     if args.dry_run:

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from traitors.commands.fork import fork_estimates, fork_table, fork_work, open_parent
+    from traitors.commands.preflight import check_jobs
     from traitors.commands.run import budget_for, check_run_options, resume_command, run_work
     from traitors.episode.fork import ForkError
 
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         work = fork_work(parent, questions, args.samples)
     except ForkError as exc:
         raise UsageError(str(exc)) from None
+    check_jobs(work.jobs)
     for line in skipped:
         console.print(f"[yellow]left out[/] {line}", highlight=False)
     cells = fork_estimates(parent, work)

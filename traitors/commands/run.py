@@ -53,6 +53,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     130 interrupted (Ctrl-C or SIGTERM; the resume command is printed)."""
     from rich.console import Console
 
+    from traitors.commands.preflight import check_jobs
     from traitors.sweep.jobs import Job
     from traitors.sweep.spec import load_sweep
     from traitors.sweep.stopping import StopRule
@@ -61,6 +62,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     sweep, episodes = load_sweep(args.sweep)
     console = Console()
     jobs = [Job.of(e) for e in episodes]
+    check_jobs(jobs)
     stop = StopRule(sweep.stop, jobs) if sweep.stop is not None else None
     if args.dry_run:
         console.print(

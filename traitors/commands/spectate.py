@@ -201,6 +201,7 @@ def run_play(
     import asyncio
 
     from traitors.commands.play import play, seat_io, seats, with_human
+    from traitors.commands.preflight import check_specs
     from traitors.episode.spec import load_spec
 
     spec = load_spec(args.spec, args.overrides)
@@ -210,6 +211,7 @@ def run_play(
         print(f"error: unknown player {args.as_player!r}; players: {known}", file=sys.stderr)
         return EXIT_BAD_INPUT
     spec = with_human(spec, args.as_player)
+    check_specs([spec])
     seed = spec.seed if args.seed is None else args.seed
     out: Path = args.out or Path("runs") / f"{spec.name}-play-{time.strftime('%Y%m%d-%H%M%S')}"
     io = seat_io(spec.build_rules().words, stdin, stdout, f"{spec.name} seed {seed}")

@@ -122,6 +122,20 @@ class ScenarioSpec(BaseModel):
         return AgentSpec(**merged)
 
 
+def played_models(spec: ScenarioSpec) -> set[str]:
+    """The models the spec's seats call: each seat's, in any role, whose policy class says
+    ``calls_models = True``."""
+    rules = build_rules(spec.scenario, spec.rules)
+    models = set()
+    for seat in spec.seats(rules.seat_count()):
+        for role in rules.roles:
+            agent = spec.agent_for(seat, role)
+            policy = registry.lookup("policy", agent.policy or "heuristic")
+            if getattr(policy, "calls_models", False) and agent.model:
+                models.add(agent.model)
+    return models
+
+
 def build_rules(scenario: str, options: Mapping[str, Any]) -> GameRules[Any]:
     """The one way to build rules: a registered scenario with its validated options
     (UnknownName for an unknown scenario, pydantic's ValidationError for bad options)."""
