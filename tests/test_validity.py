@@ -314,3 +314,15 @@ def test_the_sweep_summary_counts_validity_and_warns() -> None:
     warning = progress.warning()
     assert warning is not None and "degraded episodes 1 of 3" in warning
     assert "validity warning" in text
+
+
+def test_the_warning_line_reaches_report_html(troubled_run: Path, tmp_path: Path, capsys) -> None:
+    from traitors.cli import main
+
+    out = tmp_path / "report"
+    assert main(["analyze", str(troubled_run), "--metrics", "validity", "--out", str(out)]) == 0
+    (line,) = [n for n in capsys.readouterr().out.splitlines() if n.startswith("validity warning")]
+    assert "failed calls" in line
+    report = (out / "report.html").read_text()
+    assert "validity warning: " in report and "failed calls" in report
+    assert report.index("validity warning") < report.index("<h2>")  # with the notes, on top
