@@ -161,6 +161,24 @@ def uses_policy(spec: ScenarioSpec, policy: str) -> bool:
     return policy in layers
 
 
+def seat_policies(spec: ScenarioSpec) -> set[str]:
+    """The policies the spec's seats play under any role they may hold (each seat's layer,
+    else its role's, else the default's): a layer every seat overrides plays nothing."""
+    rules = spec.build_rules()
+    layers = spec.agents
+    default = layers["default"].policy if "default" in layers else None
+    fallback = default or DEFAULT_AGENT.policy or ""
+    found: set[str] = set()
+    for seat in spec.seats(rules.seat_count()):
+        own = layers[seat].policy if seat in layers else None
+        if own:
+            found.add(own)
+            continue
+        for role in rules.roles:
+            found.add((layers[role].policy if role in layers else None) or fallback)
+    return found
+
+
 def episode_id(spec: ScenarioSpec, seed: int) -> str:
     """Stable id of an episode: a hash of the spec (minus its name and seed) and the seed."""
     body = spec.model_dump(mode="json", exclude={"name", "seed"})

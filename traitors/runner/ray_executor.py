@@ -23,7 +23,7 @@ from traitors.log import CALLS, ERROR, EVENTS, MANIFEST, write_bytes_atomic
 from traitors.runner.jobs import Job, JobResult, execute
 from traitors.runner.ray_setup import ensure_ray, import_ray
 from traitors.runner.sweep import JobQueue
-from traitors.spec import InferenceSpec
+from traitors.spec import InferenceSpec, seat_policies
 
 TOKEN_FILE = ".driver-token"
 MODEL_FREE = frozenset({"heuristic", "random"})
@@ -74,9 +74,11 @@ class EpisodeActor:
 
 
 def calls_models(job: Job) -> bool:
-    """Whether any seat of the job's episode may call a model (or wait on a person)."""
+    """Whether any seat of the job's episode may call a model (or wait on a person): the
+    layers are looked at first; when one names such a policy, whether a seat plays it
+    (a design's seats may all play model-free policies over an LLM default)."""
     policies = {layer.policy for layer in job.spec.agents.values() if layer.policy}
-    return not policies <= MODEL_FREE
+    return not policies <= MODEL_FREE and not seat_policies(job.spec) <= MODEL_FREE
 
 
 def store_files(directory: Path, files: dict[str, bytes]) -> None:
