@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import reprlib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,9 +30,12 @@ DEFAULT_NAMES = (
 )  # fmt: skip
 
 
-NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
-"""Player names: a letter, then letters, digits, ``_`` or ``-``; at most 32 characters (they
-name files and must never read as a path)."""
+NAME_PATTERN = r"^\p{L}[\p{L}\p{M}\p{Nd}_-]{0,31}$"
+"""Player names: a letter of any script (Unicode category L*), then letters, combining marks
+(M*: accents written apart), decimal digits, ``_`` or ``-``; at most 32 characters. No
+control, space or other separator, bidirectional mark, symbol or punctuation: they name
+files, must never read as a path, and are shown as they are. (pydantic checks patterns with
+Rust's regex, which knows Unicode categories.)"""
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 """Spec and sweep names (they name run directories): no path separators, no leading dot."""
 MAX_CELLS = 100_000
@@ -251,8 +255,8 @@ def _check_seats(spec: ScenarioSpec, count: int, roles: Iterable[str], source: s
     if spec.players is not None:
         if len(spec.players) != count:
             raise SpecError(f"{source}: players: {len(spec.players)} names for {count} seats")
-        if len(set(spec.players)) != count:
-            raise SpecError(f"{source}: players: names must be unique")
+        if len({unicodedata.normalize("NFC", name) for name in spec.players}) != count:
+            raise SpecError(f"{source}: players: names must be unique")  # however written
     elif count > len(DEFAULT_NAMES):
         raise SpecError(
             f"{source}: players: give {count} names (only {len(DEFAULT_NAMES)} defaults)"
@@ -295,7 +299,7 @@ def _format_errors(source: str, exc: ValidationError, prefix: str = "") -> str:
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
         elif err["type"] == "string_pattern_mismatch" and loc.startswith("players"):
-            msg = "a name is a letter, then letters, digits, _ or - (at most 32)"
+            msg = "a name is a letter, then letters, marks, digits, _ or - (at most 32)"
         elif err["type"] == "string_pattern_mismatch":
             msg = "a name is letters, digits, _, . or - (no path separators, no leading dot)"
         problems.append(f"{loc or '(top level)'}: {one_line(msg)}")
