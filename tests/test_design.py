@@ -109,6 +109,41 @@ def test_the_dry_run_shows_the_design_counts(
     assert "seat 7" in out and "fake/random" in out
 
 
+MODEL_FREE_DESIGN = """
+set: {rules.n_players: 6, rules.n_traitors: 2, rules.max_rounds: 3,
+      agents.default.policy: llm, agents.default.model: openai/no-price-for-this-model}
+design:
+  models: [heuristic, random]
+  balance: roles
+  shuffle_names: true
+episodes: 3
+"""
+
+
+def test_a_design_of_model_free_policies_over_an_llm_base_calls_no_model(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traitors.commands.run import estimates
+    from traitors.sweep.driver import JobQueue
+    from traitors.sweep.ray_executor import RayExecutor, calls_models
+
+    path = write_sweep(tmp_path, MODEL_FREE_DESIGN)
+    jobs = jobs_of(path)
+    assert len(jobs) == 6 and not any(calls_models(job) for job in jobs)
+    assert estimates(jobs) == {}  # nothing to estimate, no price needed
+    queue = JobQueue(jobs, lambda job: None)
+    assert len(RayExecutor(batch=4)._next_batch(queue)) == 4  # scripted: batched
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["sweep", str(path), "--dry-run"]) == 0
+    assert "calls/ep" not in capsys.readouterr().out
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--max-cost", "0.01", "--out", str(out)]) == 0
+    assert not list(out.glob("*/calls.jsonl"))
+    # a design naming a model does call one, on every row
+    mixed = write_sweep(tmp_path, MODEL_FREE_DESIGN.replace("random]", "fake/random]"))
+    assert all(calls_models(job) for job in jobs_of(mixed))
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -21,7 +21,7 @@ from rich.console import Console
 from traitors.cli import main
 from traitors.commands.play import SeatIO
 from traitors.episode.policy import Decision, Observation, SeatContext
-from traitors.episode.spec import load_spec
+from traitors.episode.spec import SpecError, load_spec, validate_spec
 from traitors.game.actions import ActionRequest, Speak
 from traitors.game.lines import LinePrinter, format_line
 from traitors.game.registry import register_policy
@@ -247,6 +247,51 @@ def test_an_alias_bomb_under_a_sweep_grid_is_refused(tmp_path: Path, capsys) -> 
 
 
 # --- damaged logs: one line naming file and line; exit 1 for a divergence, 2 if unreadable --
+
+
+WORLD_NAMES = ["Zoë", "李雷", "Øyvind", "Amélie", "Ñandú", "Jürgen"]
+"""Player names in other scripts and with accents (precomposed): letters of any script."""
+
+
+def test_player_names_of_any_script_play_end_to_end(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    players = "[" + ", ".join(WORLD_NAMES) + "]"
+    spec = str(ROOT / "scenarios" / "werewolf.yaml")
+    settings = ["--set", "rules.n_players=6", "--set", f"players={players}"]
+    assert main(["run", spec, "--agents", "scripted", *settings, "--out", str(out)]) == 0
+    (episode,) = [p for p in out.iterdir() if (p / MANIFEST).is_file()]
+    manifest = json.loads((episode / MANIFEST).read_text())
+    assert manifest["players"] == WORLD_NAMES and manifest["status"] == "complete"
+    events = [json.loads(line) for line in (episode / EVENTS).read_text().splitlines()]
+    assert {e["actor"] for e in events if e["kind"] == "act"} == set(WORLD_NAMES)
+    capsys.readouterr()
+    assert main(["replay", str(episode)]) == 0
+    assert capsys.readouterr().out.startswith("OK")
+
+
+def seats_named(*names: str) -> dict[str, object]:
+    players = [*names, *"BCDEF"][:6]
+    return {"name": "t", "scenario": "werewolf", "rules": {"n_players": 6}, "players": players}
+
+
+def test_a_combining_mark_inside_a_name_is_a_letter_of_it() -> None:
+    decomposed = "Zoe\u0308"  # Zoë as e + combining diaeresis
+    assert validate_spec(seats_named(decomposed)).players == (decomposed, *"BCDEF")
+    with pytest.raises(SpecError, match="players: names must be unique"):
+        validate_spec(seats_named(decomposed, "Zoë"))  # the same name, however written
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Al\x1bice", "Al\x00", "Bob\x85", "Zo\u00eb\u202e", "\u200fAlice", "Ali\u200dce",
+        "Ali ce", "Ali\u00a0ce", "Ali\u2028ce", "Bob€", "Bob\U0001f642", "Bob+", "Bob.",
+        "\u0301Amelie", "1Alice", "_Alice", "../x", "A" * 33,
+    ],
+)  # fmt: skip
+def test_controls_separators_bidi_marks_and_symbols_are_refused_in_names(name: str) -> None:
+    with pytest.raises(SpecError, match=r"players\.0: a name is a letter"):
+        validate_spec(seats_named(name))
 
 
 @pytest.fixture(scope="module")

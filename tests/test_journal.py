@@ -127,3 +127,39 @@ def sweep_jobs_stub(count: int) -> list:
 
     spec = validate_spec({"name": "b", "scenario": "the_traitors"})
     return [Job(spec, seed, f"e{seed}") for seed in range(count)]
+
+
+def test_a_resume_brings_the_journal_to_agree_with_the_manifests(tmp_path: Path) -> None:
+    """As after kill -9 of a Ray driver: episodes its actors finished after the driver died
+    are complete on disk (loose or, once compacted, packed), yet the journal last said
+    running or interrupted. The resume runs none of them again and records them complete."""
+    from traitors.store.shards import compact, shard_index
+
+    body = "set: {agents.default.policy: heuristic, rules.n_traitors: 1}\nepisodes: 8\n"
+    jobs = sweep_jobs(write_sweep(tmp_path, body))
+    out = tmp_path / "out"
+    first = run_sweep(jobs[:4], out, LocalExecutor(4), {"name": "t"}, quiet())
+    assert compact(out).packed == 4
+    second = run_sweep(jobs, out, LocalExecutor(4), {"name": "t"}, quiet())
+    assert [r.status for r in first + second[4:]] == ["complete"] * 8
+    winners = {r.episode_id: r.outcome for r in first + second[4:]}
+    assert None not in winners.values()
+    packed, loose = [j.episode_id for j in jobs[:4]], [j.episode_id for j in jobs[4:]]
+    assert set(shard_index(out)) == set(packed) and all((out / eid).is_dir() for eid in loose)
+    # the crash: the journal's last word on two packed and two loose episodes
+    cut = [packed[0], packed[1], loose[0], loose[1]]
+    with open(out / JOURNAL, "a") as journal:
+        for eid, status in zip(cut, ["running", "interrupted"] * 2, strict=True):
+            journal.write(Entry(status, 1).line(eid))
+    before = {eid: (out / eid / MANIFEST).stat().st_mtime_ns for eid in loose}
+
+    resumed = run_sweep(jobs, out, LocalExecutor(4), {"name": "t"}, quiet())
+    assert [r.status for r in resumed] == ["skipped"] * 8
+    assert {r.episode_id: r.outcome for r in resumed} == winners
+    assert {eid: (out / eid / MANIFEST).stat().st_mtime_ns for eid in loose} == before
+    assert not any((out / eid).exists() for eid in packed)  # nothing played again
+    entries = read_journal(out)
+    assert {eid: entries[eid].status for eid in winners} == dict.fromkeys(winners, "complete")
+    assert {eid: entries[eid].outcome for eid in winners} == winners
+    summary = json.loads((out / SWEEP_FILE).read_text())
+    assert summary["counts"] == {"complete": 8}

@@ -71,3 +71,43 @@ def test_a_killed_driver_leaves_no_ray_process_behind() -> None:
         time.sleep(0.5)
     assert not list(session_processes(session))
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_driver_killed_while_ray_starts_leaves_no_ray_process_behind() -> None:
+    """``kill -9`` of the driver as soon as Ray's agents start, before ``ray.init`` returns
+    (they outlive the raylet that started them): the reaper, started before Ray, ends them."""
+    import re
+
+    from traitors.sweep.reaper import reap
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths are short
+    env = {**os.environ, "RAY_TMPDIR": str(tmp_path)}
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER], stdout=subprocess.DEVNULL, env=env, cwd=ROOT
+    )
+    named = re.compile(rf"session_[\d_-]+_{driver.pid}(?!\d)".encode())
+    sessions: set[str] = set()
+    deadline = time.monotonic() + 60
+    try:
+        while not sessions and time.monotonic() < deadline and driver.poll() is None:
+            for entry in Path("/proc").iterdir():
+                try:
+                    command = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                agent = command.startswith(sys.executable.encode()) and b"agent" in command
+                if agent and (found := named.search(command)):
+                    sessions.add(found.group().decode())
+            time.sleep(0.02)
+        driver.kill()  # Ray is starting: ray.init has not returned
+        driver.wait()
+        assert sessions, "no Ray agent appeared"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(session_processes(s) for s in sessions):
+            time.sleep(0.5)
+        left = {s: list(session_processes(s)) for s in sessions}
+        assert not any(left.values()), left
+    finally:
+        for session in sessions:  # never leave this test's processes behind, pass or fail
+            reap(session)
+        shutil.rmtree(tmp_path, ignore_errors=True)

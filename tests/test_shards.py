@@ -526,3 +526,19 @@ def test_the_cli_opens_resumes_and_analyses_a_compacted_sweep(tmp_path: Path, ca
     assert "GAME OVER" in capsys.readouterr().out
     assert main(["analyze", str(out)]) == 0
     assert "4 complete episode(s)" in capsys.readouterr().out
+
+
+def test_run_into_a_compacted_directory_keeps_the_packed_episodes(tmp_path: Path, capsys) -> None:
+    traitors_yaml = ROOT / "scenarios" / "the_traitors.yaml"
+    out = tmp_path / "out"
+    args = ["run", str(traitors_yaml), "--agents", "scripted", "--episodes", "2", "--out", str(out)]
+    assert main(args) == 0
+    assert main(["compact", str(out)]) == 0
+    packed = sorted(shard_index(out))
+    assert len(packed) == 2 and not any((out / eid).exists() for eid in packed)
+    capsys.readouterr()
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert said.count("already complete") == 2
+    assert not any((out / eid).exists() for eid in packed)  # not played again
+    assert sorted(shard_index(out)) == packed and len(shard_files(out)) == 1

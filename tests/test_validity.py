@@ -314,3 +314,37 @@ def test_the_sweep_summary_counts_validity_and_warns() -> None:
     warning = progress.warning()
     assert warning is not None and "degraded episodes 1 of 3" in warning
     assert "validity warning" in text
+
+
+def test_the_sweep_summary_counts_timed_out_calls(tmp_path: Path) -> None:
+    from traitors.episode.spec import episode_id
+    from traitors.sweep.driver import run_sweep
+    from traitors.sweep.jobs import Job
+    from traitors.sweep.local import LocalExecutor
+
+    spec = traitors_spec(register_fake_model("validity-troubled-sweep", troubled), *LENIENT)
+    jobs = [Job(spec, seed, episode_id(spec, seed)) for seed in (1, 2)]
+    out = io.StringIO()
+    progress = SweepProgress(len(jobs), Console(file=out, width=120))
+    results = run_sweep(jobs, tmp_path / "run", LocalExecutor(2), {"name": "t"}, progress)
+    assert [r.status for r in results] == ["complete", "complete"]
+    calls = [c for d in episode_dirs(tmp_path / "run") for c in read_calls(d)]
+    timeouts = sum(is_timeout(c["error"]) for c in calls)
+    assert 0 < timeouts < sum(c["error"] is not None for c in calls)
+    Console(file=out, width=120).print(progress.summary())
+    (row,) = [line for line in out.getvalue().splitlines() if "timed-out calls" in line]
+    assert f"{timeouts} / {len(calls)}" in row
+    warning = progress.warning()
+    assert warning is not None and f"timeouts {timeouts} of {len(calls)}" in warning
+
+
+def test_the_warning_line_reaches_report_html(troubled_run: Path, tmp_path: Path, capsys) -> None:
+    from traitors.cli import main
+
+    out = tmp_path / "report"
+    assert main(["analyze", str(troubled_run), "--metrics", "validity", "--out", str(out)]) == 0
+    (line,) = [n for n in capsys.readouterr().out.splitlines() if n.startswith("validity warning")]
+    assert "failed calls" in line
+    report = (out / "report.html").read_text()
+    assert "validity warning: " in report and "failed calls" in report
+    assert report.index("validity warning") < report.index("<h2>")  # with the notes, on top

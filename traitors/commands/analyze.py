@@ -116,15 +116,16 @@ def _analyze(args: argparse.Namespace) -> int:
     tables = compute(data, args.metrics, by)
     summary = _describe(data)
     notes.print(summary, highlight=False, soft_wrap=True)
-    for note in (t for t in tables if not t.frame.width):  # a group with nothing to say
-        notes.print(note.title, highlight=False, soft_wrap=True)
+    lines = [t.title for t in tables if not t.frame.width]  # e.g. the validity warning
+    for line in lines:
+        notes.print(line, highlight=False, soft_wrap=True)
     tables = [t for t in tables if t.frame.width]
     if args.format == "table":
         print_tables(tables, console)
     else:
         sys.stdout.write(to_csv(tables) if args.format == "csv" else to_json(tables) + "\n")
     if args.out is not None:
-        report = _write_outputs(data, tables, by, args.out, summary)
+        report = _write_outputs(data, tables, by, args.out, [summary, *lines])
         notes.print(f"wrote tables, figures and {report}", highlight=False, soft_wrap=True)
     return 0
 
@@ -165,10 +166,11 @@ def _damaged(directories: Sequence[str]) -> str:
 
 
 def _write_outputs(
-    data: RunData, tables: Sequence[Table], by: Sequence[str], out: Path, summary: str
+    data: RunData, tables: Sequence[Table], by: Sequence[str], out: Path, lines: Sequence[str]
 ) -> Path:
     """CSV per table, PNG figures, the cited episodes' HTML replays (a bounded sample) and
-    report.html into ``out``; returns the report's path."""
+    report.html into ``out``, with the ``lines`` printed above the tables (the summary, the
+    groups' notes and the validity warning); returns the report's path."""
     from analysis.figures import draw_figures
     from analysis.render import write_csv_files
     from analysis.replays import export_replays
@@ -180,5 +182,5 @@ def _write_outputs(
     figures = draw_figures(data, tables, by, out)
     replays = export_replays(data, tables, out, episode_page)
     split = f"Split by: {', '.join(by)}." if by else "All episodes together."
-    notes = [summary, split, "Formulas: analysis/METRICS.md."]
+    notes = [*lines, split, "Formulas: analysis/METRICS.md."]
     return write_report(out / "report.html", "traitors analysis", notes, tables, figures, replays)

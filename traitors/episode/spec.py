@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,9 +25,12 @@ DEFAULT_NAMES = (
 )  # fmt: skip
 
 
-NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
-"""Player names: a letter, then letters, digits, ``_`` or ``-``; at most 32 characters (they
-name files and must never read as a path)."""
+NAME_PATTERN = r"^\p{L}[\p{L}\p{M}\p{Nd}_-]{0,31}$"
+"""Player names: a letter of any script (Unicode category L*), then letters, combining marks
+(M*: accents written apart), decimal digits, ``_`` or ``-``; at most 32 characters. No
+control, space or other separator, bidirectional mark, symbol or punctuation: they name
+files, must never read as a path, and are shown as they are. (pydantic checks patterns with
+Rust's regex, which knows Unicode categories.)"""
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 """Spec and sweep names (they name run directories): no path separators, no leading dot."""
 MAX_CELLS = 100_000
@@ -170,6 +174,24 @@ def uses_policy(spec: ScenarioSpec, policy: str) -> bool:
     return policy in layers
 
 
+def seat_policies(spec: ScenarioSpec) -> set[str]:
+    """The policies the spec's seats play under any role they may hold (each seat's layer,
+    else its role's, else the default's): a layer every seat overrides plays nothing."""
+    rules = spec.build_rules()
+    layers = spec.agents
+    default = layers["default"].policy if "default" in layers else None
+    fallback = default or DEFAULT_AGENT.policy or ""
+    found: set[str] = set()
+    for seat in spec.seats(rules.seat_count()):
+        own = layers[seat].policy if seat in layers else None
+        if own:
+            found.add(own)
+            continue
+        for role in rules.roles:
+            found.add((layers[role].policy if role in layers else None) or fallback)
+    return found
+
+
 ID_LATER_FIELDS = {"health": {"play_on": False}}
 """Fields added after episode ids were fixed: left out of the id while at these defaults, so
 an episode keeps its id (and a sweep resumes) across versions."""
@@ -251,8 +273,8 @@ def _check_seats(spec: ScenarioSpec, count: int, roles: Iterable[str], source: s
     if spec.players is not None:
         if len(spec.players) != count:
             raise SpecError(f"{source}: players: {len(spec.players)} names for {count} seats")
-        if len(set(spec.players)) != count:
-            raise SpecError(f"{source}: players: names must be unique")
+        if len({unicodedata.normalize("NFC", name) for name in spec.players}) != count:
+            raise SpecError(f"{source}: players: names must be unique")  # however written
     elif count > len(DEFAULT_NAMES):
         raise SpecError(
             f"{source}: players: give {count} names (only {len(DEFAULT_NAMES)} defaults)"
@@ -294,7 +316,7 @@ def format_errors(source: str, exc: ValidationError, prefix: str = "") -> str:
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
         elif err["type"] == "string_pattern_mismatch" and loc.startswith("players"):
-            msg = "a name is a letter, then letters, digits, _ or - (at most 32)"
+            msg = "a name is a letter, then letters, marks, digits, _ or - (at most 32)"
         elif err["type"] == "string_pattern_mismatch":
             msg = "a name is letters, digits, _, . or - (no path separators, no leading dot)"
         problems.append(f"{loc or '(top level)'}: {one_line(msg)}")

@@ -53,7 +53,8 @@ the copy in the shard with the highest sequence number (:func:`shard_index`).
 - :func:`read_sharded_manifests` ``(run_dir) -> Iterator[tuple[str, str]]``: (episode id,
   manifest text) of each packed episode, once.
 - :func:`packed_statuses` ``(run_dir) -> dict[str, str]`` and :func:`is_complete_or_packed`
-  ``(directory, packed) -> bool``: for a sweep deciding what is already complete.
+  ``(directory, packed) -> bool``: for a sweep deciding what is already complete;
+  :func:`packed_winners` ``(run_dir) -> dict[str, str]``: who won each packed episode.
 - :func:`extract` ``(run_dir, episode_id, into) -> Path``: write a packed episode's files
   back into ``into/<episode_id>/`` (manifest last, atomically).
 - :func:`resolve_episode` ``(path, episode_id=None) -> Path``: a directory that watch and
@@ -204,6 +205,25 @@ def packed_statuses(run_dir: Path) -> dict[str, str]:
         status = pl.col("manifest").str.json_path_match("$.status").fill_null("")
         statuses.update(frame.select("episode_id", status).iter_rows())
     return statuses
+
+
+def packed_winners(run_dir: Path) -> dict[str, str]:
+    """Episode id -> who won its packed copy (``draw`` for none), for every packed episode
+    of ``run_dir`` whose game ended (the copy :func:`shard_index` names)."""
+    winners: dict[str, str] = {}
+    for shard in shard_files(run_dir):
+        frame = read_shard(shard, ["episode_id", "manifest"])
+        manifest = pl.col("manifest").str
+        outcome = (
+            manifest.json_path_match("$.outcome.winner"),
+            manifest.json_path_match("$.outcome.reason").alias("reason"),
+        )
+        for episode_id, winner, reason in frame.select("episode_id", *outcome).iter_rows():
+            if reason is None:
+                winners.pop(episode_id, None)
+            else:
+                winners[episode_id] = winner or "draw"
+    return winners
 
 
 def is_complete_or_packed(directory: Path, packed: Mapping[str, str]) -> bool:

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from traitors.store.shards import is_complete_or_packed, packed_statuses, shard_files
+from traitors.store.log import read_manifest
+from traitors.store.shards import (
+    FINISHED_STATUSES,
+    packed_statuses,
+    packed_winners,
+    shard_files,
+)
 from traitors.sweep.budget import Budget
 from traitors.sweep.jobs import Job, JobResult
 from traitors.sweep.progress import SweepProgress
@@ -86,10 +93,14 @@ def run_sweep(
     out_dir.mkdir(parents=True, exist_ok=True)
     state = SweepState(out_dir, sweep, jobs)
     packed = packed_statuses(out_dir) if shard_files(out_dir) else {}
+    winners = cache(lambda: packed_winners(out_dir))  # read only if the journal lags a shard
     results: dict[str, JobResult] = {}
     pending = []
+    agreed = 0
     for job in jobs:
-        if _complete(out_dir, job, state, packed):
+        complete, caught_up = _complete(out_dir, job, state, packed, winners)
+        agreed += caught_up
+        if complete:
             outcome = state.entries[job.episode_id].outcome
             results[job.episode_id] = JobResult(job.episode_id, "skipped", outcome=outcome)
             if stop is not None:
@@ -97,6 +108,8 @@ def run_sweep(
         else:
             pending.append(job)
     progress.skipped_before_start(len(results))
+    if agreed:
+        state.save()
     try:
         for attempt in range(retries + 1):
             last = attempt == retries
@@ -144,11 +157,33 @@ def _always(job: Job) -> bool:
     return True
 
 
-def _complete(out_dir: Path, job: Job, state: SweepState, packed: dict[str, str]) -> bool:
-    """Complete on disk: the journal said so and its directory or shard is there, or its
-    manifest says so (it may have finished just before a crash cut the journal)."""
+def _complete(
+    out_dir: Path,
+    job: Job,
+    state: SweepState,
+    packed: dict[str, str],
+    winners: Callable[[], dict[str, str]],
+) -> tuple[bool, bool]:
+    """Whether the job is complete on disk, and whether the journal had to catch up.
+
+    Complete: the journal said so and its directory or shard is there, or its manifest says
+    so, loose or packed (read as :func:`traitors.store.shards.is_complete_or_packed` reads
+    it). An episode can finish after the journal's last word on it (a crash cut the
+    journal; Ray actors ran on after their driver was killed): when its manifest says it
+    finished, complete or not, the journal is brought to agree (``winners``: who won each
+    packed episode, asked for only then)."""
     directory = out_dir / job.episode_id
     eid = job.episode_id
     if state.said_complete(eid) and (directory.is_dir() or packed.get(eid) == "complete"):
-        return True
-    return is_complete_or_packed(directory, packed)
+        return True, False
+    manifest = read_manifest(directory)
+    if manifest is not None and manifest.status in FINISHED_STATUSES:
+        if manifest.played:
+            return True, state.agree(JobResult.of(eid, "complete", manifest))
+        reason = f"{manifest.status}: {manifest.status_reason}"
+        return False, state.agree(JobResult.of(eid, "failed", manifest, reason))
+    if eid not in packed:
+        return False, False
+    if packed[eid] == "complete":
+        return True, state.agree(JobResult(eid, "complete", outcome=winners().get(eid)))
+    return False, state.agree(JobResult(eid, "failed", error=f"{packed[eid]} (packed)"))

@@ -12,8 +12,15 @@ from traitors.episode.engine import run_episode
 from traitors.episode.fork import ForkPlan, load_parent
 from traitors.episode.recorded import played_from_log
 from traitors.episode.spec import ScenarioSpec, episode_id
-from traitors.store.log import EpisodeWriter, is_complete, read_episode
+from traitors.store.log import EpisodeWriter, is_complete, read_episode, read_manifest
 from traitors.store.manifest import ForkRecord, Manifest
+from traitors.store.shards import (
+    EXTRACTED_DIR,
+    FINISHED_STATUSES,
+    extract,
+    packed_statuses,
+    shard_files,
+)
 from traitors.sweep.services import live_services
 
 MEMORY_DIR = "memory"
@@ -102,16 +109,35 @@ def run_episodes(
     on_done: Callable[[EpisodeSummary], None] | None = None,
     observers: Sequence[EpisodeObserver] = (),
 ) -> list[EpisodeSummary]:
-    """Run one episode per seed, in order, into ``out_dir``; complete ones are kept."""
+    """Run one episode per seed, in order, into ``out_dir``; complete ones are kept, loose
+    or packed into the run's shards (``traitors compact``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    packed = packed_statuses(out_dir) if shard_files(out_dir) else {}
 
     async def run_all() -> list[EpisodeSummary]:
         summaries = []
         for seed in seeds:
-            summary = await run_one(spec, seed, out_dir, observers)
+            summary = _packed(spec, seed, out_dir, packed) or await run_one(
+                spec, seed, out_dir, observers
+            )
             summaries.append(summary)
             if on_done is not None:
                 on_done(summary)
         return summaries
 
     return asyncio.run(run_all())
+
+
+def _packed(
+    spec: ScenarioSpec, seed: int, out_dir: Path, packed: dict[str, str]
+) -> EpisodeSummary | None:
+    """The summary of an episode complete in a shard and not finished loose (readers read
+    the packed copy), extracted into ``out_dir/.extracted/`` to be shown; else None."""
+    eid = episode_id(spec, seed) if packed else ""
+    if packed.get(eid) != "complete":
+        return None
+    loose = read_manifest(out_dir / eid)
+    if loose is not None and loose.status in FINISHED_STATUSES:
+        return None  # the loose copy is the one read: run_one decides
+    directory = extract(out_dir, eid, out_dir / EXTRACTED_DIR)
+    return EpisodeSummary(eid, seed, directory, read_episode(directory).manifest, True)

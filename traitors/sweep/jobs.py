@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from traitors.episode.spec import ScenarioSpec
+from traitors.store.log import CALLS
 from traitors.store.manifest import ForkRecord, Manifest
+from traitors.store.validity import is_timeout
 from traitors.sweep.episodes import run_one
 from traitors.sweep.spec import SweepEpisode
 
@@ -48,8 +51,9 @@ class JobResult:
     outcome: str | None = None
     """Who won (``draw`` for none), once the game was played."""
     health: dict[str, int] = field(default_factory=dict)
-    """The manifest's ``health_total`` (decisions, defaulted, repaired, calls, failed_calls;
-    empty if it did not finish): what the sweep summary's validity counts add up."""
+    """The manifest's ``health_total`` (decisions, defaulted, repaired, calls, failed_calls)
+    and the calls that failed on a timeout (``timeouts``); empty if it did not finish: what
+    the sweep summary's validity counts add up."""
 
     @property
     def degraded(self) -> bool:
@@ -58,13 +62,31 @@ class JobResult:
 
     @classmethod
     def of(
-        cls, episode_id: str, status: Status, manifest: Manifest, error: str | None = None
+        cls,
+        episode_id: str,
+        status: Status,
+        manifest: Manifest,
+        error: str | None = None,
+        timeouts: int = 0,
     ) -> JobResult:
-        """The result of an episode that wrote ``manifest``."""
+        """The result of an episode that wrote ``manifest`` (``timeouts`` of its calls)."""
         outcome = manifest.outcome
         winner = (outcome.winner or "draw") if outcome is not None else None
-        health = manifest.health_total.model_dump()
+        health = {**manifest.health_total.model_dump(), "timeouts": timeouts}
         return cls(episode_id, status, error, dict(manifest.usage), winner, health)
+
+
+def count_timeouts(directory: Path) -> int:
+    """Calls in the episode's ``calls.jsonl`` whose final error is a timeout."""
+    count = 0
+    try:
+        with open(directory / CALLS, "rb") as f:
+            for line in f:
+                if b"Timeout" in line:  # most lines need no parsing
+                    count += is_timeout(json.loads(line).get("error"))
+    except (OSError, ValueError):
+        pass
+    return count
 
 
 async def execute(job: Job, out_dir: Path) -> JobResult:
@@ -76,7 +98,8 @@ async def execute(job: Job, out_dir: Path) -> JobResult:
     manifest = summary.manifest
     if summary.skipped:
         return JobResult.of(job.episode_id, "skipped", manifest)
+    timeouts = count_timeouts(summary.dir) if manifest.health_total.failed_calls else 0
     if not manifest.played:  # degraded: not a played game, so a retry runs it again
         reason = f"{manifest.status}: {manifest.status_reason}"
-        return JobResult.of(job.episode_id, "failed", manifest, reason)
-    return JobResult.of(job.episode_id, "complete", manifest)
+        return JobResult.of(job.episode_id, "failed", manifest, reason, timeouts)
+    return JobResult.of(job.episode_id, "complete", manifest, timeouts=timeouts)

@@ -145,6 +145,7 @@ class SweepProgress:
             ),
             ("cost", f"${self.usage['cost']:.4f}"),
             ("failed calls / calls (complete)", f"{h['failed_calls']} / {h['calls']}"),
+            ("timed-out calls / calls (complete)", f"{h['timeouts']} / {h['calls']}"),
             ("defaulted actions / decisions (complete)", f"{h['defaulted']} / {h['decisions']}"),
             ("repaired replies / decisions (complete)", f"{h['repaired']} / {h['decisions']}"),
             ("degraded attempts (left out)", self.degraded),

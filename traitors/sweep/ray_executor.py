@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from traitors.episode.spec import seat_policies
 from traitors.store.log import CALLS, ERROR, EVENTS, MANIFEST, write_bytes_atomic
 from traitors.sweep.driver import JobQueue
 from traitors.sweep.jobs import Job, JobResult, execute
@@ -74,9 +75,11 @@ class EpisodeActor:
 
 
 def calls_models(job: Job) -> bool:
-    """Whether any seat of the job's episode may call a model (or wait on a person)."""
+    """Whether any seat of the job's episode may call a model (or wait on a person): the
+    layers are looked at first; when one names such a policy, whether a seat plays it
+    (a design's seats may all play model-free policies over an LLM default)."""
     policies = {layer.policy for layer in job.spec.agents.values() if layer.policy}
-    return not policies <= MODEL_FREE
+    return not policies <= MODEL_FREE and not seat_policies(job.spec) <= MODEL_FREE
 
 
 def store_files(directory: Path, files: dict[str, bytes]) -> None:

@@ -6,7 +6,8 @@ even when another instance runs or a crashed one left its address in Ray's tempo
 directory: a local run never joins a cluster it did not ask for. With an address
 (``HOST:PORT`` or ``auto``) its GCS port must answer within ``JOIN_SECONDS`` or the sweep
 stops with one line saying so. A local instance is watched by a small reaper process that
-ends the instance's processes if the driver dies without shutting Ray down (``kill -9``).
+ends the instance's processes if the driver dies without shutting Ray down (``kill -9``),
+started before Ray so that a driver killed while Ray starts leaves nothing behind either.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +56,8 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
         ray.init(address=address, **options)
         return ray
     local = {"_node_ip_address": "127.0.0.1"} | ({"num_cpus": num_cpus} if num_cpus else {})
+    watch_session()  # first: Ray's processes start during ray.init
     ray.init(address="local", **options, **local)
-    watch_session(ray)
     return ray
 
 
@@ -95,11 +97,11 @@ def _resolve(address: str) -> str:
         raise RayJoinError("--address auto: no running Ray cluster found on this machine") from None
 
 
-def watch_session(ray: Any) -> None:
-    """Start the reaper of this driver's local instance (it outlives a killed driver)."""
-    session = Path(ray._private.worker._global_node.get_session_dir_path()).name
+def watch_session() -> None:
+    """Start the reaper of the local instance this driver is about to start (it outlives a
+    killed driver and finds the instance by the driver's pid, which Ray names it after)."""
     subprocess.Popen(
-        [sys.executable, "-m", "traitors.sweep.reaper", str(os.getpid()), session],
+        [sys.executable, "-m", "traitors.sweep.reaper", str(os.getpid()), repr(time.time())],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

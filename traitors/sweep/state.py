@@ -4,7 +4,8 @@ Changes go to the append-only ``journal.jsonl`` (one line each); ``runs/<sweep>/
 is the readable summary (the sweep spec, the code version, counts, and each episode's cell,
 factors, seed and status, one episode a line), written when the sweep starts, when it is
 interrupted, when it ends, and at most every ``SUMMARY_SECONDS`` in between. On start the
-journal of an earlier run is read (what it says about each episode) and compacted.
+journal of an earlier run is read (what it says about each episode) and compacted; the sweep
+then brings it to agree with the manifests on disk (:meth:`SweepState.agree`).
 """
 
 from __future__ import annotations
@@ -80,6 +81,16 @@ class SweepState:
         self.journal.write(result.episode_id, entry)
         if time.monotonic() - self._saved >= SUMMARY_SECONDS:
             self.save()
+
+    def agree(self, result: JobResult) -> bool:
+        """Bring the journal to agree with what an episode's manifest on disk says of it
+        (``result``: complete, or failed) when it says otherwise: the episode finished while
+        no journal line could record it (its driver was killed while Ray actors ran on).
+        True if a line was written."""
+        if self.entries[result.episode_id].status == result.status:
+            return False
+        self.finished(result)
+        return True
 
     def interrupted(self) -> None:
         """Mark still-running jobs as interrupted (they are redone on the next run)."""
