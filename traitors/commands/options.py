@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+DEFAULT_BREAKER = 3
+"""Degraded episodes of one model in a row after which a sweep starts no more of them."""
+
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
@@ -32,6 +35,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="USD",
         help="stop starting episodes before the spend (done + running + next) would pass USD",
+    )
+    parser.add_argument(
+        "--breaker",
+        type=int,
+        default=DEFAULT_BREAKER,
+        metavar="K",
+        help="stop starting a model's episodes after K degraded ones in a row (0: never)",
     )
     parser.add_argument(
         "--max-tokens", type=float, metavar="N", help="the same budget in tokens (in + out)"

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from traitors.commands.options import UsageError
+from traitors.commands.options import DEFAULT_BREAKER, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,7 +83,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
 def check_run_options(args: argparse.Namespace) -> None:
     """UsageError for executor and budget options out of range."""
-    for name, least in (("concurrency", 1), ("retries", 0)):
+    for name, least in (("concurrency", 1), ("retries", 0), ("breaker", 0)):
         if getattr(args, name) < least:
             raise UsageError(f"--{name} is too small")
     for name in ("max_cost", "max_tokens"):
@@ -137,6 +137,8 @@ def resume_command(args: argparse.Namespace, command: list[str], out: Path) -> s
     for name in ("max_cost", "max_tokens"):
         if getattr(args, name) is not None:
             parts += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    if args.breaker != DEFAULT_BREAKER:
+        parts += ["--breaker", str(args.breaker)]
     return " ".join(parts)
 
 
@@ -148,17 +150,19 @@ def _run(
     budget: Budget | None,
     resume: str,
 ) -> int:
+    from traitors.sweep.breaker import Breaker
     from traitors.sweep.design_view import stop_table
     from traitors.sweep.driver import run_sweep
     from traitors.sweep.progress import SweepProgress
 
     jobs = work.jobs
     stop = work.stop
+    breaker = Breaker(args.breaker) if args.breaker > 0 else None
     executor = _executor(args, work.inference)
     try:
         with SweepProgress(len(jobs), console) as progress:
             results = run_sweep(
-                jobs, out, executor, work.meta, progress, args.retries, budget, stop
+                jobs, out, executor, work.meta, progress, args.retries, budget, stop, breaker
             )
     finally:
         executor.close()
@@ -167,8 +171,13 @@ def _run(
         console.print(stop_table(stop))
     _compact(out, console)
     failed = sum(r.status == "failed" for r in results)
-    unstarted = sum(r.status == "pending" for r in results) - (
-        sum(stop.skipped.values()) if stop is not None else 0
+    held = {r.episode_id for r in results if r.status == "pending"} & (
+        breaker.held if breaker is not None else set()
+    )
+    unstarted = (
+        sum(r.status == "pending" for r in results)
+        - len(held)
+        - (sum(stop.skipped.values()) if stop is not None else 0)
     )
     if failed:
         console.print(
@@ -187,6 +196,10 @@ def _run(
             soft_wrap=True,
         )
         return EXIT_BUDGET
+    if breaker is not None and breaker.tripped:
+        for line in breaker.lines(resume):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        return 1
     return 1 if failed else 0
 
 

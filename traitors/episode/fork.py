@@ -104,14 +104,17 @@ class ForkPlan:
         action = change.applied if self.record.arm == "treated" else change.original
         return {change.actor: Decision(parse_action(action))} if action is not None else {}
 
-    def continuation_spec(self, spec: ScenarioSpec) -> ScenarioSpec:
-        """``spec`` with the agents of the continuation: the stand-ins for seats played in
-        person, then the treated arm's ``--set`` overrides."""
+    def overrides(self) -> tuple[str, ...]:
+        """The continuation's agent overrides: the stand-ins for seats played in person,
+        then the treated arm's ``--set`` overrides."""
         record = self.record
         change = record.intervention
-        overrides = list(record.agents)
-        if change is not None and record.arm == "treated":
-            overrides += change.set
+        treated = change.set if change is not None and record.arm == "treated" else []
+        return (*record.agents, *treated)
+
+    def continuation_spec(self, spec: ScenarioSpec) -> ScenarioSpec:
+        """``spec`` with the agents of the continuation (``overrides``)."""
+        overrides = self.overrides()
         if not overrides:
             return spec
         raw: dict[str, Any] = spec.model_dump(mode="json")

@@ -20,6 +20,7 @@ from traitors.store.shards import (
     packed_winners,
     shard_files,
 )
+from traitors.sweep.breaker import Breaker
 from traitors.sweep.budget import Budget
 from traitors.sweep.jobs import Job, JobResult
 from traitors.sweep.progress import SweepProgress
@@ -84,11 +85,13 @@ def run_sweep(
     retries: int = 0,
     budget: Budget | None = None,
     stop: StopRule | None = None,
+    breaker: Breaker | None = None,
 ) -> list[JobResult]:
     """Run the jobs not yet complete; re-run failures up to ``retries`` more times.
 
     Returns a result per job: ``skipped`` for one already complete, ``pending`` for one
-    the budget did not let start or whose cell ``stop`` stopped.
+    the budget did not let start, whose cell ``stop`` stopped or whose model tripped the
+    ``breaker``.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     state = SweepState(out_dir, sweep, jobs)
@@ -121,6 +124,8 @@ def run_sweep(
                     budget.started(job)
                 if stop is not None:
                     stop.started(job)
+                if breaker is not None:
+                    breaker.started(job)
 
             def finished(result: JobResult, last: bool = last) -> None:
                 results[result.episode_id] = result
@@ -130,9 +135,11 @@ def run_sweep(
                     budget.finished(result)
                 if stop is not None:
                     stop.finished(result)
+                if breaker is not None:
+                    breaker.finished(result)
 
             admit = budget.admit if budget is not None else _always
-            queue = JobQueue(pending, started, admit, stop.wanted if stop is not None else _always)
+            queue = JobQueue(pending, started, admit, _wanted(stop, breaker))
             executor.run(queue, out_dir, finished)
             progress.refused(queue.refused)
             if queue.refused:
@@ -155,6 +162,12 @@ def _failed(result: JobResult | None) -> bool:
 
 def _always(job: Job) -> bool:
     return True
+
+
+def _wanted(stop: StopRule | None, breaker: Breaker | None) -> Callable[[Job], bool]:
+    """Whether a job is still wanted: its cell not stopped, its models not broken."""
+    checks = [check.wanted for check in (stop, breaker) if check is not None]
+    return lambda job: all(wanted(job) for wanted in checks)
 
 
 def _complete(

@@ -54,6 +54,8 @@ class JobResult:
     """The manifest's ``health_total`` (decisions, defaulted, repaired, calls, failed_calls)
     and the calls that failed on a timeout (``timeouts``); empty if it did not finish: what
     the sweep summary's validity counts add up."""
+    call_error: str | None = None
+    """The last model call error of a degraded episode (what the circuit breaker names)."""
 
     @property
     def degraded(self) -> bool:
@@ -68,25 +70,31 @@ class JobResult:
         manifest: Manifest,
         error: str | None = None,
         timeouts: int = 0,
+        call_error: str | None = None,
     ) -> JobResult:
-        """The result of an episode that wrote ``manifest`` (``timeouts`` of its calls)."""
+        """The result of an episode that wrote ``manifest`` (``timeouts`` of its calls, and
+        the last call error)."""
         outcome = manifest.outcome
         winner = (outcome.winner or "draw") if outcome is not None else None
         health = {**manifest.health_total.model_dump(), "timeouts": timeouts}
-        return cls(episode_id, status, error, dict(manifest.usage), winner, health)
+        return cls(episode_id, status, error, dict(manifest.usage), winner, health, call_error)
 
 
-def count_timeouts(directory: Path) -> int:
-    """Calls in the episode's ``calls.jsonl`` whose final error is a timeout."""
-    count = 0
+def failed_calls(directory: Path) -> tuple[int, str | None]:
+    """The episode's calls whose final error is a timeout, and the last call error (from its
+    ``calls.jsonl``)."""
+    timeouts, last = 0, None
     try:
         with open(directory / CALLS, "rb") as f:
             for line in f:
-                if b"Timeout" in line:  # most lines need no parsing
-                    count += is_timeout(json.loads(line).get("error"))
+                if b'"error":null' in line:  # most lines need no parsing
+                    continue
+                error = json.loads(line).get("error")
+                timeouts += is_timeout(error)
+                last = error or last
     except (OSError, ValueError):
         pass
-    return count
+    return timeouts, last
 
 
 async def execute(job: Job, out_dir: Path) -> JobResult:
@@ -98,8 +106,8 @@ async def execute(job: Job, out_dir: Path) -> JobResult:
     manifest = summary.manifest
     if summary.skipped:
         return JobResult.of(job.episode_id, "skipped", manifest)
-    timeouts = count_timeouts(summary.dir) if manifest.health_total.failed_calls else 0
+    timeouts, last = failed_calls(summary.dir) if manifest.health_total.failed_calls else (0, None)
     if not manifest.played:  # degraded: not a played game, so a retry runs it again
         reason = f"{manifest.status}: {manifest.status_reason}"
-        return JobResult.of(job.episode_id, "failed", manifest, reason, timeouts)
+        return JobResult.of(job.episode_id, "failed", manifest, reason, timeouts, last)
     return JobResult.of(job.episode_id, "complete", manifest, timeouts=timeouts)
