@@ -134,7 +134,9 @@ def _with_game_figures(generic: list[tuple[str, str, Drawer]]) -> list[tuple[str
                     f"{scenario}'s figure {figure.table!r} goes after {figure.after!r}, which "
                     f"is no generic figure ({', '.join(names)})"
                 )
-            after.setdefault(figure.after, []).append((figure.table, figure.title, figure.draw))
+            drawer = (figure.table, figure.title, figure.draw)
+            if drawer not in after.get(figure.after, []):  # a plug-in two scenarios share
+                after.setdefault(figure.after, []).append(drawer)
     return [drawer for item in generic for drawer in (item, *after.get(item[0], ()))]
 
 

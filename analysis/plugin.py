@@ -114,6 +114,8 @@ def game_frames() -> dict[str, Frame]:
     owners: dict[str, str] = {}
     for scenario, plugin in game_analyses().items():
         for name, frame in plugin.frames.items():
+            if frames.get(name) is frame:
+                continue  # a plug-in shared by two scenarios (a variant and its game)
             if name in owners:
                 raise AnalysisError(
                     f"frame {name!r} is declared by both {owners[name]} and {scenario}"

@@ -69,6 +69,8 @@ def groups() -> dict[str, Group]:
                 f"({', '.join(GENERIC_GROUPS)})"
             )
         for name, group in plugin.groups.items():
+            if own.get(plugin.before, {}).get(name) is group:
+                continue  # a plug-in shared by two scenarios (a variant and its game)
             if name in GENERIC_GROUPS or name in owners:
                 raise AnalysisError(
                     f"metric group {name!r} of {scenario} is also "
