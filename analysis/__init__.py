@@ -1,10 +1,10 @@
 """Analysis of run logs (reads logs only, never the engine).
 
 ``analysis.load(path)`` gives the polars frames of the complete episodes of an episode, run
-or sweep directory (``include_degraded=True`` adds the degraded ones); the metric modules
-(outcome, deception, honesty, trust, inference, paper, ratings, principal_agent, avalon)
-compute
-from them, naming each scenario's factions as its manifests' words do.
+or sweep directory (``include_degraded=True`` adds the degraded ones); the generic metric
+modules (outcome, deception, honesty, trust, inference, ratings, causal, validity) compute
+from them, naming each scenario's factions as its manifests' words do, and each game's
+plug-in (``analysis.plugin``, entry points ``traitors.analysis``) brings its own groups.
 ``analysis/METRICS.md`` gives every formula. Submodules are imported on first use, so
 ``traitors --help`` does not pay for polars.
 """

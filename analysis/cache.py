@@ -1,10 +1,12 @@
 """The Parquet cache written by ``traitors analyze --compact``, reused while it is up to date.
 
 It lives in ``<root>/.compact/``: one Parquet file per frame and ``state.json`` holding the
-fingerprint (every manifest's and sweep file's path, mtime and size) it was built from, with
-the counts of the episodes it left out; a valid cache is read without parsing any log or
-manifest. It holds the complete and the degraded episodes (``episodes.status`` tells them
-apart): a load leaves the degraded ones out unless asked.
+fingerprint (every manifest's and sweep file's path, mtime and size) it was built from, the
+layout of its frames (the games' plug-ins add frames and ``events`` columns: a cache built
+with other plug-ins is rebuilt), and the counts of the episodes it left out; a valid cache
+is read without parsing any log or manifest. It holds the complete and the degraded
+episodes (``episodes.status`` tells them apart): a load leaves the degraded ones out unless
+asked.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from pathlib import Path
 import polars as pl
 
 from analysis.discover import Discovery, Listing
-from analysis.frames import FRAME_NAMES
+from analysis.frames import GameFields
 from traitors.store.log import write_json_atomic
 
 CACHE_DIR = ".compact"
 STATE_FILE = "state.json"
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 """Bump when the frames' schema changes, so older caches are rebuilt."""
 
 
@@ -32,12 +34,14 @@ def save_cache(
     directory = discovery.listing.root / CACHE_DIR
     directory.mkdir(exist_ok=True)
     (directory / STATE_FILE).unlink(missing_ok=True)
-    for name in FRAME_NAMES:
+    layout = GameFields.installed().layout()
+    for name in layout["frames"]:
         # lz4 reads about twice as fast as the default zstd, for files a little larger.
         frames[name].write_parquet(directory / f"{name}.parquet", compression="lz4")
     state = {
         "format": CACHE_FORMAT,
         "fingerprint": _fingerprint(discovery.listing),
+        "layout": layout,
         "incomplete": discovery.incomplete,
         "failed": discovery.failed,
         "duplicates": discovery.duplicates,
@@ -72,9 +76,13 @@ def load_cache(listing: Listing) -> Cached | None:
         return None
     if state.get("format") != CACHE_FORMAT or state.get("fingerprint") != _fingerprint(listing):
         return None
+    layout = GameFields.installed().layout()
+    if state.get("layout") != layout:
+        return None
     # Read once (the metric groups query each frame many times), all files at once.
-    read = pl.collect_all([pl.scan_parquet(directory / f"{name}.parquet") for name in FRAME_NAMES])
-    frames = {name: frame.lazy() for name, frame in zip(FRAME_NAMES, read, strict=True)}
+    names = layout["frames"]
+    read = pl.collect_all([pl.scan_parquet(directory / f"{name}.parquet") for name in names])
+    frames = {name: frame.lazy() for name, frame in zip(names, read, strict=True)}
     damaged = tuple(state["damaged"])
     return Cached(frames, state["incomplete"], state["failed"], state["duplicates"], damaged)
 

@@ -1,4 +1,9 @@
-"""PNG figures of the suite's tables (matplotlib, imported only when drawing)."""
+"""PNG figures of the suite's tables (matplotlib, imported only when drawing).
+
+The figures of the generic groups are here; a game's plug-in adds those of its own tables
+(``analysis.plugin.Figure``), drawn with the helpers below (:func:`rate_bars`,
+:func:`error_bars`, :func:`split_groups`).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from analysis import principal_agent, sides
+from analysis import sides
+from analysis.errors import AnalysisError
 from analysis.loader import RunData
+from analysis.plugin import game_analyses
 from analysis.summary import Table, row_labels
 from analysis.trust import trust_graphs
 
@@ -27,8 +34,8 @@ BOUNDS_DIFF = ("effect", "low", "high")
 EDGE_COLOURS = {True: "#2ca02c", False: "#d62728"}
 """Trust-graph edge colour by sign: positive (defence) green, negative red."""
 SNAPSHOT_COLUMNS = 4
-ONLY_WITH_ROWS = frozenset({"avalon_quests", "causal_influence"})
-"""Tables of one game's own group, empty for other games: drawn only when they have rows."""
+ONLY_WITH_ROWS = frozenset({"causal_influence"})
+"""Tables drawn only when they have rows (a directory of forks only has them)."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +92,8 @@ def draw_figures(
     """Every figure whose table was computed, written into ``directory``."""
     frames = {t.name: t.frame for t in tables}
     words = Words.of(data)
-    drawers: list[tuple[str, str, Drawer]] = [
+    generic: list[tuple[str, str, Drawer]] = [
         ("outcome", "Win rate by faction (Wilson 95% interval)", _win_rates),
-        ("principal_agent", "Override rate by condition (Wilson 95% interval)", _override_rates),
         ("hidden_survival", f"{sides.capitalized(words.hidden)} survival by round", _survival),
         ("calibration", f"Belief calibration of the {words.uncovering}", _calibration),
         ("ratings", "Elo per model and role (bootstrap 95% interval)", _ratings),
@@ -96,22 +102,42 @@ def draw_figures(
             "Deception and detection rating per model (Bradley-Terry, bootstrap 95% interval)",
             _leaderboard,
         ),
-        ("avalon_quests", "Avalon quest success rate by quest (Wilson 95% interval)", _quests),
         (
             "causal_influence",
             "Effect of each message on the next decided vote (Newcombe 95% interval)",
             _influence,
         ),
     ]
+    drawers = _with_game_figures(generic)
+    only_with_rows = set(ONLY_WITH_ROWS)
+    for plugin in game_analyses().values():
+        only_with_rows.update(f.table for f in plugin.figures if f.only_with_rows)
     figures = []
     for name, title, draw in drawers:
-        if name in frames and not (name in ONLY_WITH_ROWS and frames[name].is_empty()):
+        if name in frames and not (name in only_with_rows and frames[name].is_empty()):
             figure = _new_figure()
             draw(figure, frames[name], by, title, words)
             figures.append(_save(figure, title, directory / f"{name}.png"))
     if "trust" in frames:
         figures.append(_trust_snapshots(data, words, directory / "trust_graphs.png"))
     return figures
+
+
+def _with_game_figures(generic: list[tuple[str, str, Drawer]]) -> list[tuple[str, str, Drawer]]:
+    """The generic drawers with each game's figures after the generic one it names."""
+    after: dict[str, list[tuple[str, str, Drawer]]] = {}
+    names = [name for name, _, _ in generic]
+    for scenario, plugin in game_analyses().items():
+        for figure in plugin.figures:
+            if figure.after not in names:
+                raise AnalysisError(
+                    f"{scenario}'s figure {figure.table!r} goes after {figure.after!r}, which "
+                    f"is no generic figure ({', '.join(names)})"
+                )
+            drawer = (figure.table, figure.title, figure.draw)
+            if drawer not in after.get(figure.after, []):  # a plug-in two scenarios share
+                after.setdefault(figure.after, []).append(drawer)
+    return [drawer for item in generic for drawer in (item, *after.get(item[0], ()))]
 
 
 def _new_figure(width: float = 8.0, height: float = 4.5) -> Figure:
@@ -130,18 +156,10 @@ def _win_rates(
 ) -> None:
     factions = [c.removesuffix("_win_rate") for c in frame.columns if c.endswith("_win_rate")]
     series = [(faction, f"{faction}_win", words.colour(faction)) for faction in factions]
-    _rate_bars(figure, frame, row_labels(frame, by), series, "win rate", title)
+    rate_bars(figure, frame, row_labels(frame, by), series, "win rate", title)
 
 
-def _override_rates(
-    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
-) -> None:
-    frame = frame.filter(pl.col("episodes") > 0)
-    labels = row_labels(frame, principal_agent.split(by))
-    _rate_bars(figure, frame, labels, [("override", "override", None)], "override rate", title)
-
-
-def _rate_bars(
+def rate_bars(
     figure: Figure,
     frame: pl.DataFrame,
     labels: Sequence[str],
@@ -160,7 +178,7 @@ def _rate_bars(
             [i + offset for i in range(len(labels))],
             rate,
             width,
-            yerr=_error_bars(rate, low, high),
+            yerr=error_bars(rate, low, high),
             capsize=4,
             label=label,
             color=colour,
@@ -179,7 +197,7 @@ def _survival(
     from matplotlib.ticker import MaxNLocator
 
     ax = figure.subplots()
-    for label, group in _groups(frame, by):
+    for label, group in split_groups(frame, by):
         ax.step(
             group.get_column("round"),
             group.get_column("survival"),
@@ -200,7 +218,7 @@ def _calibration(
 ) -> None:
     ax = figure.subplots()
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    for label, group in _groups(frame, by):
+    for label, group in split_groups(frame, by):
         ax.plot(
             group.get_column("mean_belief"),
             group.get_column("hidden_share"),
@@ -221,7 +239,7 @@ def _ratings(
     ax = figure.subplots()
     for index, row in enumerate(frame.iter_rows(named=True)):
         colour = words.colour(row["faction"]) or UNKNOWN_COLOUR
-        errors = _error_bars([row["elo_mean"]], [row["elo_low"]], [row["elo_high"]])
+        errors = error_bars([row["elo_mean"]], [row["elo_low"]], [row["elo_high"]])
         ax.errorbar(
             row["elo_mean"], index, xerr=errors, fmt="o", capsize=5, markersize=8, color=colour
         )
@@ -256,7 +274,7 @@ def _leaderboard(
         )
         rows = shown.get_column("row").to_list()
         ax.errorbar(
-            rating, rows, xerr=_error_bars(rating, low, high), fmt="o", capsize=5, color=colour
+            rating, rows, xerr=error_bars(rating, low, high), fmt="o", capsize=5, color=colour
         )
         ax.axvline(0, linestyle="--", color="grey")
         ax.set_title(f"{kind} ({side})", fontsize="medium")
@@ -264,34 +282,6 @@ def _leaderboard(
     axes[0].set_ylim(len(labels) - 0.5, -0.5)
     figure.supxlabel("rating in logits of winning (0 = the mean model of the side)")
     figure.suptitle(title)
-
-
-def _quests(
-    figure: Figure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
-) -> None:
-    """Success rate of each quest number, one line with Wilson error bars per group (the
-    groups side by side, a little apart, so that their bars do not hide each other)."""
-    from matplotlib.ticker import MaxNLocator
-
-    ax = figure.subplots()
-    groups = _groups(frame.filter(pl.col("played") > 0), by)
-    for index, (label, group) in enumerate(groups):
-        rate, low, high = (group.get_column(f"success_{c}").to_list() for c in BOUNDS)
-        offset = (index - (len(groups) - 1) / 2) * min(0.08, 0.6 / len(groups))
-        ax.errorbar(
-            [quest + offset for quest in group.get_column("quest").to_list()],
-            rate,
-            yerr=_error_bars(rate, low, high),
-            marker="o",
-            capsize=4,
-            label=label,
-        )
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("quest")
-    ax.set_ylabel("share of the quests played that succeeded")
-    ax.set_ylim(0, 1.05)
-    ax.legend(fontsize="small")
-    ax.set_title(title)
 
 
 def _influence(
@@ -309,7 +299,7 @@ def _influence(
         ax.set_title(title)
         return
     seq, effect, low, high = (shown.get_column(c).to_list() for c in ("target", *BOUNDS_DIFF))
-    ax.errorbar(seq, effect, yerr=_error_bars(effect, low, high), fmt="o", capsize=4)
+    ax.errorbar(seq, effect, yerr=error_bars(effect, low, high), fmt="o", capsize=4)
     for x, y, actor, player in zip(
         seq, effect, shown.get_column("actor"), shown.get_column("player"), strict=True
     ):
@@ -327,7 +317,7 @@ def _influence(
     ax.set_title(title)
 
 
-def _error_bars(
+def error_bars(
     centres: Sequence[float], lows: Sequence[float], highs: Sequence[float]
 ) -> list[list[float]]:
     """Distances below and above each centre, for matplotlib; clamped at 0, since rounding can
@@ -337,7 +327,8 @@ def _error_bars(
     return [below, above]
 
 
-def _groups(frame: pl.DataFrame, by: Sequence[str]) -> list[tuple[str, pl.DataFrame]]:
+def split_groups(frame: pl.DataFrame, by: Sequence[str]) -> list[tuple[str, pl.DataFrame]]:
+    """The rows of each group of ``by`` with its label (one group, ``all``, without ``by``)."""
     if not by:
         return [("all", frame)]
     return [

@@ -7,7 +7,8 @@ an episode can be restored) are not game facts: they are dropped before parsing.
 
 Factions come from each manifest's ``words`` (the scenario's own vocabulary): which roles
 play for which faction, and which faction is ``hidden`` (the deceiving side: traitors,
-werewolves, evil). Nothing here knows any game's names.
+werewolves, evil). Nothing here knows any game's names: a game's own event fields and frames
+come from its analysis plug-in (``analysis.plugin``), parsed in the same pass.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 import polars as pl
 
 from analysis.discover import Discovery, read_json
+from analysis.errors import AnalysisError
+from analysis.plugin import Frame, game_analyses, game_frames
 from traitors.store.log import CALLS, EVENTS
 
 FRAME_NAMES = (
@@ -31,9 +34,9 @@ FRAME_NAMES = (
     "events",
     "claims",
     "beliefs",
-    "catalogue",
     "calls",
 )
+"""The frames of every run; the games' own frames follow them (:func:`frame_names`)."""
 
 KEY = pl.Categorical()
 """The dtype of identifiers (episode ids, player names, kinds, phases, roles): they read as
@@ -79,8 +82,6 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "decided": KEY,
     "tied": pl.List(KEY),
     "random_pick": pl.Boolean(),
-    "accepted": pl.Boolean(),
-    "item": pl.String(),
     "alive": pl.List(KEY),
     "text": pl.String(),
     "winner": pl.String(),
@@ -89,7 +90,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "error": pl.String(),
 }
 """One row per event (``act`` records left out). ``visibility`` is the scope (public,
-channel, direct, private, god); ``cause`` is an elimination's, in the scenario's words."""
+channel, direct, private, god); ``cause`` is an elimination's, in the scenario's words. The
+games' own event columns follow (their plug-ins' ``event_columns``)."""
 
 CLAIM_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": KEY,
@@ -116,18 +118,6 @@ BELIEF_SCHEMA: dict[str, pl.DataType] = {
 """One row per (belief event, other player): the observer's private P(target is on the hidden
 side), the ``suspect`` of the scenario's words."""
 
-CATALOGUE_SCHEMA: dict[str, pl.DataType] = {
-    "episode_id": KEY,
-    "item": pl.String(),
-    "name": pl.String(),
-    "price": pl.Float64(),
-    "customer_utility": pl.Float64(),
-    "company_utility": pl.Float64(),
-    "preferred": pl.Boolean(),
-    "budget": pl.Float64(),
-}
-"""One row per catalogue item of a principal-agent case (its ``case`` event): ground truth."""
-
 CALL_SCHEMA: dict[str, pl.DataType] = {
     "episode_id": KEY,
     "agent": KEY,
@@ -152,22 +142,14 @@ def _as_read(schema: Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
     return {name: text.get(dtype, dtype) for name, dtype in schema.items()}
 
 
-def _catalogue_item_fields() -> dict[str, pl.DataType]:
-    """A catalogue item's fields besides its ``id``, typed as in :data:`CATALOGUE_SCHEMA`."""
-    item = ("name", "price", "customer_utility", "company_utility")
-    return {name: CATALOGUE_SCHEMA[name] for name in item}
-
-
 _RAW_EVENT_SCHEMA: dict[str, pl.DataType] = {
     **_as_read({k: v for k, v in EVENT_SCHEMA.items() if k != "episode_id"}),
     "visibility": pl.Struct({"scope": pl.String(), "name": pl.String()}),
     "claims": pl.List(pl.Struct({"kind": pl.String(), "target": pl.String(), "role": pl.String()})),
-    "budget": pl.Float64(),
-    "preferred": pl.String(),
-    "catalogue": pl.List(pl.Struct({"id": pl.String(), **_catalogue_item_fields()})),
 }
-"""The fields of ``events.jsonl`` the frames are built from, as the event models write them
-(given, polars parses the lines in one pass instead of two); ``probs`` is added per run."""
+"""The fields of ``events.jsonl`` the engine's frames are built from, as the event models
+write them (given, polars parses the lines in one pass instead of two); the games' fields
+(:class:`GameFields`) and ``probs`` are added per load."""
 
 _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
     **_as_read({k: v for k, v in CALL_SCHEMA.items() if not k.endswith("_tokens")}),
@@ -175,16 +157,79 @@ _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+@dataclass(frozen=True)
+class GameFields:
+    """What the installed games' plug-ins add to the parsing of ``events.jsonl``."""
+
+    columns: dict[str, pl.DataType]
+    """Columns of the ``events`` frame after :data:`EVENT_SCHEMA`'s, typed as there."""
+    fields: dict[str, pl.DataType]
+    """Every field of their events to parse (their columns' and their frames'), as read."""
+    frames: dict[str, Frame]
+    """Their frames by name."""
+
+    @classmethod
+    def installed(cls) -> GameFields:
+        """The fields of every installed or registered game; a field declared twice (or
+        parsed by the engine) with two types, or a frame named twice, is an AnalysisError."""
+        columns: dict[str, pl.DataType] = {}
+        fields: dict[str, pl.DataType] = {}
+        owners: dict[str, str] = {}
+        for scenario, plugin in game_analyses().items():
+            declared = [(name, dtype, True) for name, dtype in plugin.event_columns.items()]
+            declared += [
+                (name, dtype, False)
+                for frame in plugin.frames.values()
+                for name, dtype in frame.fields.items()
+            ]
+            for name, dtype, column in declared:
+                read = _as_read({name: dtype})[name]
+                known = _RAW_EVENT_SCHEMA.get(name, fields.get(name))
+                if known is not None and known != read:
+                    owner = owners.get(name, "the engine")
+                    raise AnalysisError(
+                        f"event field {name!r}: {scenario} reads it as {dtype}, {owner} as {known}"
+                    )
+                if column and name in EVENT_SCHEMA:
+                    raise AnalysisError(
+                        f"{scenario} declares the engine's events column {name!r} as its own"
+                    )
+                if name not in _RAW_EVENT_SCHEMA:
+                    owners.setdefault(name, scenario)
+                    fields[name] = read
+                if column:
+                    columns[name] = dtype
+        frames = game_frames()
+        clash = sorted(set(frames) & set(FRAME_NAMES))
+        if clash:
+            raise AnalysisError(f"a game declares a frame named like the engine's: {clash[0]!r}")
+        return cls(columns, fields, frames)
+
+    def layout(self) -> dict[str, list[str]]:
+        """The frames and the ``events`` columns these fields give (a cache built with
+        another layout is rebuilt)."""
+        return {
+            "frames": [*FRAME_NAMES, *self.frames],
+            "events": [*EVENT_SCHEMA, *self.columns],
+        }
+
+
+def frame_names() -> tuple[str, ...]:
+    """Every frame ``analysis.load`` gives: :data:`FRAME_NAMES`, then the games' own."""
+    return (*FRAME_NAMES, *GameFields.installed().frames)
+
+
 def build_frames(
     discovery: Discovery, include_degraded: bool = True
 ) -> tuple[dict[str, pl.DataFrame], tuple[str, ...]]:
-    """Every frame of :data:`FRAME_NAMES` for the played episodes found (the complete ones,
+    """Every frame of :func:`frame_names` for the played episodes found (the complete ones,
     and the degraded ones too when ``include_degraded``), and the directories of the episodes
     left out because a log of theirs is damaged (with any shard that cannot be read)."""
+    games = GameFields.installed()
     episodes = [(m["episode_id"], d, m) for d, m in discovery.select(include_degraded)]
     players = sorted({p for _, _, m in episodes for p in m.get("players") or m.get("roles") or ()})
     event_chunks, call_chunks, event_lines, unreadable = _chunks(episodes, discovery.sharded)
-    events, bad_events = _read_each(event_chunks, _event_schema(players))
+    events, bad_events = _read_each(event_chunks, _event_schema(players, games))
     calls, bad_calls = _read_each(call_chunks, _CALL_JSON_SCHEMA)
     damaged = bad_events | bad_calls | unreadable | _cut_short(event_lines, episodes)
     if damaged:
@@ -195,7 +240,8 @@ def build_frames(
     episodes = (
         [e for e in episodes if e[0] not in damaged] if len(damaged) < len(episodes) else episodes
     )
-    return _frames(episodes, events, calls, sweep_factors(discovery.listing.sweeps)), damaged_dirs
+    factors = sweep_factors(discovery.listing.sweeps)
+    return _frames(episodes, events, calls, factors, games), damaged_dirs
 
 
 def _frames(
@@ -203,6 +249,7 @@ def _frames(
     events: pl.DataFrame,
     calls: pl.DataFrame,
     factors: dict[str, dict[str, Any]],
+    games: GameFields,
 ) -> dict[str, pl.DataFrame]:
     return {
         "episodes": _keys(
@@ -219,11 +266,11 @@ def _frames(
         "roles": pl.DataFrame(
             [row for _, _, m in episodes for row in role_rows(m)], schema=ROLE_SCHEMA
         ),
-        "events": _events(events),
+        "events": _events(events, games.columns),
         "claims": _claims(events),
         "beliefs": _beliefs(events),
-        "catalogue": _catalogue(events),
         "calls": _calls(calls),
+        **{name: _game_frame(events, frame) for name, frame in games.frames.items()},
     }
 
 
@@ -423,12 +470,13 @@ def _keys(frame: pl.DataFrame) -> pl.DataFrame:
 # --- JSON lines --------------------------------------------------------------------------
 
 
-def _event_schema(players: Sequence[str]) -> dict[str, pl.DataType]:
-    """:data:`_RAW_EVENT_SCHEMA` with ``probs``: a belief report's P(on the hidden side) of
-    each player (the engine accepts no other key)."""
+def _event_schema(players: Sequence[str], games: GameFields) -> dict[str, pl.DataType]:
+    """:data:`_RAW_EVENT_SCHEMA` with the games' fields and ``probs``: a belief report's
+    P(on the hidden side) of each player (the engine accepts no other key)."""
+    schema = {**_RAW_EVENT_SCHEMA, **games.fields}
     if not players:
-        return _RAW_EVENT_SCHEMA
-    return {**_RAW_EVENT_SCHEMA, "probs": pl.Struct({p: pl.Float64() for p in players})}
+        return schema
+    return {**schema, "probs": pl.Struct({p: pl.Float64() for p in players})}
 
 
 def _cut_short(
@@ -627,7 +675,7 @@ def _field(raw: pl.DataFrame, struct: str, field: str, alias: str) -> pl.Expr:
     return pl.lit(None, KEY).alias(alias)
 
 
-def _events(raw: pl.DataFrame) -> pl.DataFrame:
+def _events(raw: pl.DataFrame, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
     from_visibility = {
         "visibility": _field(raw, "visibility", "scope", "visibility"),
         "channel": _field(raw, "visibility", "name", "channel"),
@@ -636,7 +684,7 @@ def _events(raw: pl.DataFrame) -> pl.DataFrame:
         raw = raw.filter(pl.col("kind") != "act")
     return raw.select(
         from_visibility[name] if name in from_visibility else _column(raw, name, dtype)
-        for name, dtype in EVENT_SCHEMA.items()
+        for name, dtype in {**EVENT_SCHEMA, **columns}.items()
     )
 
 
@@ -671,16 +719,12 @@ def _beliefs(raw: pl.DataFrame) -> pl.DataFrame:
     return long.select(_column(long, n, t) for n, t in BELIEF_SCHEMA.items())
 
 
-def _catalogue(raw: pl.DataFrame) -> pl.DataFrame:
-    dtype = raw.schema.get("catalogue")
-    if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
-        return pl.DataFrame(schema=CATALOGUE_SCHEMA)
-    cases = raw.filter(pl.col("kind") == "case").select(
-        "episode_id", "budget", pl.col("preferred").alias("_preferred"), "catalogue"
-    )
-    items = cases.explode("catalogue").unnest("catalogue").rename({"id": "item"})
-    items = items.with_columns(preferred=pl.col("item") == pl.col("_preferred"))
-    return items.select(_column(items, name, t) for name, t in CATALOGUE_SCHEMA.items())
+def _game_frame(raw: pl.DataFrame, frame: Frame) -> pl.DataFrame:
+    """A game's frame, with its schema (empty when the logs hold none of its fields)."""
+    if "kind" not in raw.columns or not set(frame.fields) <= set(raw.columns):
+        return pl.DataFrame(schema=dict(frame.schema))
+    built = frame.build(raw.filter(pl.col("kind") != "act"))
+    return built.select(_column(built, name, dtype) for name, dtype in frame.schema.items())
 
 
 def _calls(raw: pl.DataFrame) -> pl.DataFrame:

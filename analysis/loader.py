@@ -7,6 +7,7 @@ left out and counted unless ``include_degraded``; failed and unfinished ones nev
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,8 +40,6 @@ class RunData:
     """One row per structured claim of a speech (accuse, defend, claim_role)."""
     beliefs: pl.LazyFrame
     """One row per reported P(target is on the hidden side): observer, target, p."""
-    catalogue: pl.LazyFrame
-    """One row per catalogue item of a principal-agent case: utilities, preferred, budget."""
     calls: pl.LazyFrame
     """One row per LLM call: model, tokens, cost, latency."""
     incomplete: int
@@ -57,8 +56,20 @@ class RunData:
     """Directories of the episodes left out because a log of theirs is damaged."""
     include_degraded: bool = False
     """Whether degraded episodes were read (``status`` tells them apart)."""
+    extra: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
+    """The frames the games' plug-ins add, by name (see :meth:`frame`)."""
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
     """Item tables several metric groups share, computed once (see ``analysis.tables``)."""
+
+    def frame(self, name: str) -> pl.LazyFrame:
+        """A frame by name: one of :data:`FRAME_NAMES`, or one a game's plug-in adds."""
+        if name in FRAME_NAMES:
+            frame: pl.LazyFrame = getattr(self, name)
+            return frame
+        if name not in self.extra:
+            known = ", ".join([*FRAME_NAMES, *self.extra])
+            raise AnalysisError(f"no frame {name!r} was loaded (frames: {known})")
+        return self.extra[name]
 
     @property
     def left_out(self) -> int:
@@ -92,7 +103,6 @@ def load(path: str | Path, include_degraded: bool = False) -> RunData:
         events=frames["events"],
         claims=frames["claims"],
         beliefs=frames["beliefs"],
-        catalogue=frames["catalogue"],
         calls=frames["calls"],
         incomplete=counts[0],
         failed=counts[1],
@@ -101,6 +111,7 @@ def load(path: str | Path, include_degraded: bool = False) -> RunData:
         damaged=damaged,
         include_degraded=include_degraded,
         cached=cached is not None,
+        extra={name: frame for name, frame in frames.items() if name not in FRAME_NAMES},
     )
 
 
@@ -120,8 +131,9 @@ def _complete_only(frames: dict[str, pl.LazyFrame]) -> tuple[dict[str, pl.LazyFr
     if degraded.is_empty():
         return frames, 0
     keep = ~pl.col("episode_id").cast(pl.String()).is_in(degraded.cast(pl.String()).to_list())
-    filtered = pl.collect_all([frames[name].filter(keep) for name in FRAME_NAMES])
-    return {n: f.lazy() for n, f in zip(FRAME_NAMES, filtered, strict=True)}, degraded.len()
+    names = list(frames)
+    filtered = pl.collect_all([frames[name].filter(keep) for name in names])
+    return {n: f.lazy() for n, f in zip(names, filtered, strict=True)}, degraded.len()
 
 
 def _discover_episodes(listing: Listing, include_degraded: bool) -> Discovery:

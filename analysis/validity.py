@@ -45,7 +45,8 @@ class Facts:
     prompts: int = 0
     """Distinct (episode, seat, system prompt) checked."""
     unchecked: set[str] = field(default_factory=set)
-    """Scenarios the rules-text check has no facts for."""
+    """Scenarios that declare no rule facts (their prompts are not checked, and the notes
+    say so)."""
     unmatched: int = 0
     """Seats whose calls could not be paired with their decisions."""
 
@@ -249,7 +250,7 @@ def _per_seat(facts: Facts, factors: pl.DataFrame, by: Sequence[str]) -> pl.Data
 def _rules_tables(facts: Facts) -> list[Table]:
     """The mismatches of the rules-text check, or a line saying there are none."""
     unchecked = (
-        f"; not checked for {', '.join(sorted(facts.unchecked))} (no facts known)"
+        f"; not checked for {', '.join(sorted(facts.unchecked))} (no rule facts declared)"
         if facts.unchecked
         else ""
     )

@@ -11,10 +11,17 @@ import socket
 from dataclasses import replace
 from pathlib import Path
 
+import fifth_game
 import pytest
 
 from scenarios.the_traitors import TheTraitors, TraitorsConfig, TraitorsState
 from traitors.game.events import Event
+from traitors.game.registry import register_analysis, register_scenario
+
+# A fifth game registered only here (tests/fifth_game/): every test that covers each
+# registered game covers it too.
+register_scenario(fifth_game.NAME, fifth_game.Spy)
+register_analysis(fifth_game.NAME, fifth_game.ANALYSIS)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAITORS_YAML = ROOT / "scenarios" / "the_traitors.yaml"

@@ -58,8 +58,9 @@ import pytest
 from test_analysis_support import LogBuilder, example_game, write_sweep
 
 import analysis
-from analysis import avalon, suite
+from analysis import suite
 from analysis.loader import RunData
+from scenarios import avalon_analysis as avalon
 from scenarios.avalon import (
     AssassinationEvent,
     Avalon,

@@ -9,7 +9,7 @@ import pytest
 from test_analysis_support import LogBuilder, example_game
 
 import analysis
-from analysis import paper
+from scenarios import the_traitors_analysis as paper
 
 
 def metrics(tmp_path: Path, game: LogBuilder) -> dict[str, Any]:

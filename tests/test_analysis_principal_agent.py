@@ -26,8 +26,9 @@ import pytest
 from test_analysis_support import LogBuilder, shopping_episode, write_sweep
 
 import analysis
-from analysis import outcome, principal_agent, suite
+from analysis import outcome, suite
 from analysis.loader import RunData
+from scenarios import principal_agent_analysis as principal_agent
 from traitors.game.words import Faction, Words
 
 Z = 1.959963984540054

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 import analysis
-from analysis.frames import ASCII_SPACE, FRAME_NAMES, _file_chunk, _text_chunks
+from analysis.frames import ASCII_SPACE, _file_chunk, _text_chunks, frame_names
 from analysis.suite import compute
 from traitors.cli import main
 from traitors.commands.spectate import add_watch_parser, run_watch
@@ -88,7 +88,7 @@ def all_files(run: Path) -> list[Path]:
 
 def frames(path: Path, include_degraded: bool = False) -> dict[str, pl.DataFrame]:
     data = analysis.load(path, include_degraded=include_degraded)
-    return {name: getattr(data, name).collect() for name in FRAME_NAMES}
+    return {name: data.frame(name).collect() for name in frame_names()}
 
 
 def tables(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -96,7 +96,7 @@ def tables(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def assert_same_frames(got: dict[str, pl.DataFrame], want: dict[str, pl.DataFrame]) -> None:
-    for name in FRAME_NAMES:  # the same rows, in the same order, with the same dtypes
+    for name in frame_names():  # the same rows, in the same order, with the same dtypes
         assert got[name].equals(want[name]), name
         assert got[name].schema == want[name].schema, name
 
@@ -380,7 +380,7 @@ def test_analysis_is_the_same_before_during_and_after_compaction(run: Path, tmp_
     assert main(["analyze", str(run), "--compact", "--format", "json"]) == 0
     cached = analysis.load(run)
     assert cached.cached
-    assert_same_frames({n: getattr(cached, n).collect() for n in FRAME_NAMES}, want_frames)
+    assert_same_frames({n: cached.frame(n).collect() for n in frame_names()}, want_frames)
 
     # From the directory above the run, too (the shard's episodes keep their paths).
     assert_same_frames(frames(tmp_path), want_frames)

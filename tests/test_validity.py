@@ -9,9 +9,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import fifth_game
 import litellm
 import polars as pl
 import pytest
+from games import GAMES, game_spec
 from rich.console import Console
 
 from analysis.loader import load
@@ -19,7 +21,8 @@ from analysis.rules_check import check_text, episode_rules
 from analysis.suite import compute, default_groups
 from analysis.summary import Table
 from traitors.episode.spec import load_spec
-from traitors.game.registry import lookup
+from traitors.game.registry import lookup, register_scenario
+from traitors.game.rules_text import check_rules_text
 from traitors.llm.fake import FakeCall, register_fake_model, schema_filler
 from traitors.llm.gateway import Gateway
 from traitors.store.manifest import SeatHealth
@@ -205,27 +208,14 @@ def test_the_rules_check_catches_a_wrong_traitor_count_in_a_recorded_prompt(
     assert "rules text differs from the rules played in 1 episode(s)" in tables["notes"].title
 
 
-def fake_settings(scenario: str) -> list[str]:
-    """Small rules and fake/random model seats for a scenario (principal_agent: its assistant
-    only; the other seats stay scripted)."""
-    if scenario == "principal_agent":
-        return ["agents.assistant.model=fake/random", "rules.questions=1"]
-    small = {
-        "the_traitors": SMALL,
-        "werewolf": ["rules.n_players=5", "rules.n_werewolves=1", "rules.max_rounds=2"],
-        "avalon": ["rules.n_players=5", "rules.discussion=false", "rules.merlin_probe=never"],
-    }[scenario]
-    return ["agents.default.policy=llm", "agents.default.model=fake/random", *small]
-
-
-@pytest.mark.parametrize("scenario", ["the_traitors", "werewolf", "avalon", "principal_agent"])
+@pytest.mark.parametrize("scenario", GAMES)
 def test_real_fake_model_episodes_state_their_rules(scenario: str, tmp_path: Path) -> None:
-    spec = load_spec(SCENARIOS / f"{scenario}.yaml", fake_settings(scenario))
-    (summary,) = run_episodes(spec, [4], tmp_path)
+    (summary,) = run_episodes(game_spec(scenario, "llm", model="fake/random"), [4], tmp_path)
     assert summary.manifest.status == "complete"
     tables = validity(tmp_path)
     assert "validity_rules" not in tables
     assert "system prompt(s) checked state the rules" in tables["notes"].title
+    assert "not checked" not in tables["notes"].title  # every registered game declares facts
     assert "could not be paired" not in tables["notes"].title
     (total,) = (
         tables["validity"]
@@ -236,6 +226,23 @@ def test_real_fake_model_episodes_state_their_rules(scenario: str, tmp_path: Pat
     decisions = sum(summary.manifest.health[s].decisions for s in llm_seats)
     assert total["decisions"] == decisions > 0
     assert total["calls"] == len(read_calls(summary.dir))
+
+
+@pytest.mark.parametrize("scenario", GAMES)
+def test_every_game_declares_the_rule_facts_its_rules_text_states(scenario: str) -> None:
+    rules = episode_rules(scenario, {})
+    check = check_rules_text(scenario, rules, lookup("scenario", scenario)(rules).describe())
+    assert check.declared and check.ok, check.summary()
+
+
+def test_recorded_prompts_of_a_game_without_rule_facts_are_named_unchecked(
+    tmp_path: Path,
+) -> None:
+    register_scenario("spy_unchecked", fifth_game.Spy)  # no analysis plug-in: no rule facts
+    run_episodes(game_spec("spy_unchecked", "llm", model="fake/random"), [1], tmp_path)
+    notes = validity(tmp_path)["notes"].title
+    assert "all 0 system prompt(s) checked" in notes
+    assert "not checked for spy_unchecked (no rule facts declared)" in notes
 
 
 RULE_VARIANTS = [

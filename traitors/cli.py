@@ -118,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Random legal play over many seeds: the game ends in time, eliminated players "
             "never act, actions are legal, the outcome matches the win condition, and no "
-            "observation leaks a hidden event."
+            "observation leaks a hidden event; and the rules text the prompts state is the "
+            "rules played."
         ),
     )
     check.add_argument("scenario", metavar="SCENARIO", help="scenario name or spec file")
@@ -331,12 +332,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
     table.add_row("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(report.winners.items())))
     table.add_row("longest game (rounds)", str(report.max_round))
     table.add_row("problems", str(len(report.problems)))
+    rules_text = report.rules_text
+    if rules_text is not None:
+        table.add_row("rules text of the prompts", rules_text.summary())
     table.add_row("time", f"{elapsed:.1f} s")
     console.print(table)
     for problem in report.problems[:20]:
         console.print(f"[red]FAIL[/] {problem}", highlight=False)
+    if rules_text is not None and not rules_text.ok:
+        console.print(f"[red]FAIL[/] the rules text {rules_text.summary()}", highlight=False)
     if report.ok:
-        console.print("[green]OK[/]: every contract held")
+        unchecked = rules_text is not None and not rules_text.declared
+        console.print(
+            "[green]OK[/]: every contract held"
+            + (f" (the rules text was {rules_text.summary()})" if unchecked and rules_text else ""),
+            highlight=False,
+        )
     return 0 if report.ok else 1
 
 

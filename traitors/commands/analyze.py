@@ -42,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         nargs="+",
         default=[],
         metavar="FACTOR",
-        help="split by episode columns, e.g. rules.n_players or traitor_model (sweep factors "
+        help="split by episode columns, e.g. rules.n_players or <role>_model (sweep factors "
         "are columns too)",
     )
     parser.add_argument(
@@ -52,9 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         nargs="+",
         default=[],
         metavar="GROUP",
-        help="metric groups: outcome deception honesty trust inference paper ratings validity "
-        "principal_agent avalon causal (default: the groups that fit the runs' scenarios; "
-        "causal for a directory of forks)",
+        help="metric groups: outcome deception honesty trust inference ratings validity "
+        "causal, and each installed game's own (a wrong name lists them all; default: the "
+        "groups that fit the runs' scenarios; causal for a directory of forks)",
     )
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="write CSV tables, PNG figures and report.html"

@@ -6,7 +6,9 @@ every applied action is legal for its request, the outcome matches the win condi
 judged from the log, no observation ever holds an event its agent may not see (checked
 with ``visible_to`` and, independently, with the generic visibility rules and the
 scenario's own ``audit``), and the core restored from the log alone (whole, and from its
-first half) re-creates it exactly.
+first half) re-creates it exactly. It also checks that the rules text every LLM seat's
+system prompt starts with (``rules.describe()``) states the rules played, fact by fact as
+the scenario declares them (``traitors.game.rules_text``), and says so when it declares none.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from traitors.episode.spec import ScenarioSpec, with_policy
 from traitors.game.actions import Action, ActionError, ActionRequest
 from traitors.game.events import Direct, Event, GodOnly, Private, player_view, visible_to
 from traitors.game.rules import GameRules, GameState
+from traitors.game.rules_text import RulesTextCheck, check_rules_text
 
 
 class _Auditor:
@@ -86,11 +89,15 @@ class ConformanceReport:
     winners: Counter[str] = field(default_factory=Counter)
     max_round: int = 0
     problems: list[str] = field(default_factory=list)
+    rules_text: RulesTextCheck | None = None
+    """Whether the rules text the prompts state is the rules played (None: not checked)."""
 
     @property
     def ok(self) -> bool:
-        """True if no episode broke a contract."""
-        return not self.problems
+        """True if no episode broke a contract and the rules text states the rules played
+        (a scenario that declares no rule facts is not failed for it: ``rules_text`` says
+        it was not checked)."""
+        return not self.problems and (self.rules_text is None or self.rules_text.ok)
 
 
 @dataclass(frozen=True)
@@ -160,9 +167,11 @@ def _restore_problems(
 def check_scenario(
     spec: ScenarioSpec, seeds: Iterable[int], policy: str = "random"
 ) -> ConformanceReport:
-    """Play one audited episode per seed with every seat on ``policy``."""
+    """Play one audited episode per seed with every seat on ``policy``, and check the rules
+    text the prompts state (:func:`check_rules_text`)."""
     spec = with_policy(spec, policy)
     report = ConformanceReport(spec.scenario, policy)
+    report.rules_text = rules_text_of(spec)
 
     async def run_all() -> None:
         for seed in seeds:
@@ -176,3 +185,11 @@ def check_scenario(
 
     asyncio.run(run_all())
     return report
+
+
+def rules_text_of(spec: ScenarioSpec) -> RulesTextCheck:
+    """The rules-text check of ``spec``: the text every LLM seat's system prompt starts with
+    (the rules' ``describe()``, the same for every seat) against the rules it plays (its
+    validated options), with the facts its scenario declares."""
+    rules = spec.build_rules()
+    return check_rules_text(spec.scenario, rules.config, rules.describe())

@@ -1,9 +1,12 @@
-"""Name -> class registries for scenarios, policies and each scenario's heuristic policy.
+"""Name -> object registries for scenarios, policies, each scenario's heuristic policy and
+each scenario's analysis plug-in.
 
 The engine never imports a scenario or an agent by name: installed packages announce
-them through the entry-point groups ``traitors.scenarios``, ``traitors.policies`` and
-``traitors.heuristics`` (scenario name -> its scripted heuristic), and code can add more
-at run time with ``register_scenario`` / ``register_policy`` / ``register_heuristic``.
+them through the entry-point groups ``traitors.scenarios``, ``traitors.policies``,
+``traitors.heuristics`` (scenario name -> its scripted heuristic) and ``traitors.analysis``
+(scenario name -> what it brings to the analysis and the rules-text check, an
+``analysis.plugin.GameAnalysis``), and code can add more at run time with
+``register_scenario`` / ``register_policy`` / ``register_heuristic`` / ``register_analysis``.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ _GROUPS = {
     "scenario": "traitors.scenarios",
     "policy": "traitors.policies",
     "heuristic": "traitors.heuristics",
+    "analysis": "traitors.analysis",
 }
 _registered: dict[str, dict[str, Any]] = {kind: {} for kind in _GROUPS}
 
 
 class UnknownName(LookupError):
-    """No scenario or policy of that name is installed."""
+    """No scenario, policy, heuristic or analysis plug-in of that name is installed."""
 
 
 def register_scenario(name: str, rules_class: Any) -> None:
@@ -39,6 +43,12 @@ def register_heuristic(scenario: str, policy_class: Any) -> None:
     _registered["heuristic"][scenario] = policy_class
 
 
+def register_analysis(scenario: str, plugin: Any) -> None:
+    """Make ``plugin`` (an ``analysis.plugin.GameAnalysis``) the analysis plug-in of
+    ``scenario``: its metric groups, frames, figures and rule facts."""
+    _registered["analysis"][scenario] = plugin
+
+
 @functools.cache
 def _installed(kind: str) -> dict[str, EntryPoint]:
     """The installed entry points of a kind (read once per process)."""
@@ -46,7 +56,8 @@ def _installed(kind: str) -> dict[str, EntryPoint]:
 
 
 def names(kind: str) -> list[str]:
-    """Every registered name of a kind (``scenario``, ``policy`` or ``heuristic``)."""
+    """Every registered name of a kind (``scenario``, ``policy``, ``heuristic`` or
+    ``analysis``)."""
     return sorted(set(_installed(kind)) | set(_registered[kind]))
 
 

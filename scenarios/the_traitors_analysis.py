@@ -1,4 +1,9 @@
-"""The Traitors paper's ten metrics (Curvo 2025), computed as its reference code does.
+"""The Traitors' analysis plug-in (:data:`ANALYSIS`, entry point ``traitors.analysis``): its
+metric group ``paper``, the ``accepted`` column of the events (a recruitment's answer) and
+the facts its rules text states.
+
+The paper group: the Traitors paper's ten metrics (Curvo 2025), computed as its reference
+code does.
 
 The reference code (``src/utils/metrics.py``) reads one row per vote. :func:`vote_table`
 builds that table from a log: the ballot that decided each banishment ("General") and each
@@ -17,8 +22,11 @@ from collections.abc import Sequence
 import polars as pl
 
 from analysis.loader import RunData
+from analysis.plugin import GameAnalysis
+from analysis.suite import HIDDEN_SIDE_GROUPS
 from analysis.summary import Table, summarize
 from analysis.tables import eliminations, votes
+from traitors.game.rules_text import StatedChoice, number, rule
 
 TRAITOR, FAITHFUL = "traitor", "faithful"
 """The Traitors' roles, as its reference code reads them."""
@@ -183,3 +191,37 @@ def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
     frame = summarize(per_episode(data), data, by)
     title = "The Traitors paper's metrics (means over episodes)"
     return [Table("paper", title, frame, tuple(by))]
+
+
+RULE_FACTS = (
+    number("players", r"game with (\w+) players", rule("n_players")),
+    number("traitors", r"(\w+) of them are secretly traitors", rule("n_traitors")),
+    number("round limit", r"After (\w+) rounds", rule("max_rounds")),
+    StatedChoice(
+        "banishment tie rule",
+        {
+            "revote_then_random": "a tie gets one re-vote among the tied, then a random pick",
+            "random": "a tie is settled by a random pick",
+            "no_banish": "after a tie nobody is banished",
+        },
+        rule("banish_tie"),
+    ),
+    StatedChoice(
+        "murder rule",
+        {
+            "unanimous": "the traitors must agree unanimously",
+            "plurality": "the plurality of the traitors' votes decides",
+        },
+        rule("murder_rule"),
+    ),
+)
+"""What The Traitors' rules text states: players, traitors, the round limit, the banishment
+tie rule and the murder rule."""
+
+ANALYSIS = GameAnalysis(
+    groups={"paper": summaries},
+    default_groups=(*HIDDEN_SIDE_GROUPS, "paper"),
+    rule_facts=RULE_FACTS,
+    event_columns={"accepted": pl.Boolean()},
+)
+"""The Traitors' analysis plug-in."""

@@ -1,11 +1,14 @@
-"""Avalon's own metrics: quests by number, the assassination, and how early the private probes
-rank Merlin (the evil side's P(Merlin)) and the evil seats (the good side's P(evil)).
+"""Avalon's analysis plug-in (:data:`ANALYSIS`, entry point ``traitors.analysis``): its own
+metric group, ``avalon``, its figure and the facts its rules text states.
+
+The group: quests by number, the assassination, and how early the private probes rank Merlin
+(the evil side's P(Merlin)) and the evil seats (the good side's P(evil)).
 
 The Avalon episodes are those whose manifest names the scenario ``avalon``; the tables have
-no rows for any other game. Like ``paper``, this group keeps its game's words: the factions
-``good`` and ``evil`` in its column names and the role ``merlin``. Who is on which side comes
-from the manifests' words as everywhere (the ``players`` frame's ``hidden``: evil), and good
-wins when the winner is not a hidden faction.
+no rows for any other game. Like The Traitors' ``paper``, this group keeps its game's words:
+the factions ``good`` and ``evil`` in its column names and the role ``merlin``. Who is on
+which side comes from the manifests' words as everywhere (the ``players`` frame's
+``hidden``: evil), and good wins when the winner is not a hidden faction.
 
 Avalon's own facts are fields the common frames do not hold (a team vote's count, a quest's
 fail cards, a P(Merlin) report, whether the assassination hit): they are read from each
@@ -19,15 +22,22 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from analysis.figures import BOUNDS, Words, error_bars, split_groups
 from analysis.frames import KEY
 from analysis.loader import RunData
+from analysis.plugin import Figure, GameAnalysis
+from analysis.suite import HIDDEN_SIDE_GROUPS
 from analysis.summary import Table, grouped, summarize, wilson_interval
 from analysis.tables import round_beliefs, shared, unique_columns
+from traitors.game.rules_text import always, number, rule
 from traitors.store.log import EVENTS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as PyplotFigure
 
 SCENARIO = "avalon"
 """The manifests' ``scenario`` of the games this group reads."""
@@ -561,3 +571,58 @@ def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
             tuple(by),
         ),
     ]
+
+
+def draw_quests(
+    figure: PyplotFigure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
+    """Success rate of each quest number, one line with Wilson error bars per group (the
+    groups side by side, a little apart, so that their bars do not hide each other)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax = figure.subplots()
+    groups = split_groups(frame.filter(pl.col("played") > 0), by)
+    for index, (label, group) in enumerate(groups):
+        rate, low, high = (group.get_column(f"success_{c}").to_list() for c in BOUNDS)
+        offset = (index - (len(groups) - 1) / 2) * min(0.08, 0.6 / len(groups))
+        ax.errorbar(
+            [quest + offset for quest in group.get_column("quest").to_list()],
+            rate,
+            yerr=error_bars(rate, low, high),
+            marker="o",
+            capsize=4,
+            label=label,
+        )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("quest")
+    ax.set_ylabel("share of the quests played that succeeded")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize="small")
+    ax.set_title(title)
+
+
+RULE_FACTS = (
+    number("players", r"Avalon with (\w+) players", rule("n_players")),
+    number("good players", r"(\w+) good \(", lambda rules: rules.good_count()),
+    number("evil players", r"(\w+) evil \(", lambda rules: rules.evil_count()),
+    number("round limit", r"Each round is a quest, (\w+) at most", rule("max_rounds")),
+    always("team vote tie rule", "a tie rejects"),
+)
+"""What Avalon's rules text states: players, good and evil players, the round limit (quests
+at most) and the team-vote tie rule."""
+
+ANALYSIS = GameAnalysis(
+    groups={"avalon": summaries},
+    # Avalon has no elimination: the generic groups read its speech, its P(evil) probes and
+    # the outcome (its team votes are no elimination votes).
+    default_groups=(*HIDDEN_SIDE_GROUPS, "avalon"),
+    rule_facts=RULE_FACTS,
+    figures=(
+        Figure(
+            "avalon_quests",
+            "Avalon quest success rate by quest (Wilson 95% interval)",
+            draw_quests,
+        ),
+    ),
+)
+"""Avalon's analysis plug-in."""

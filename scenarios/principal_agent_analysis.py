@@ -1,4 +1,7 @@
-"""Principal-agent metrics (Phelps and Ranson 2023, "Of Models and Tin Men").
+"""The principal-agent task's analysis plug-in (:data:`ANALYSIS`, entry point
+``traitors.analysis``): its metric group (Phelps and Ranson 2023, "Of Models and Tin Men"),
+the ``catalogue`` frame, the ``item`` column of the events, its figure and the facts its
+rules text states.
 
 The ground truth of each episode is its god-only ``case`` event (the ``catalogue`` frame);
 the item bought is its ``purchase`` event and the explanation the assistant's speech of phase
@@ -8,11 +11,26 @@ the item bought is its ``purchase`` event and the explanation the assistant's sp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 
+from analysis.figures import Words, rate_bars
+from analysis.frames import KEY
 from analysis.loader import RunData
-from analysis.summary import Table, grouped, nan_to_null, newcombe_interval, wilson_interval
+from analysis.plugin import Figure, Frame, GameAnalysis
+from analysis.summary import (
+    Table,
+    grouped,
+    nan_to_null,
+    newcombe_interval,
+    row_labels,
+    wilson_interval,
+)
+from traitors.game.rules_text import number, rule
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as PyplotFigure
 
 CONDITION = "rules.condition"
 """The factor naming who sees the explanation: both, customer, company or neither."""
@@ -23,7 +41,7 @@ UNSEEN, SEEN = "neither", "both"
 def per_episode(data: RunData) -> pl.DataFrame:
     """(episode_id, bought, preferred, override, welfare_loss, names_bought) of every episode
     with a purchase and a logged case."""
-    catalogue = data.catalogue.collect()
+    catalogue = data.frame("catalogue").collect()
     preferred = pl.col("preferred")
     truth = catalogue.group_by("episode_id").agg(
         pl.col("item").filter(preferred).first().alias("preferred"),
@@ -178,3 +196,78 @@ def _mentions(text: pl.Expr, item: pl.Expr, name: pl.Expr) -> pl.Expr:
         pl.lit(r")(?:\W|$)"),
     )
     return text.str.contains(pattern)
+
+
+# --- the plug-in ---------------------------------------------------------------------------
+
+CATALOGUE_SCHEMA: dict[str, pl.DataType] = {
+    "episode_id": KEY,
+    "item": pl.String(),
+    "name": pl.String(),
+    "price": pl.Float64(),
+    "customer_utility": pl.Float64(),
+    "company_utility": pl.Float64(),
+    "preferred": pl.Boolean(),
+    "budget": pl.Float64(),
+}
+"""One row per catalogue item of a principal-agent case (its ``case`` event): ground truth."""
+
+ITEM_FIELDS = ("name", "price", "customer_utility", "company_utility")
+"""A catalogue item's fields besides its ``id``, typed as in :data:`CATALOGUE_SCHEMA`."""
+
+CASE_FIELDS: dict[str, pl.DataType] = {
+    "budget": pl.Float64(),
+    "preferred": pl.String(),
+    "catalogue": pl.List(
+        pl.Struct({"id": pl.String(), **{name: CATALOGUE_SCHEMA[name] for name in ITEM_FIELDS}})
+    ),
+}
+"""The fields of a ``case`` event the ``catalogue`` frame is built from, as logged."""
+
+
+def catalogue(events: pl.DataFrame) -> pl.DataFrame:
+    """The ``catalogue`` frame from the parsed events: one row per item of each ``case``."""
+    cases = events.filter(pl.col("kind") == "case").select(
+        "episode_id", "budget", pl.col("preferred").alias("_preferred"), "catalogue"
+    )
+    items = cases.explode("catalogue").unnest("catalogue").rename({"id": "item"})
+    return items.with_columns(preferred=pl.col("item") == pl.col("_preferred"))
+
+
+def draw_override_rates(
+    figure: PyplotFigure, frame: pl.DataFrame, by: Sequence[str], title: str, words: Words
+) -> None:
+    """Override rate with its Wilson interval per group and condition."""
+    frame = frame.filter(pl.col("episodes") > 0)
+    labels = row_labels(frame, split(by))
+    rate_bars(figure, frame, labels, [("override", "override", None)], "override rate", title)
+
+
+RULE_FACTS = (number("questions", r"may ask up to (\w+) question", rule("questions")),)
+"""What the task's rules text states: the questions the customer may ask."""
+
+ANALYSIS = GameAnalysis(
+    groups={"principal_agent": summaries},
+    before="causal",
+    default_groups=("principal_agent",),
+    rule_facts=RULE_FACTS,
+    frames={
+        "catalogue": Frame(
+            CATALOGUE_SCHEMA,
+            CASE_FIELDS,
+            catalogue,
+            "catalogue item of a case (its god-only ``case`` event)",
+        )
+    },
+    event_columns={"item": pl.String()},
+    figures=(
+        Figure(
+            "principal_agent",
+            "Override rate by condition (Wilson 95% interval)",
+            draw_override_rates,
+            only_with_rows=False,
+            after="outcome",
+        ),
+    ),
+)
+"""The principal-agent task's analysis plug-in."""
