@@ -25,6 +25,7 @@ from scenarios.common import (
     survivors,
     tally,
 )
+from scenarios.speaking import SPEAKING_ORDERS
 from traitors.actions import Action, ActionRequest, Respond, Speak, Vote
 from traitors.events import (
     PUBLIC,
@@ -46,7 +47,6 @@ from traitors.events import (
 )
 from traitors.policy import Observation
 from traitors.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
-from traitors.scheduling import SPEAKING_ORDERS
 from traitors.seeds import derive_rng
 from traitors.words import Faction, Words
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import pytest
 
+from scenarios.speaking import fixed_order, random_order, rotating_order
 from scenarios.the_traitors import WORDS, TraitorsHeuristic
 from traitors.actions import ActionRequest, Pass, Speak, Vote
 from traitors.core import RulesViolation
 from traitors.engine import run_episode
 from traitors.events import InvalidActionEvent, Private, ReasoningEvent, VoteEvent
 from traitors.policy import Decision, Observation
-from traitors.scheduling import fixed_order, random_order, rotating_order
 from traitors.spec import load_spec
 
 
