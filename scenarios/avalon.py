@@ -572,7 +572,7 @@ class AvalonConfig(RulesConfig):
         return SIDES[self.n_players][1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AvalonState(SeatsState):
     """The full state of a game; replaced, never mutated."""
 
@@ -590,8 +590,6 @@ class AvalonState(SeatsState):
     """Teams rejected in a row in the current quest."""
     quests: tuple[bool, ...] = ()
     """Result of each quest played: True for a success."""
-    result: Outcome | None = None
-    """Set when the game is over."""
 
     def holder(self, role: str) -> str | None:
         """The player holding ``role``, if it is in play."""

@@ -299,7 +299,7 @@ class PrincipalAgentConfig(RulesConfig):
         return PRESETS[self.case] if isinstance(self.case, str) else self.case
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShoppingState(SeatsState):
     """The state of one shopping episode."""
 
@@ -307,7 +307,6 @@ class ShoppingState(SeatsState):
     """Questions asked so far."""
     bought: str | None = None
     """The item bought."""
-    result: Outcome | None = None
 
     def seat(self, role: str) -> str:
         """The player holding ``role``."""

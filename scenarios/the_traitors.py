@@ -158,7 +158,7 @@ class TraitorsConfig(RulesConfig):
         return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TraitorsState(SeatsState):
     """The full (god's-eye) state of a game; never mutated, replaced."""
 
@@ -172,8 +172,6 @@ class TraitorsState(SeatsState):
     """Legal targets of the current banishment ballot."""
     recruit: str | None = None
     """Player offered to join the traitors, awaiting an answer."""
-    result: Outcome | None = None
-    """Set when the game is over."""
 
 
 class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):

@@ -189,7 +189,7 @@ class WerewolfConfig(RulesConfig):
         return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WerewolfState(SeatsState):
     """The full state of a game; replaced, never mutated."""
 
@@ -200,7 +200,6 @@ class WerewolfState(SeatsState):
     """Debate turns held today."""
     speaker: str | None = None
     """Winner of the last bid, about to speak."""
-    result: Outcome | None = None
 
     def village(self) -> tuple[str, ...]:
         """Living players who are not werewolves."""
