@@ -419,21 +419,6 @@ def belief_events(
 # --- winning ------------------------------------------------------------------------------
 
 
-def goto(
-    state: S,
-    phase: str,
-    transitions: Mapping[str, frozenset[str]],
-    events: list[Event],
-    **changes: Any,
-) -> S:
-    """Move to ``phase`` (raising on a transition the table does not allow) and announce it."""
-    if phase not in transitions[state.phase]:
-        raise IllegalTransition(f"{state.phase} -> {phase}")
-    state = replace(state, phase=phase, **changes)
-    events.append(PhaseEvent(round=state.round, phase=phase, alive=state.alive))
-    return state
-
-
 def survivors(events: Sequence[Event]) -> tuple[dict[str, str], set[str]]:
     """Every player's latest role and the players still alive, from the log alone."""
     roles: dict[str, str] = {}

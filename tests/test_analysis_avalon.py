@@ -60,9 +60,9 @@ from test_analysis_support import LogBuilder, example_game, write_sweep
 import analysis
 from analysis import avalon, suite
 from analysis.loader import RunData
-from scenarios.avalon import (
+from scenarios.avalon import Avalon
+from scenarios.avalon.kinds import (
     AssassinationEvent,
-    Avalon,
     MerlinBeliefEvent,
     QuestResultEvent,
     TeamVoteResultEvent,
