@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 from traitors.actions import Action, ActionRequest, Belief, Speak, Vote
 from traitors.events import (
@@ -274,17 +274,30 @@ def vote_events(
     ]
 
 
-def cast_votes(
+class Count(NamedTuple):
+    """A ballot's votes and their count."""
+
+    votes: dict[str, str | None]
+    """Voter -> target (None: it passed)."""
+    counts: dict[str, int]
+    """Target -> votes (see ``tally``)."""
+    top: tuple[str, ...]
+    """The targets with the most votes (see ``leaders``)."""
+
+
+def count_votes(
     state: TableState,
     actions: Mapping[str, Action],
     purpose: str,
     events: list[Event],
     visibility: Visibility = PUBLIC,
-) -> dict[str, str | None]:
-    """Every actor's vote, logged; returned by voter."""
-    votes = ballots(actions)
+    voters: Iterable[str] | None = None,
+) -> Count:
+    """The voters' votes (every actor's, in name order, unless ``voters``), logged and counted."""
+    votes = ballots(actions, voters)
     events += vote_events(state, votes, purpose, visibility)
-    return votes
+    counts = tally(votes)
+    return Count(votes, counts, leaders(counts))
 
 
 def vote_result(

@@ -25,9 +25,8 @@ from scenarios.common import (
     allies,
     automatic,
     belief_events,
-    cast_votes,
+    count_votes,
     eliminate,
-    leaders,
     probing,
     role_event,
     seeded_pick,
@@ -35,7 +34,6 @@ from scenarios.common import (
     stamp,
     take_turn,
     talk,
-    tally,
     together,
     turn,
     vote_request,
@@ -303,9 +301,7 @@ class TheTraitors(TeamRules[TraitorsState, TraitorsConfig]):
     def _apply_banish_vote(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        votes = cast_votes(state, actions, BANISH, events)
-        counts = tally(votes)
-        top = leaders(counts)
+        _, counts, top = count_votes(state, actions, BANISH, events)
         tie_rule = self.config.banish_tie
         tied = top if len(top) > 1 else ()
         if len(top) == 1:
@@ -350,9 +346,7 @@ class TheTraitors(TeamRules[TraitorsState, TraitorsConfig]):
     def _apply_recruit_offer(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        votes = cast_votes(state, actions, "recruit", events, TRAITORS_CHANNEL)
-        counts = tally(votes)
-        top = leaders(counts)
+        _, counts, top = count_votes(state, actions, "recruit", events, TRAITORS_CHANNEL)
         if not top:
             events.append(vote_result(state, "recruit", counts, None, TRAITORS_CHANNEL))
             return self._start_night(state, events)
@@ -404,9 +398,7 @@ class TheTraitors(TeamRules[TraitorsState, TraitorsConfig]):
     def _apply_murder_vote(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        votes = cast_votes(state, actions, MURDER, events, TRAITORS_CHANNEL)
-        counts = tally(votes)
-        top = leaders(counts)
+        votes, counts, top = count_votes(state, actions, MURDER, events, TRAITORS_CHANNEL)
         unanimous = len(counts) == 1 and None not in votes.values()
         config = self.config
         if (

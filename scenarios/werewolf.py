@@ -26,9 +26,8 @@ from scenarios.common import (
     TeamRules,
     automatic,
     ballots,
-    cast_votes,
+    count_votes,
     eliminate,
-    leaders,
     own_events,
     probe_phase,
     revealed,
@@ -36,7 +35,6 @@ from scenarios.common import (
     spoken,
     take_turn,
     talk,
-    tally,
     together,
     turn,
     vote_events,
@@ -310,10 +308,8 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
     def _apply_night(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
-        kills = ballots(actions, state.living(WEREWOLF))
-        events += vote_events(state, kills, KILL, WOLVES)
-        counts = tally(kills)
-        victim, tied = settle(leaders(counts) or state.village(), state.seed, KILL, state.round)
+        _, counts, top = count_votes(state, actions, KILL, events, WOLVES, state.living(WEREWOLF))
+        victim, tied = settle(top or state.village(), state.seed, KILL, state.round)
         events.append(
             vote_result(state, KILL, counts, victim, WOLVES, tied=tied, random_pick=bool(tied))
         )
@@ -392,9 +388,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
     def _apply_exile(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
-        votes = cast_votes(state, actions, EXILE, events)
-        counts = tally(votes)
-        top = leaders(counts)
+        _, counts, top = count_votes(state, actions, EXILE, events)
         cast = sum(counts.values())
         exiled: str | None = None
         if len(top) == 1 and (self.config.exile_rule == "plurality" or counts[top[0]] * 2 > cast):
