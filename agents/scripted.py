@@ -60,6 +60,10 @@ CALM_LINES = (
     "I don't have a strong read yet. Let's hear everyone out.",
     "We need to stay calm and follow the votes.",
 )
+PLOT_LINES = (
+    "Tonight we should take out {t}. They are getting too close.",
+    "{t} is the biggest threat to us. Let's agree on {t}.",
+)
 
 
 def speech(rng: random.Random, target: str | None, lines: tuple[str, ...]) -> str:
@@ -152,6 +156,10 @@ class SuspicionPolicy:
     """Purposes of the public elimination vote's ballots (``banish``, ``exile``)."""
     hidden_kills: ClassVar[frozenset[str]] = frozenset()
     """Elimination causes that only befall players outside the hidden side."""
+    plot_purposes: ClassVar[frozenset[str]] = frozenset()
+    """Purposes of the hidden side's private talk before a kill (``conclave``)."""
+    kill_votes: ClassVar[frozenset[str]] = frozenset()
+    """Purposes of the hidden side's ballots on whom to kill (``murder_vote``)."""
 
     def __init__(self, seat: str, seed: int, words: Words) -> None:
         self.seat = seat
@@ -294,6 +302,10 @@ class SuspicionPolicy:
 
     def choose(self, observation: Observation, request: ActionRequest) -> Action:
         """The action for ``request``; subclasses handle their scenario's purposes first."""
+        if request.purpose in self.plot_purposes:
+            return self.plot(observation)
+        if request.purpose in self.kill_votes and request.targets:
+            return Vote(target=self.victim(request.targets))
         if request.purpose in self.speech_purposes and "speak" in request.kinds:
             return self.discuss(request)
         if "belief" in request.kinds and request.targets:
@@ -324,6 +336,12 @@ class SuspicionPolicy:
             return Speak(text=speech(self.rng, None, CALM_LINES), claims=tuple(claims))
         claims.append(Accuse(target=target))
         return Speak(text=speech(self.rng, target, ACCUSE_LINES), claims=tuple(claims))
+
+    def plot(self, observation: Observation) -> Speak:
+        """The hidden side's private talk: kill whoever presses it hardest."""
+        victims = tuple(p for p in observation.alive if p != self.seat and p not in self.allies)
+        target = self.victim(victims) if victims else None
+        return Speak(text=speech(self.rng, target, PLOT_LINES if target else CALM_LINES))
 
     def beliefs(self, players: tuple[str, ...]) -> dict[str, float]:
         """P(hidden side) for each player: known roles exactly, else a logistic of suspicion."""

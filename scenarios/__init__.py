@@ -1,1 +1,2 @@
-"""Scenario rules (one module per game) and their ready-to-run YAML specs."""
+"""Scenario rules (one module or package per game, on the kit in `common`) and their
+ready-to-run YAML specs."""

@@ -15,18 +15,33 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from agents.scripted import CALM_LINES, SuspicionPolicy, speech
+from agents.scripted import SuspicionPolicy
 from scenarios.common import (
-    SeatsState,
+    GAME_OVER,
+    Phase,
+    PhaseTable,
+    TableState,
+    TeamRules,
+    allies,
+    automatic,
     belief_events,
-    belief_probe,
-    goto,
-    leaders,
-    survivors,
-    tally,
+    count_votes,
+    eliminate,
+    probing,
+    role_event,
+    seeded_pick,
+    settle,
+    stamp,
+    take_turn,
+    talk,
+    together,
+    turn,
+    vote_request,
+    vote_result,
 )
+from scenarios.speaking import SPEAKING_ORDERS
 from traitors.episode.policy import Observation
-from traitors.game.actions import Action, ActionRequest, Respond, Speak, Vote
+from traitors.game.actions import Action, ActionRequest, Respond, Vote
 from traitors.game.events import (
     PUBLIC,
     Channel,
@@ -35,20 +50,14 @@ from traitors.game.events import (
     Event,
     EventBase,
     GodOnly,
-    PhaseEvent,
-    Private,
     RevealEvent,
     RoleEvent,
-    SpeakEvent,
-    Visibility,
     VoteEvent,
     VoteResultEvent,
     game,
 )
-from traitors.game.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
-from traitors.game.seeds import derive_rng
+from traitors.game.rules import Outcome, RulesConfig, Step
 from traitors.game.words import Faction, Words
-from traitors.scheduling import SPEAKING_ORDERS
 
 TRAITOR = "traitor"
 FAITHFUL = "faithful"
@@ -69,6 +78,11 @@ WORDS = Words(
     suspect=TRAITOR,
 )
 """The Traitors in its own words."""
+NIGHT_PROMPTS = {
+    MURDER: "Vote for the faithful to murder tonight.",
+    "recruit": "Vote for a faithful to offer a place among the traitors, or pass.",
+}
+"""The traitors' night ballots: purpose -> prompt."""
 
 
 class RecruitOfferEvent(EventBase):
@@ -98,23 +112,6 @@ class RecruitResponseEvent(EventBase):
 
     def line_text(self, words: Words) -> str:
         return f"{self.actor} {'accepts' if self.accepted else 'refuses'}"
-
-
-# Phase state machine: phase -> phases it may move to.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "setup": frozenset({"breakfast"}),
-    "breakfast": frozenset({"discussion", "game_over"}),
-    "discussion": frozenset({"belief_probe", "banish_vote"}),
-    "belief_probe": frozenset({"banish_vote"}),
-    "banish_vote": frozenset(
-        {"banish_vote", "recruit_offer", "conclave", "murder_vote", "game_over"}
-    ),
-    "recruit_offer": frozenset({"recruit_response", "conclave", "murder_vote"}),
-    "recruit_response": frozenset({"conclave", "murder_vote", "game_over"}),
-    "conclave": frozenset({"murder_vote"}),
-    "murder_vote": frozenset({"murder_vote", "breakfast"}),
-    "game_over": frozenset(),
-}
 
 
 class TraitorsConfig(RulesConfig):
@@ -158,33 +155,29 @@ class TraitorsConfig(RulesConfig):
         return self
 
 
-@dataclass(frozen=True)
-class TraitorsState(SeatsState):
+@dataclass(frozen=True, kw_only=True)
+class TraitorsState(TableState):
     """The full (god's-eye) state of a game; never mutated, replaced."""
 
-    seed: int
-    """Seed of the rules' own random stream (tie-breaks, speaking orders)."""
-    queue: tuple[str, ...] = ()
-    """Speakers still to talk in the current discussion or conclave."""
-    ballot: int = 0
-    """Current ballot of the current vote (0 first, then re-votes)."""
     candidates: tuple[str, ...] = ()
     """Legal targets of the current banishment ballot."""
     recruit: str | None = None
     """Player offered to join the traitors, awaiting an answer."""
-    result: Outcome | None = None
-    """Set when the game is over."""
 
 
-class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
+class TheTraitors(TeamRules[TraitorsState, TraitorsConfig]):
     """Rules of The Traitors (Curvo 2025, after the TV format)."""
 
     name: ClassVar[str] = "the_traitors"
     config_model: ClassVar[type[RulesConfig]] = TraitorsConfig
     roles: ClassVar[tuple[str, ...]] = (FAITHFUL, TRAITOR)
-    phases: ClassVar[tuple[str, ...]] = tuple(TRANSITIONS)
     words: ClassVar[Words] = WORDS
     event_kinds: ClassVar[tuple[type[EventBase], ...]] = (RecruitOfferEvent, RecruitResponseEvent)
+    channel: ClassVar[str] = CHANNEL
+    endings: ClassVar[tuple[str, str]] = (
+        "every traitor is gone",
+        "traitors equal or outnumber the faithful",
+    )
 
     def seat_count(self) -> int:
         return self.config.n_players
@@ -231,140 +224,31 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         players = tuple(players)
         traitors = set(rng.sample(players, self.config.n_traitors))
         roles = {p: TRAITOR if p in traitors else FAITHFUL for p in players}
-        channel = frozenset(p for p in players if p in traitors)
-        return TraitorsState(
-            round=0,
-            phase="setup",
-            players=players,
-            alive=players,
-            roles=roles,
-            channels={CHANNEL: channel},
-            seed=rng.getrandbits(64),
-        )
+        return self.seat(TraitorsState, players, roles, rng)
 
-    def setup_events(self, state: TraitorsState) -> list[Event]:
-        events: list[Event] = [PhaseEvent(round=0, phase="setup", alive=state.alive)]
-        traitors = state.living(TRAITOR)
-        for player in state.players:
-            role = state.roles[player]
-            allies = tuple(t for t in traitors if t != player) if role == TRAITOR else ()
-            events.append(self._role_event(state, player, allies))
-        return events
+    # --- the round table -----------------------------------------------------------------
 
-    # --- planning ------------------------------------------------------------------------
-
-    def plan(self, state: TraitorsState) -> Step:
-        phase = state.phase
-        if phase in ("setup", "breakfast"):
-            return Step(phase)
-        if phase in ("discussion", "conclave"):
-            speaker = state.queue[0]
-            return Step(phase, {speaker: self._speech_request(state, speaker)})
-        if phase == "banish_vote":
-            return Step(phase, self._banish_requests(state), simultaneous=True)
-        if phase == "belief_probe":
-            return Step(phase, belief_probe(state.alive, "a traitor"), simultaneous=True)
-        if phase in ("murder_vote", "recruit_offer"):
-            targets = state.living(FAITHFUL)
-            purpose = "murder" if phase == "murder_vote" else "recruit"
-            requests = {t: self._vote_request(t, purpose, targets) for t in state.living(TRAITOR)}
-            return Step(phase, requests, simultaneous=True)
-        if phase == "recruit_response":
-            assert state.recruit is not None
-            request = ActionRequest(
-                actor=state.recruit,
-                purpose="recruit_response",
-                prompt="The traitors offer you a place among them. Accept or refuse.",
-                kinds=("respond",),
-                default=Respond(accept=False),
-            )
-            return Step(phase, {state.recruit: request})
-        raise IllegalTransition(f"nothing to plan in phase {phase!r}")
-
-    def _speech_request(self, state: TraitorsState, speaker: str) -> ActionRequest:
-        if state.phase == "conclave":
-            return ActionRequest(
-                actor=speaker,
-                purpose="conclave",
-                prompt="Night conclave: agree privately with your fellow traitors whom to murder.",
-                kinds=("speak", "pass"),
-                max_text_chars=self.config.max_speech_chars,
-            )
-        others = tuple(p for p in state.alive if p != speaker)
-        return ActionRequest(
-            actor=speaker,
-            purpose="discussion",
-            prompt="Round table: speak to everyone. You may accuse, defend or claim a role.",
-            kinds=("speak", "pass"),
-            claim_targets=others,
-            roles=self.roles,
-            max_text_chars=self.config.max_speech_chars,
-        )
-
-    def _banish_requests(self, state: TraitorsState) -> dict[str, ActionRequest]:
-        requests = {}
-        for voter in state.alive:
-            targets = tuple(c for c in state.candidates if c != voter)
-            requests[voter] = self._vote_request(voter, "banish", targets)
-        return requests
-
-    def _vote_request(self, voter: str, purpose: str, targets: tuple[str, ...]) -> ActionRequest:
-        prompts = {
-            "banish": "Vote to banish one player.",
-            "murder": "Vote for the faithful to murder tonight.",
-            "recruit": "Vote for a faithful to offer a place among the traitors, or pass.",
-        }
-        return ActionRequest(
-            actor=voter,
-            purpose=f"{purpose}_vote",
-            prompt=prompts[purpose],
-            kinds=("vote", "pass"),
-            targets=targets,
-        )
-
-    # --- applying ------------------------------------------------------------------------
-
-    def apply(
-        self, state: TraitorsState, actions: Mapping[str, Action]
-    ) -> tuple[TraitorsState, list[Event]]:
-        events: list[Event] = []
-        phase = state.phase
-        if phase == "setup":
-            state = self._start_round(state, 1, None, events)
-        elif phase == "breakfast":
-            state = self._start_speeches(state, "discussion", state.alive, events)
-        elif phase in ("discussion", "conclave"):
-            state = self._apply_speech(state, actions, events)
-        elif phase == "banish_vote":
-            state = self._apply_banish_vote(state, actions, events)
-        elif phase == "belief_probe":
-            state = self._apply_beliefs(state, actions, events)
-        elif phase == "recruit_offer":
-            state = self._apply_recruit_offer(state, actions, events)
-        elif phase == "recruit_response":
-            state = self._apply_recruit_response(state, actions, events)
-        elif phase == "murder_vote":
-            state = self._apply_murder_vote(state, actions, events)
-        else:
-            raise IllegalTransition(f"no actions apply in phase {phase!r}")
-        return state, events
-
-    def _goto(
-        self, state: TraitorsState, phase: str, events: list[Event], **changes: object
+    def _begin(
+        self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        return goto(state, phase, TRANSITIONS, events, **changes)
+        return self._start_round(state, 1, None, events)
 
     def _start_round(
         self, state: TraitorsState, round_no: int, victim: str | None, events: list[Event]
     ) -> TraitorsState:
         alive = tuple(p for p in state.alive if p != victim)
         state = replace(state, round=round_no, alive=alive)
-        state = self._goto(state, "breakfast", events)
+        state = self.goto(state, "breakfast", events)
         if victim is not None:
             events.append(
                 EliminationEvent(round=round_no, phase="breakfast", target=victim, cause=MURDER)
             )
-        return self._check_end(state, events)
+        return self._check_end(state)
+
+    def _breakfast(
+        self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
+    ) -> TraitorsState:
+        return self._start_speeches(state, "discussion", state.alive, events)
 
     def _start_speeches(
         self, state: TraitorsState, phase: str, speakers: Sequence[str], events: list[Event]
@@ -372,159 +256,118 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         order = SPEAKING_ORDERS[self.config.speaking_order]
         turns = self.config.discussion_turns if phase == "discussion" else 1
         queue: tuple[str, ...] = ()
-        for turn in range(turns):
-            queue += order(speakers, state.round, turn, state.seed)
-        return self._goto(state, phase, events, queue=queue)
+        for turn_no in range(turns):
+            queue += order(speakers, state.round, turn_no, state.seed)
+        return self.goto(state, phase, events, queue=queue)
 
-    def _apply_speech(
+    def _plan_speech(self, state: TraitorsState) -> Step:
+        speaker = state.queue[0]
+        limit = self.config.max_speech_chars
+        if state.phase == "conclave":
+            prompt = "Night conclave: agree privately with your fellow traitors whom to murder."
+            return turn(state, talk(speaker, "conclave", prompt, limit))
+        prompt = "Round table: speak to everyone. You may accuse, defend or claim a role."
+        others = tuple(p for p in state.alive if p != speaker)
+        return turn(state, talk(speaker, "discussion", prompt, limit, others, self.roles))
+
+    def _apply_discussion(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        speaker = state.queue[0]
-        action = actions[speaker]
-        if isinstance(action, Speak):
-            visibility: Visibility = TRAITORS_CHANNEL if state.phase == "conclave" else PUBLIC
-            events.append(
-                SpeakEvent(
-                    round=state.round,
-                    phase=state.phase,
-                    actor=speaker,
-                    visibility=visibility,
-                    text=action.text,
-                    claims=action.claims,
-                )
-            )
-        state = replace(state, queue=state.queue[1:])
+        state = take_turn(state, actions, events)
         if state.queue:
             return state
-        if state.phase == "conclave":
-            return self._goto(state, "murder_vote", events, ballot=0)
         if self.config.belief_probe:
-            return self._goto(state, "belief_probe", events)
-        return self._goto(state, "banish_vote", events, ballot=0, candidates=state.alive)
+            return self.goto(state, "belief_probe", events)
+        return self._open_vote(state, events)
 
     def _apply_beliefs(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
         events += belief_events(state, actions)
-        return self._goto(state, "banish_vote", events, ballot=0, candidates=state.alive)
+        return self._open_vote(state, events)
 
-    def _record_votes(
-        self,
-        state: TraitorsState,
-        actions: Mapping[str, Action],
-        purpose: str,
-        visibility: Visibility,
-        events: list[Event],
-    ) -> dict[str, str | None]:
-        votes = {
-            voter: (action.target if isinstance(action, Vote) else None)
-            for voter, action in sorted(actions.items())
-        }
-        for voter, target in votes.items():
-            events.append(
-                VoteEvent(
-                    round=state.round,
-                    phase=state.phase,
-                    actor=voter,
-                    visibility=visibility,
-                    purpose=purpose,
-                    ballot=state.ballot,
-                    target=target,
-                )
-            )
-        return votes
+    # --- the banishment ------------------------------------------------------------------
 
-    def _result(
-        self,
-        state: TraitorsState,
-        purpose: str,
-        counts: dict[str, int],
-        decided: str | None,
-        visibility: Visibility,
-        tied: tuple[str, ...] = (),
-        random_pick: bool = False,
-    ) -> VoteResultEvent:
-        return VoteResultEvent(
-            round=state.round,
-            phase=state.phase,
-            visibility=visibility,
-            purpose=purpose,
-            ballot=state.ballot,
-            tally=counts,
-            decided=decided,
-            tied=tied,
-            random_pick=random_pick,
-        )
+    def _open_vote(self, state: TraitorsState, events: list[Event]) -> TraitorsState:
+        return self.goto(state, "banish_vote", events, ballot=0, candidates=state.alive)
 
-    def _pick(self, state: TraitorsState, purpose: str, options: Sequence[str]) -> str:
-        return derive_rng(state.seed, "pick", purpose, state.round, state.ballot).choice(
-            sorted(options)
-        )
+    def _plan_banish(self, state: TraitorsState) -> Step:
+        def request(voter: str) -> ActionRequest:
+            targets = (c for c in state.candidates if c != voter)
+            return vote_request(voter, "banish_vote", "Vote to banish one player.", targets)
+
+        return together(state, {voter: request(voter) for voter in state.alive})
 
     def _apply_banish_vote(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        votes = self._record_votes(state, actions, BANISH, PUBLIC, events)
-        counts = tally(votes)
-        top = leaders(counts)
+        _, counts, top = count_votes(state, actions, BANISH, events)
         tie_rule = self.config.banish_tie
         tied = top if len(top) > 1 else ()
         if len(top) == 1:
-            events.append(self._result(state, "banish", counts, top[0], PUBLIC))
+            events.append(vote_result(state, BANISH, counts, top[0], PUBLIC))
             return self._banish(state, top[0], events)
         if not top or tie_rule == "no_banish":
-            events.append(self._result(state, "banish", counts, None, PUBLIC, tied))
+            events.append(vote_result(state, BANISH, counts, None, PUBLIC, tied))
             return self._start_night(state, events)
         if tie_rule == "revote_then_random" and state.ballot == 0:
-            events.append(self._result(state, "banish", counts, None, PUBLIC, tied))
-            return self._goto(state, "banish_vote", events, ballot=1, candidates=tied)
-        chosen = self._pick(state, "banish", tied)
-        events.append(self._result(state, "banish", counts, chosen, PUBLIC, tied, True))
+            events.append(vote_result(state, BANISH, counts, None, PUBLIC, tied))
+            return self.goto(state, "banish_vote", events, ballot=1, candidates=tied)
+        chosen = seeded_pick(tied, state.seed, BANISH, state.round, state.ballot)
+        events.append(vote_result(state, BANISH, counts, chosen, PUBLIC, tied, True))
         return self._banish(state, chosen, events)
 
     def _banish(self, state: TraitorsState, target: str, events: list[Event]) -> TraitorsState:
-        events.append(
-            EliminationEvent(round=state.round, phase=state.phase, target=target, cause=BANISH)
-        )
         role = state.roles[target]
-        if self.config.reveal_on_banish:
-            events.append(
-                RevealEvent(round=state.round, phase=state.phase, player=target, role=role)
-            )
-        state = replace(state, alive=tuple(p for p in state.alive if p != target))
-        state = self._check_end(state, events)
-        if state.phase == "game_over":
+        state = eliminate(state, target, BANISH, events, self.config.reveal_on_banish)
+        state = self._check_end(state)
+        if state.phase == GAME_OVER:
             return state
         if self.config.recruitment and role == TRAITOR and state.living(TRAITOR):
-            return self._goto(state, "recruit_offer", events, ballot=0)
+            return self.goto(state, "recruit_offer", events, ballot=0)
         return self._start_night(state, events)
+
+    # --- the night -----------------------------------------------------------------------
 
     def _start_night(self, state: TraitorsState, events: list[Event]) -> TraitorsState:
         if self.config.conclave:
             return self._start_speeches(state, "conclave", state.living(TRAITOR), events)
-        return self._goto(state, "murder_vote", events, ballot=0)
+        return self.goto(state, "murder_vote", events, ballot=0)
+
+    def _plan_night_vote(self, state: TraitorsState) -> Step:
+        purpose = MURDER if state.phase == "murder_vote" else "recruit"
+        prompt = NIGHT_PROMPTS[purpose]
+        targets = state.living(FAITHFUL)
+        return together(
+            state,
+            {t: vote_request(t, f"{purpose}_vote", prompt, targets) for t in state.living(TRAITOR)},
+        )
 
     def _apply_recruit_offer(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        votes = self._record_votes(state, actions, "recruit", TRAITORS_CHANNEL, events)
-        counts = tally(votes)
-        top = leaders(counts)
+        _, counts, top = count_votes(state, actions, "recruit", events, TRAITORS_CHANNEL)
         if not top:
-            events.append(self._result(state, "recruit", counts, None, TRAITORS_CHANNEL))
+            events.append(vote_result(state, "recruit", counts, None, TRAITORS_CHANNEL))
             return self._start_night(state, events)
-        chosen = top[0] if len(top) == 1 else self._pick(state, "recruit", top)
-        tied = top if len(top) > 1 else ()
+        chosen, tied = settle(top, state.seed, "recruit", state.round, state.ballot)
         events.append(
-            self._result(state, "recruit", counts, chosen, TRAITORS_CHANNEL, tied, bool(tied))
+            vote_result(state, "recruit", counts, chosen, TRAITORS_CHANNEL, tied, bool(tied))
         )
         audience = Direct(recipients=(*state.living(TRAITOR), chosen))
-        events.append(
-            RecruitOfferEvent(
-                round=state.round, phase=state.phase, visibility=audience, target=chosen
-            )
+        events.append(RecruitOfferEvent(**stamp(state, visibility=audience), target=chosen))
+        return self.goto(state, "recruit_response", events, recruit=chosen)
+
+    def _plan_recruit_response(self, state: TraitorsState) -> Step:
+        assert state.recruit is not None
+        request = ActionRequest(
+            actor=state.recruit,
+            purpose="recruit_response",
+            prompt="The traitors offer you a place among them. Accept or refuse.",
+            kinds=("respond",),
+            default=Respond(accept=False),
         )
-        return self._goto(state, "recruit_response", events, recruit=chosen)
+        return turn(state, request)
 
     def _apply_recruit_response(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
@@ -534,33 +377,28 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         action = actions[recruit]
         accepted = isinstance(action, Respond) and action.accept
         audience = Direct(recipients=(*state.living(TRAITOR), recruit))
-        events.append(
-            RecruitResponseEvent(
-                round=state.round,
-                phase=state.phase,
-                actor=recruit,
-                visibility=audience,
-                accepted=accepted,
-            )
-        )
+        events.append(RecruitResponseEvent(**stamp(state, recruit, audience), accepted=accepted))
         state = replace(state, recruit=None)
         if accepted:
             roles = {**state.roles, recruit: TRAITOR}
             channels = {**state.channels, CHANNEL: state.channels[CHANNEL] | {recruit}}
             state = replace(state, roles=roles, channels=channels)
-            allies = tuple(t for t in state.living(TRAITOR) if t != recruit)
-            events.append(self._role_event(state, recruit, allies))
-            state = self._check_end(state, events)
-            if state.phase == "game_over":
+            events.append(role_event(state, recruit, allies(state, recruit, TRAITOR)))
+            state = self._check_end(state)
+            if state.phase == GAME_OVER:
                 return state
         return self._start_night(state, events)
+
+    def _apply_conclave(
+        self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
+    ) -> TraitorsState:
+        state = take_turn(state, actions, events, TRAITORS_CHANNEL)
+        return state if state.queue else self.goto(state, "murder_vote", events, ballot=0)
 
     def _apply_murder_vote(
         self, state: TraitorsState, actions: Mapping[str, Action], events: list[Event]
     ) -> TraitorsState:
-        votes = self._record_votes(state, actions, "murder", TRAITORS_CHANNEL, events)
-        counts = tally(votes)
-        top = leaders(counts)
+        votes, counts, top = count_votes(state, actions, MURDER, events, TRAITORS_CHANNEL)
         unanimous = len(counts) == 1 and None not in votes.values()
         config = self.config
         if (
@@ -568,59 +406,45 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
             and not unanimous
             and state.ballot < config.murder_revotes
         ):
-            events.append(self._result(state, "murder", counts, None, TRAITORS_CHANNEL, top))
-            return self._goto(state, "murder_vote", events, ballot=state.ballot + 1)
+            events.append(vote_result(state, MURDER, counts, None, TRAITORS_CHANNEL, top))
+            return self.goto(state, "murder_vote", events, ballot=state.ballot + 1)
         options = top or state.living(FAITHFUL)
-        random_pick = len(options) > 1
-        victim = self._pick(state, "murder", options) if random_pick else options[0]
-        tied = options if random_pick else ()
+        victim, tied = settle(options, state.seed, MURDER, state.round, state.ballot)
         events.append(
-            self._result(state, "murder", counts, victim, TRAITORS_CHANNEL, tied, random_pick)
+            vote_result(state, MURDER, counts, victim, TRAITORS_CHANNEL, tied, bool(tied))
         )
         return self._start_round(state, state.round + 1, victim, events)
 
+    phase_table: ClassVar[PhaseTable] = {
+        "setup": Phase(automatic, _begin, ("breakfast",)),
+        "breakfast": Phase(automatic, _breakfast, ("discussion", GAME_OVER)),
+        "discussion": Phase(_plan_speech, _apply_discussion, ("belief_probe", "banish_vote")),
+        "belief_probe": Phase(probing("a traitor"), _apply_beliefs, ("banish_vote",)),
+        "banish_vote": Phase(
+            _plan_banish,
+            _apply_banish_vote,
+            ("banish_vote", "recruit_offer", "conclave", "murder_vote", GAME_OVER),
+        ),
+        "recruit_offer": Phase(
+            _plan_night_vote, _apply_recruit_offer, ("recruit_response", "conclave", "murder_vote")
+        ),
+        "recruit_response": Phase(
+            _plan_recruit_response, _apply_recruit_response, ("conclave", "murder_vote", GAME_OVER)
+        ),
+        "conclave": Phase(_plan_speech, _apply_conclave, ("murder_vote",)),
+        "murder_vote": Phase(_plan_night_vote, _apply_murder_vote, ("murder_vote", "breakfast")),
+    }
+    """Phase -> how it plans, how it applies, where it may go."""
+
     # --- ending ----------------------------------------------------------------------
 
-    def _check_end(self, state: TraitorsState, events: list[Event]) -> TraitorsState:
-        traitors, faithful = len(state.living(TRAITOR)), len(state.living(FAITHFUL))
+    def _check_end(self, state: TraitorsState) -> TraitorsState:
         # At breakfast the new round has not been played yet: the murder closed the last one.
         played = state.round - 1 if state.phase == "breakfast" else state.round
-        result: Outcome | None = None
-        if traitors == 0:
-            result = Outcome("faithful", "every traitor is gone", played)
-        elif traitors >= faithful:
-            result = Outcome("traitors", "traitors equal or outnumber the faithful", played)
-        elif state.phase == "breakfast" and played >= self.config.max_rounds:
+        result = self.parity(state, played)
+        if result is None and state.phase == "breakfast" and played >= self.config.max_rounds:
             result = Outcome(None, "round limit reached", played, truncated=True)
-        if result is None:
-            return state
-        if "game_over" not in TRANSITIONS[state.phase]:
-            raise IllegalTransition(f"{state.phase} -> game_over")
-        return replace(state, phase="game_over", result=result, queue=())
-
-    def outcome(self, state: TraitorsState) -> Outcome | None:
-        return state.result
-
-    def judge(self, events: Sequence[Event]) -> str | None:
-        """Winner from the log: roles from role events, eliminations from banish/murder."""
-        roles, alive = survivors(events)
-        traitors = sum(roles[p] == TRAITOR for p in alive)
-        if traitors == 0:
-            return "faithful"
-        if traitors >= len(alive) - traitors:
-            return "traitors"
-        return None
-
-    def _role_event(self, state: TraitorsState, player: str, allies: tuple[str, ...]) -> RoleEvent:
-        return RoleEvent(
-            round=state.round,
-            phase=state.phase,
-            visibility=Private(agent=player),
-            player=player,
-            role=state.roles[player],
-            allies=allies,
-            channels=(CHANNEL,) if player in state.channels[CHANNEL] else (),
-        )
+        return state if result is None else self.finish(state, result)
 
     # --- audit -----------------------------------------------------------------------
 
@@ -642,28 +466,17 @@ class TheTraitors(RulesBase[TraitorsState, TraitorsConfig]):
         return None
 
 
-CONCLAVE_LINES = (
-    "Tonight we should take out {t}. They are getting too close.",
-    "{t} is the biggest threat to us. Let's agree on {t}.",
-)
-
-
 class TraitorsHeuristic(SuspicionPolicy):
     """The Traitors' scripted player: the faithful vote their top suspect; the traitors pick
     the faithful pressing them hardest at night and recruit the least suspected."""
 
     public_votes: ClassVar[frozenset[str]] = frozenset({BANISH})
     hidden_kills: ClassVar[frozenset[str]] = frozenset({MURDER})
+    plot_purposes: ClassVar[frozenset[str]] = frozenset({"conclave"})
+    kill_votes: ClassVar[frozenset[str]] = frozenset({"murder_vote"})
 
     def choose(self, observation: Observation, request: ActionRequest) -> Action:
         purpose = request.purpose
-        if purpose == "conclave":
-            victims = tuple(p for p in observation.alive if p != self.seat and p not in self.allies)
-            target = self.victim(victims) if victims else None
-            lines = CONCLAVE_LINES if target else CALM_LINES
-            return Speak(text=speech(self.rng, target, lines))
-        if purpose == "murder_vote" and request.targets:
-            return Vote(target=self.victim(request.targets))
         if purpose == "recruit_vote" and request.targets:
             return Vote(target=min(request.targets, key=lambda p: (self.heat[p], p)))
         if purpose == "recruit_response":

@@ -17,44 +17,50 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from agents.scripted import CALM_LINES, SuspicionPolicy, speech
+from agents.scripted import SuspicionPolicy
 from scenarios.common import (
-    SeatsState,
-    belief_events,
-    belief_probe,
-    goto,
-    leaders,
-    survivors,
-    tally,
+    GAME_OVER,
+    Phase,
+    PhaseTable,
+    TableState,
+    TeamRules,
+    automatic,
+    ballots,
+    count_votes,
+    eliminate,
+    own_events,
+    probe_phase,
+    revealed,
+    settle,
+    spoken,
+    take_turn,
+    talk,
+    together,
+    turn,
+    vote_events,
+    vote_request,
+    vote_result,
 )
 from traitors.episode.policy import Observation
 from traitors.game.actions import (
     Action,
     ActionBase,
     ActionRequest,
-    Pass,
-    Speak,
     Vote,
     reply_field,
     require,
 )
 from traitors.game.events import (
-    PUBLIC,
     Channel,
     EliminationEvent,
     Event,
     EventBase,
     GodOnly,
-    PhaseEvent,
     Private,
     RevealEvent,
     RoleEvent,
-    SpeakEvent,
-    Visibility,
-    VoteEvent,
-    VoteResultEvent,
 )
-from traitors.game.rules import IllegalTransition, Outcome, RulesBase, RulesConfig, Step
+from traitors.game.rules import Outcome, RulesConfig, Step
 from traitors.game.seeds import derive_rng
 from traitors.game.words import Faction, Words
 
@@ -134,18 +140,6 @@ class BidEvent(EventBase):
         return f"{self.actor} bids {self.amount}"
 
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "setup": frozenset({"night_talk", "night"}),
-    "night_talk": frozenset({"night"}),
-    "night": frozenset({"bid", "belief_probe", "exile_vote", "game_over"}),
-    "bid": frozenset({"debate"}),
-    "debate": frozenset({"bid", "belief_probe", "exile_vote"}),
-    "belief_probe": frozenset({"exile_vote"}),
-    "exile_vote": frozenset({"night_talk", "night", "game_over"}),
-    "game_over": frozenset(),
-}
-
-
 class WerewolfConfig(RulesConfig):
     """Rule options of Werewolf; defaults follow Werewolf Arena."""
 
@@ -189,34 +183,34 @@ class WerewolfConfig(RulesConfig):
         return self
 
 
-@dataclass(frozen=True)
-class WerewolfState(SeatsState):
+@dataclass(frozen=True, kw_only=True)
+class WerewolfState(TableState):
     """The full state of a game; replaced, never mutated."""
 
-    seed: int
-    queue: tuple[str, ...] = ()
-    """Werewolves still to speak tonight."""
     turn: int = 0
     """Debate turns held today."""
     speaker: str | None = None
     """Winner of the last bid, about to speak."""
-    result: Outcome | None = None
 
     def village(self) -> tuple[str, ...]:
         """Living players who are not werewolves."""
         return tuple(p for p in self.alive if self.roles[p] != WEREWOLF)
 
 
-class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
+class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
     """Rules of Werewolf Arena."""
 
     name: ClassVar[str] = "werewolf"
     config_model: ClassVar[type[RulesConfig]] = WerewolfConfig
     roles: ClassVar[tuple[str, ...]] = (VILLAGER, SEER, DOCTOR, WEREWOLF)
-    phases: ClassVar[tuple[str, ...]] = tuple(TRANSITIONS)
     words: ClassVar[Words] = WORDS
     event_kinds: ClassVar[tuple[type[EventBase], ...]] = (BidEvent,)
     action_kinds: ClassVar[tuple[type[ActionBase], ...]] = (Bid,)
+    channel: ClassVar[str] = CHANNEL
+    endings: ClassVar[tuple[str, str]] = (
+        "every werewolf is gone",
+        "werewolves equal or outnumber the village",
+    )
 
     def seat_count(self) -> int:
         return self.config.n_players
@@ -254,86 +248,45 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
         c = self.config
         specials = [WEREWOLF] * c.n_werewolves + [SEER] * c.seer + [DOCTOR] * c.doctor
         roles = {p: (specials[i] if i < len(specials) else VILLAGER) for i, p in enumerate(dealt)}
-        wolves = frozenset(p for p in players if roles[p] == WEREWOLF)
-        return WerewolfState(
-            round=0,
-            phase="setup",
-            players=players,
-            alive=players,
-            roles=roles,
-            channels={CHANNEL: wolves},
-            seed=rng.getrandbits(64),
-        )
+        return self.seat(WerewolfState, players, roles, rng)
 
-    def setup_events(self, state: WerewolfState) -> list[Event]:
-        events: list[Event] = [PhaseEvent(round=0, phase="setup", alive=state.alive)]
-        wolves = state.living(WEREWOLF)
-        for player in state.players:
-            wolf = state.roles[player] == WEREWOLF
-            events.append(
-                RoleEvent(
-                    round=0,
-                    phase="setup",
-                    visibility=Private(agent=player),
-                    player=player,
-                    role=state.roles[player],
-                    allies=tuple(w for w in wolves if w != player) if wolf else (),
-                    channels=(CHANNEL,) if wolf else (),
-                )
-            )
-        return events
+    # --- the night -----------------------------------------------------------------------
 
-    # --- planning ------------------------------------------------------------------------
+    def _begin(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        return self._start_night(replace(state, round=1), events)
 
-    def plan(self, state: WerewolfState) -> Step:
-        phase = state.phase
-        if phase == "setup":
-            return Step(phase)
-        if phase == "night_talk":
-            speaker = state.queue[0]
-            return Step(phase, {speaker: self._speech(speaker, "night_talk", ())})
-        if phase == "night":
-            return Step(phase, self._night_requests(state), simultaneous=True)
-        if phase == "bid":
-            requests = {p: self._bid_request(p) for p in state.alive}
-            return Step(phase, requests, simultaneous=True)
-        if phase == "debate":
-            assert state.speaker is not None
-            others = tuple(p for p in state.alive if p != state.speaker)
-            return Step(phase, {state.speaker: self._speech(state.speaker, "debate", others)})
-        if phase == "belief_probe":
-            return Step(phase, belief_probe(state.alive, "a werewolf"), simultaneous=True)
-        if phase == "exile_vote":
-            requests = {
-                p: self._target(p, "exile_vote", "Vote to exile one player.", state.alive)
-                for p in state.alive
-            }
-            return Step(phase, requests, simultaneous=True)
-        raise IllegalTransition(f"nothing to plan in phase {phase!r}")
+    def _start_night(self, state: WerewolfState, events: list[Event]) -> WerewolfState:
+        if self.config.werewolf_talk:
+            return self.goto(state, "night_talk", events, queue=state.living(WEREWOLF))
+        return self.goto(state, "night", events)
 
     def _speech(self, speaker: str, purpose: str, others: tuple[str, ...]) -> ActionRequest:
         night = purpose == "night_talk"
-        return ActionRequest(
-            actor=speaker,
-            purpose=purpose,
-            prompt="Night: agree privately with the other werewolves whom to kill."
+        prompt = (
+            "Night: agree privately with the other werewolves whom to kill."
             if night
-            else "Debate: speak to everyone. You may accuse, defend or claim a role.",
-            kinds=("speak", "pass"),
-            claim_targets=others,
-            roles=() if night else self.roles,
-            max_text_chars=self.config.max_speech_chars,
+            else "Debate: speak to everyone. You may accuse, defend or claim a role."
         )
+        roles = () if night else self.roles
+        return talk(speaker, purpose, prompt, self.config.max_speech_chars, others, roles)
+
+    def _plan_night_talk(self, state: WerewolfState) -> Step:
+        return turn(state, self._speech(state.queue[0], "night_talk", ()))
+
+    def _apply_night_talk(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        state = take_turn(state, actions, events, WOLVES)
+        return state if state.queue else self.goto(state, "night", events)
 
     def _target(
         self, actor: str, purpose: str, prompt: str, pool: Sequence[str], allow_self: bool = False
     ) -> ActionRequest:
-        targets = tuple(p for p in pool if allow_self or p != actor)
-        return ActionRequest(
-            actor=actor, purpose=purpose, prompt=prompt, kinds=("vote", "pass"), targets=targets
-        )
+        return vote_request(actor, purpose, prompt, (p for p in pool if allow_self or p != actor))
 
-    def _night_requests(self, state: WerewolfState) -> dict[str, ActionRequest]:
+    def _plan_night(self, state: WerewolfState) -> Step:
         requests = {
             w: self._target(w, "kill_vote", "Vote for tonight's victim.", state.village())
             for w in state.living(WEREWOLF)
@@ -350,260 +303,123 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
             requests[seer] = self._target(
                 seer, "investigate", "Choose a player whose role you learn.", state.alive
             )
-        return dict(sorted(requests.items()))
-
-    def _bid_request(self, player: str) -> ActionRequest:
-        return ActionRequest(
-            actor=player,
-            purpose="bid",
-            prompt=f"Bid 0-{self.config.max_bid} for the next turn to speak: 0 observe, 1 "
-            "general thoughts, 2 something critical, 3 urgent, 4 addressed directly.",
-            kinds=("bid",),
-            max_amount=self.config.max_bid,
-            default=Bid(amount=0),
-        )
-
-    # --- applying ------------------------------------------------------------------------
-
-    def apply(
-        self, state: WerewolfState, actions: Mapping[str, Action]
-    ) -> tuple[WerewolfState, list[Event]]:
-        events: list[Event] = []
-        phase = state.phase
-        if phase == "setup":
-            state = self._start_night(replace(state, round=1), events)
-        elif phase == "night_talk":
-            state = self._apply_night_talk(state, actions, events)
-        elif phase == "night":
-            state = self._apply_night(state, actions, events)
-        elif phase == "bid":
-            state = self._apply_bids(state, actions, events)
-        elif phase == "debate":
-            state = self._apply_debate(state, actions, events)
-        elif phase == "belief_probe":
-            state = self._apply_beliefs(state, actions, events)
-        elif phase == "exile_vote":
-            state = self._apply_exile(state, actions, events)
-        else:
-            raise IllegalTransition(f"no actions apply in phase {phase!r}")
-        return state, events
-
-    def _goto(
-        self, state: WerewolfState, phase: str, events: list[Event], **changes: object
-    ) -> WerewolfState:
-        return goto(state, phase, TRANSITIONS, events, **changes)
-
-    def _start_night(self, state: WerewolfState, events: list[Event]) -> WerewolfState:
-        if self.config.werewolf_talk:
-            return self._goto(state, "night_talk", events, queue=state.living(WEREWOLF))
-        return self._goto(state, "night", events)
-
-    def _apply_night_talk(
-        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
-    ) -> WerewolfState:
-        speaker = state.queue[0]
-        self._speak(state, speaker, actions[speaker], WOLVES, events)
-        state = replace(state, queue=state.queue[1:])
-        return state if state.queue else self._goto(state, "night", events)
-
-    def _speak(
-        self,
-        state: WerewolfState,
-        speaker: str,
-        action: Action,
-        visibility: Visibility,
-        events: list[Event],
-    ) -> None:
-        if isinstance(action, Speak):
-            events.append(
-                SpeakEvent(
-                    round=state.round,
-                    phase=state.phase,
-                    actor=speaker,
-                    visibility=visibility,
-                    text=action.text,
-                    claims=action.claims,
-                )
-            )
+        return together(state, dict(sorted(requests.items())))
 
     def _apply_night(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
-        def choice(player: str) -> str | None:
-            action = actions.get(player, Pass())
-            return action.target if isinstance(action, Vote) else None
-
-        kills = {w: choice(w) for w in state.living(WEREWOLF)}
-        for wolf, target in kills.items():
-            events.append(self._vote(state, wolf, KILL, target, WOLVES))
-        counts = tally(kills)
-        top = leaders(counts) or state.village()
-        victim = top[0] if len(top) == 1 else self._pick(state, "kill", top)
+        _, counts, top = count_votes(state, actions, KILL, events, WOLVES, state.living(WEREWOLF))
+        victim, tied = settle(top or state.village(), state.seed, KILL, state.round)
         events.append(
-            VoteResultEvent(
-                round=state.round,
-                phase=state.phase,
-                visibility=WOLVES,
-                purpose=KILL,
-                ballot=0,
-                tally=counts,
-                decided=victim,
-                tied=top if len(top) > 1 else (),
-                random_pick=len(top) > 1,
-            )
+            vote_result(state, KILL, counts, victim, WOLVES, tied=tied, random_pick=bool(tied))
         )
         protected = None
         for doctor in state.living(DOCTOR):
-            protected = choice(doctor)
-            events.append(self._vote(state, doctor, "protect", protected, Private(agent=doctor)))
+            guarded = ballots(actions, (doctor,))
+            protected = guarded[doctor]
+            events += vote_events(state, guarded, "protect", Private(agent=doctor))
         for seer in state.living(SEER):
-            target = choice(seer)
-            events.append(self._vote(state, seer, "investigate", target, Private(agent=seer)))
+            seen = ballots(actions, (seer,))
+            events += vote_events(state, seen, "investigate", Private(agent=seer))
+            target = seen[seer]
             if target is not None:
-                events.append(
-                    RevealEvent(
-                        round=state.round,
-                        phase=state.phase,
-                        visibility=Private(agent=seer),
-                        player=target,
-                        role=state.roles[target],
-                    )
-                )
+                events.append(revealed(state, target, Private(agent=seer)))
         dead = None if victim == protected else victim
         if dead is not None:  # announced at dawn; a saved victim goes unannounced
             events.append(
                 EliminationEvent(round=state.round, phase="dawn", target=dead, cause=KILL)
             )
         state = self._check_end(replace(state, alive=tuple(p for p in state.alive if p != dead)))
-        if state.phase == "game_over":
+        if state.phase == GAME_OVER:
             return state
         day = "bid" if self.config.debate_turns else self._vote_phase()
-        return self._goto(state, day, events, turn=0)
+        return self.goto(state, day, events, turn=0)
 
-    def _vote(
-        self,
-        state: WerewolfState,
-        actor: str,
-        purpose: str,
-        target: str | None,
-        visibility: Visibility,
-    ) -> VoteEvent:
-        return VoteEvent(
-            round=state.round,
-            phase=state.phase,
-            actor=actor,
-            visibility=visibility,
-            purpose=purpose,
-            ballot=0,
-            target=target,
-        )
+    # --- the day -------------------------------------------------------------------------
 
-    def _pick(self, state: WerewolfState, purpose: str, options: Sequence[str]) -> str:
-        return derive_rng(state.seed, "pick", purpose, state.round).choice(sorted(options))
+    def _plan_bids(self, state: WerewolfState) -> Step:
+        requests = {
+            p: ActionRequest(
+                actor=p,
+                purpose="bid",
+                prompt=f"Bid 0-{self.config.max_bid} for the next turn to speak: 0 observe, 1 "
+                "general thoughts, 2 something critical, 3 urgent, 4 addressed directly.",
+                kinds=("bid",),
+                max_amount=self.config.max_bid,
+                default=Bid(amount=0),
+            )
+            for p in state.alive
+        }
+        return together(state, requests)
 
     def _apply_bids(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
-        bids = {}
-        for player, action in sorted(actions.items()):
-            bids[player] = action.amount if isinstance(action, Bid) else 0
-            events.append(
-                BidEvent(
-                    round=state.round,
-                    phase=state.phase,
-                    actor=player,
-                    visibility=Private(agent=player),
-                    amount=bids[player],
-                )
-            )
+        bids = {p: a.amount if isinstance(a, Bid) else 0 for p, a in sorted(actions.items())}
+        events += own_events(state, BidEvent, "amount", bids)
         speaker = highest_bidder(bids, state.seed, state.round, state.turn)
-        return self._goto(state, "debate", events, speaker=speaker)
+        return self.goto(state, "debate", events, speaker=speaker)
+
+    def _plan_debate(self, state: WerewolfState) -> Step:
+        assert state.speaker is not None
+        others = tuple(p for p in state.alive if p != state.speaker)
+        return turn(state, self._speech(state.speaker, "debate", others))
 
     def _apply_debate(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
         assert state.speaker is not None
-        self._speak(state, state.speaker, actions[state.speaker], PUBLIC, events)
+        events += spoken(state, state.speaker, actions[state.speaker])
         state = replace(state, turn=state.turn + 1, speaker=None)
         if state.turn < self.config.debate_turns:
-            return self._goto(state, "bid", events)
-        return self._goto(state, self._vote_phase(), events)
+            return self.goto(state, "bid", events)
+        return self.goto(state, self._vote_phase(), events)
 
     def _vote_phase(self) -> str:
         """Where the day goes after the debate: the belief probe if on, else the vote."""
         return "belief_probe" if self.config.belief_probe else "exile_vote"
 
-    def _apply_beliefs(
-        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
-    ) -> WerewolfState:
-        events += belief_events(state, actions)
-        return self._goto(state, "exile_vote", events)
+    def _plan_exile(self, state: WerewolfState) -> Step:
+        prompt = "Vote to exile one player."
+        return together(
+            state, {p: self._target(p, "exile_vote", prompt, state.alive) for p in state.alive}
+        )
 
     def _apply_exile(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
-        votes = {p: (a.target if isinstance(a, Vote) else None) for p, a in sorted(actions.items())}
-        for voter, target in votes.items():
-            events.append(self._vote(state, voter, EXILE, target, PUBLIC))
-        counts = tally(votes)
-        top = leaders(counts)
+        _, counts, top = count_votes(state, actions, EXILE, events)
         cast = sum(counts.values())
         exiled: str | None = None
         if len(top) == 1 and (self.config.exile_rule == "plurality" or counts[top[0]] * 2 > cast):
             exiled = top[0]
-        events.append(
-            VoteResultEvent(
-                round=state.round,
-                phase=state.phase,
-                purpose=EXILE,
-                ballot=0,
-                tally=counts,
-                decided=exiled,
-                tied=top if len(top) > 1 else (),
-            )
-        )
+        events.append(vote_result(state, EXILE, counts, exiled, tied=top if len(top) > 1 else ()))
         if exiled is not None:
-            events.append(
-                EliminationEvent(round=state.round, phase=state.phase, target=exiled, cause=EXILE)
-            )
-            if self.config.reveal_on_exile:
-                role = state.roles[exiled]
-                events.append(
-                    RevealEvent(round=state.round, phase=state.phase, player=exiled, role=role)
-                )
-            state = replace(state, alive=tuple(p for p in state.alive if p != exiled))
+            state = eliminate(state, exiled, EXILE, events, self.config.reveal_on_exile)
         state = self._check_end(state)
-        if state.phase == "game_over":
+        if state.phase == GAME_OVER:
             return state
         if state.round >= self.config.max_rounds:
             result = Outcome(None, "round limit reached", state.round, truncated=True)
-            return replace(state, phase="game_over", result=result)
+            return self.finish(state, result)
         return self._start_night(replace(state, round=state.round + 1), events)
+
+    phase_table: ClassVar[PhaseTable] = {
+        "setup": Phase(automatic, _begin, ("night_talk", "night")),
+        "night_talk": Phase(_plan_night_talk, _apply_night_talk, ("night",)),
+        "night": Phase(_plan_night, _apply_night, ("bid", "belief_probe", "exile_vote", GAME_OVER)),
+        "bid": Phase(_plan_bids, _apply_bids, ("debate",)),
+        "debate": Phase(_plan_debate, _apply_debate, ("bid", "belief_probe", "exile_vote")),
+        "belief_probe": probe_phase("a werewolf", then="exile_vote"),
+        "exile_vote": Phase(_plan_exile, _apply_exile, ("night_talk", "night", GAME_OVER)),
+    }
+    """Phase -> how it plans, how it applies, where it may go."""
 
     # --- ending and auditing -----------------------------------------------------------
 
     def _check_end(self, state: WerewolfState) -> WerewolfState:
-        wolves, village = len(state.living(WEREWOLF)), len(state.village())
-        if wolves == 0:
-            result = Outcome("villagers", "every werewolf is gone", state.round)
-        elif wolves >= village:
-            result = Outcome("werewolves", "werewolves equal or outnumber the village", state.round)
-        else:
-            return state
-        if "game_over" not in TRANSITIONS[state.phase]:
-            raise IllegalTransition(f"{state.phase} -> game_over")
-        return replace(state, phase="game_over", result=result)
-
-    def outcome(self, state: WerewolfState) -> Outcome | None:
-        return state.result
-
-    def judge(self, events: Sequence[Event]) -> str | None:
-        """Winner from the log: roles from role events, deaths from murder and exile events."""
-        roles, alive = survivors(events)
-        wolves = sum(roles[p] == WEREWOLF for p in alive)
-        if wolves == 0:
-            return "villagers"
-        return "werewolves" if wolves >= len(alive) - wolves else None
+        result = self.parity(state, state.round)
+        return state if result is None else self.finish(state, result)
 
     def audit(self, state: WerewolfState, event: Event, viewer: str) -> str | None:
         """The game's secrets: the werewolves' talk and votes, roles, and night choices."""
@@ -625,12 +441,6 @@ class Werewolf(RulesBase[WerewolfState, WerewolfConfig]):
         return None
 
 
-NIGHT_LINES = (
-    "Tonight we should take out {t}. They are getting too close.",
-    "{t} is the biggest threat to us. Let's agree on {t}.",
-)
-
-
 class WerewolfHeuristic(SuspicionPolicy):
     """Werewolf's scripted player: villagers exile their top suspect, the doctor guards
     itself, the seer looks at unknown suspects, werewolves kill whoever presses them, and
@@ -639,15 +449,11 @@ class WerewolfHeuristic(SuspicionPolicy):
     speech_purposes: ClassVar[frozenset[str]] = frozenset({"debate"})
     public_votes: ClassVar[frozenset[str]] = frozenset({EXILE})
     hidden_kills: ClassVar[frozenset[str]] = frozenset({KILL})
+    plot_purposes: ClassVar[frozenset[str]] = frozenset({"night_talk"})
+    kill_votes: ClassVar[frozenset[str]] = frozenset({"kill_vote"})
 
     def choose(self, observation: Observation, request: ActionRequest) -> Action:
         purpose, targets = request.purpose, request.targets
-        if purpose == "night_talk":
-            victims = tuple(p for p in observation.alive if p != self.seat and p not in self.allies)
-            target = self.victim(victims) if victims else None
-            return Speak(text=speech(self.rng, target, NIGHT_LINES if target else CALM_LINES))
-        if purpose == "kill_vote" and targets:
-            return Vote(target=self.victim(targets))
         if purpose == "protect" and targets:
             return Vote(target=self.seat if self.seat in targets else self.victim(targets))
         if purpose == "investigate" and targets:

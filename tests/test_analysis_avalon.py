@@ -60,10 +60,10 @@ from test_analysis_support import LogBuilder, example_game, write_sweep
 import analysis
 from analysis import suite
 from analysis.loader import RunData
-from scenarios import avalon_analysis as avalon
-from scenarios.avalon import (
+from scenarios.avalon import Avalon
+from scenarios.avalon import analysis as avalon
+from scenarios.avalon.kinds import (
     AssassinationEvent,
-    Avalon,
     MerlinBeliefEvent,
     QuestResultEvent,
     TeamVoteResultEvent,

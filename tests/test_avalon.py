@@ -16,22 +16,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from scenarios.avalon import (
-    ASSASSIN,
-    FAIL,
-    MERLIN,
-    MINION,
-    MORDRED,
-    MORGANA,
-    OBERON,
-    PERCIVAL,
-    SERVANT,
-    SUCCESS,
+from scenarios.avalon import Avalon, AvalonConfig, AvalonHeuristic, AvalonState
+from scenarios.avalon.kinds import (
     AssassinationEvent,
-    Avalon,
-    AvalonConfig,
-    AvalonHeuristic,
-    AvalonState,
     MerlinBeliefEvent,
     ProposalEvent,
     Propose,
@@ -42,6 +29,18 @@ from scenarios.avalon import (
     TeamVoteEvent,
     TeamVoteResultEvent,
     VisionEvent,
+)
+from scenarios.avalon.table import (
+    ASSASSIN,
+    FAIL,
+    MERLIN,
+    MINION,
+    MORDRED,
+    MORGANA,
+    OBERON,
+    PERCIVAL,
+    SERVANT,
+    SUCCESS,
 )
 from traitors.commands.spectate import add_watch_parser, run_watch
 from traitors.episode.conformance import check_scenario

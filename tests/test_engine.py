@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from scenarios.speaking import fixed_order, random_order, rotating_order
 from scenarios.the_traitors import WORDS, TraitorsHeuristic
 from traitors.episode.core import RulesViolation
 from traitors.episode.engine import run_episode
@@ -14,7 +15,6 @@ from traitors.episode.policy import Decision, Observation
 from traitors.episode.spec import load_spec
 from traitors.game.actions import ActionRequest, Pass, Speak, Vote
 from traitors.game.events import InvalidActionEvent, Private, ReasoningEvent, VoteEvent
-from traitors.scheduling import fixed_order, random_order, rotating_order
 
 
 def small_spec(traitors_yaml, **rules: object):

@@ -171,6 +171,25 @@ def test_a_werewolf_episode_exports_in_a_fresh_process(tmp_path: Path) -> None:
     assert words["suspect"] == "werewolf" and "exile" in words["elimination_votes"]
 
 
+def test_avalon_team_votes_fill_the_votes_panel(tmp_path: Path) -> None:
+    """Avalon's team votes are its own event kinds: the board's tally, which they update,
+    gives the votes panel their ballots and counts, as it does the engine's votes."""
+    spec = load_spec(ROOT / "scenarios" / "avalon.yaml", ["agents.default.policy=heuristic"])
+    (summary,) = run_episodes(spec, [0], tmp_path / "run")
+    events = embedded(export(summary.dir, tmp_path / "avalon.html"))["events"]
+    ballots = [e for e in events if e["kind"] == "team_vote"]
+    results = [e for e in events if e["kind"] == "team_result"]
+    assert ballots and results
+    for ballot in ballots:
+        assert ballot["vote"]["purpose"] == "team"
+        assert ballot["vote"]["target"] in ("approve", "reject")
+    first = results[0]
+    assert (first["result"]["purpose"], first["result"]["ballot"]) == ("team", 0)
+    assert first["result"]["decided"] in ("approve", "reject")
+    cast = [b for b in ballots if b["seq"] < first["seq"]]
+    assert len(cast) == sum(first["result"]["tally"].values()) == 7  # every seat's ballot
+
+
 def test_a_packed_episode_exports_like_a_loose_one(
     run_dir: Path, episode: Path, tmp_path: Path
 ) -> None:

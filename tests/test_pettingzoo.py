@@ -20,7 +20,7 @@ from pettingzoo.test import (  # type: ignore[import-untyped]
     seed_test,
 )
 
-from scenarios.the_traitors import TRANSITIONS
+from scenarios.the_traitors import TheTraitors
 from traitors.episode.engine import run_episode
 from traitors.episode.policy import Decision, Observation
 from traitors.episode.spec import AgentSpec, ScenarioSpec
@@ -249,8 +249,8 @@ def test_the_phase_one_hot_follows_the_state() -> None:
     aec = raw_env("the_traitors", **TRAITORS)
     aec.reset(seed=0)
     vector = aec.observe("Alice")["observation"]
-    extra = len(TRANSITIONS)
-    assert vector[-extra:].tolist() == [float(p == aec.game.state.phase) for p in TRANSITIONS]
+    phases = TheTraitors.phases
+    assert vector[-len(phases) :].tolist() == [float(p == aec.game.state.phase) for p in phases]
 
 
 def test_observation_vector_and_render(capsys: pytest.CaptureFixture[str]) -> None:

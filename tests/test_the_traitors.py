@@ -256,7 +256,7 @@ def test_traitors_know_each_other_and_faithful_only_themselves() -> None:
 def test_illegal_phase_transitions_raise() -> None:
     rules, state = make_game()
     with pytest.raises(IllegalTransition):
-        rules._goto(state, "murder_vote", [])
+        rules.goto(state, "murder_vote", [])
     finished = replace(state, phase="game_over")
     with pytest.raises(IllegalTransition):
         rules.plan(finished)

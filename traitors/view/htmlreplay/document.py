@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from traitors.game.actions import Accuse, Defend
-from traitors.game.board import Board, check_seat
+from traitors.game.board import Board, Tally, check_seat
 from traitors.game.events import (
     BeliefEvent,
     EliminationEvent,
     Event,
     GameOverEvent,
     SpeakEvent,
-    VoteEvent,
     VoteResultEvent,
     player_view,
 )
@@ -51,12 +50,17 @@ def build_document(
     else:
         views = [_view(shown, words, seat)]
     kept = {seq for view in views for seq in view["steps"]}
+    ballots = _ballots(shown, words, seat)
     return {
         "format": FORMAT,
         "episode": _episode(manifest, shown, seat),
         "players": players,
         "words": _words(words, shown),
-        "events": [_record(event, words) for event in shown if event.seq in kept],
+        "events": [
+            _record(event, words, ballots.get(event.seq, {}))
+            for event in shown
+            if event.seq in kept
+        ],
         "views": views,
     }
 
@@ -136,8 +140,44 @@ def _change(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return change
 
 
-def _record(event: Event, words: Words) -> dict[str, Any]:
-    """One event as the page uses it: its transcript line and the data of its kind."""
+def _ballots(events: Sequence[Event], words: Words, seat: str | None) -> dict[int, dict[str, Any]]:
+    """What each event did to the vote being counted, for the votes panel: a ``vote`` cast
+    or a ``result`` counted. The spectator's board's tally says it, whatever the event's
+    kind: the engine's votes and a scenario's own (e.g. a team vote) update it alike."""
+    board = Board(words, seat)
+    found: dict[int, dict[str, Any]] = {}
+    for event in events:
+        before = _tally_state(board.tally)
+        board.update(event)
+        tally = board.tally
+        if tally is None or _tally_state(tally) == before:
+            continue
+        ballot = {"purpose": tally.purpose, "ballot": tally.ballot}
+        if not tally.counted:
+            found[event.seq] = {"vote": ballot | {"target": tally.votes.get(event.actor or "")}}
+            continue
+        found[event.seq] = {
+            "result": ballot
+            | {
+                "tally": dict(tally.counts),
+                "decided": tally.decided,
+                "tied": list(tally.tied),
+                "random_pick": isinstance(event, VoteResultEvent) and event.random_pick,
+            }
+        }
+    return found
+
+
+def _tally_state(tally: Tally | None) -> tuple[Any, ...] | None:
+    if tally is None:
+        return None
+    votes, counts = dict(tally.votes), dict(tally.counts)
+    return (tally.round, tally.purpose, tally.ballot, votes, counts, tally.decided, tally.counted)
+
+
+def _record(event: Event, words: Words, ballot: dict[str, Any]) -> dict[str, Any]:
+    """One event as the page uses it: its transcript line, what it did to a vote (see
+    ``_ballots``) and the data of its kind."""
     line = event.line_text(words)
     record: dict[str, Any] = {
         "seq": event.seq,
@@ -148,19 +188,9 @@ def _record(event: Event, words: Words) -> dict[str, Any]:
         "scope": event.visibility.scope,
         "marker": printable(marker(event)),
         "line": None if line is None else printable(line),
+        **ballot,
     }
-    if isinstance(event, VoteEvent):
-        record["vote"] = {"purpose": event.purpose, "ballot": event.ballot, "target": event.target}
-    elif isinstance(event, VoteResultEvent):
-        record["result"] = {
-            "purpose": event.purpose,
-            "ballot": event.ballot,
-            "tally": event.tally,
-            "decided": event.decided,
-            "tied": list(event.tied),
-            "random_pick": event.random_pick,
-        }
-    elif isinstance(event, BeliefEvent):
+    if isinstance(event, BeliefEvent):
         record["probs"] = event.probs
     elif isinstance(event, SpeakEvent):
         stances = [claim for claim in event.claims if isinstance(claim, Accuse | Defend)]

@@ -1,4 +1,4 @@
-"""Speaking orders: who talks when in a discussion.
+"""Speaking orders: who talks when in The Traitors' round table.
 
 A fixed order is a pure function of the speakers, the round, the pass number and a seed,
 so the same episode always hears the same order. Orders that need the players' input are
