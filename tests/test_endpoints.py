@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from email.utils import formatdate
 from typing import Any
 
+import httpx
 import litellm
 import pytest
 
@@ -21,8 +23,10 @@ from traitors.llm.endpoints import (
     LitellmEndpoint,
     LocalEndpoint,
     endpoint_for,
+    error_kind,
     hosted_options,
     is_transient,
+    retry_after,
 )
 from traitors.llm.models import model_problem
 from traitors.sweep.spec import InferenceSpec
@@ -278,6 +282,93 @@ def test_llama_cpp_servers_take_json_object_schemas() -> None:
 def test_every_family_retries_the_same_errors(exc: Exception) -> None:
     families = [endpoint_for(m) for m in ("local/x", "fake/x", "hosted/x", "openai/x")]
     assert {e.transient(exc) for e in families} == {is_transient(exc)}
+
+
+def _response(status: int, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, headers=headers, request=httpx.Request("POST", "http://x"))
+
+
+MISSING_OPENAI_KEY = (
+    "OpenAIException - Missing credentials. Please pass an `api_key`, `workload_identity`, "
+    "`admin_api_key`, or set the `OPENAI_API_KEY` environment variable."
+)
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (litellm.AuthenticationError("bad key", llm_provider="openai", model="m"), "auth"),
+        (litellm.InternalServerError(MISSING_OPENAI_KEY, llm_provider="openai", model="m"), "auth"),
+        (
+            litellm.APIConnectionError("Missing Gemini API key.", llm_provider="gemini", model="m"),
+            "auth",
+        ),
+        (ValueError("The api_key client option must be set"), "auth"),
+        (litellm.PermissionDeniedError("no", "openai", "m", _response(403)), "permission"),
+        (litellm.APIError(403, "not allowed", "openai", "m"), "permission"),  # as OpenAI's 403
+        (litellm.NotFoundError("no such model", model="m", llm_provider="openai"), "not_found"),
+        (litellm.BadRequestError("malformed", model="m", llm_provider="openai"), "bad_request"),
+        (litellm.UnprocessableEntityError("bad", "m", "openai", _response(422)), "bad_request"),
+        (
+            litellm.ContextWindowExceededError("too long", model="m", llm_provider="openai"),
+            "context_length",
+        ),
+        (
+            litellm.BadRequestError("prompt is too long: 210000 tokens", "m", "anthropic"),
+            "context_length",
+        ),
+        (
+            litellm.ContentPolicyViolationError("refused", model="m", llm_provider="openai"),
+            "content_policy",
+        ),
+        (
+            litellm.BadRequestError("rejected as a result of our safety system", "m", "openai"),
+            "content_policy",
+        ),
+        (litellm.RateLimitError("slow down", llm_provider="openai", model="m"), "rate_limit"),
+        (litellm.Timeout("slow", model="m", llm_provider="openai"), "timeout"),
+        (TimeoutError(), "timeout"),
+        (litellm.InternalServerError("oops", llm_provider="openai", model="m"), "transient"),
+        (litellm.ServiceUnavailableError("down", llm_provider="openai", model="m"), "transient"),
+        (litellm.APIError(529, "overloaded", "openai", "m"), "transient"),
+        (litellm.APIConnectionError("reset", llm_provider="openai", model="m"), "transient"),
+        (ConnectionError(), "transient"),
+        (ValueError("hosted/* models need the sweep's inference servers (routes)"), "other"),
+    ],
+)
+def test_errors_are_told_apart_by_kind(exc: Exception, kind: str) -> None:
+    assert error_kind(exc) == kind
+    assert is_transient(exc) == (kind in {"rate_limit", "timeout", "transient"})
+    assert {endpoint_for(m).error_kind(exc) for m in ("local/x", "hosted/x", "openai/x")} == {kind}
+
+
+def test_retry_after_in_seconds_milliseconds_or_as_a_date() -> None:
+    def limited(headers: dict[str, str]) -> Exception:
+        return litellm.RateLimitError("slow", "openai", "m", response=_response(429, headers))
+
+    assert retry_after(limited({"Retry-After": "7"})) == 7.0
+    assert retry_after(limited({"retry-after-ms": "1500", "retry-after": "9"})) == 1.5
+    now = 1_800_000_000.0
+    date = formatdate(now + 42, usegmt=True)
+    assert retry_after(limited({"Retry-After": date}), now=now) == pytest.approx(42.0)
+    assert retry_after(limited({"Retry-After": formatdate(now - 5, usegmt=True)}), now=now) == 0
+    assert retry_after(limited({"Retry-After": "86400"})) == 300.0  # a sane bound
+    assert retry_after(limited({"Retry-After": "soon"})) is None
+    assert retry_after(limited({})) is None
+    assert retry_after(litellm.RateLimitError("slow", "openai", "m")) is None
+    kept = litellm.RateLimitError("slow", "anthropic", "m")
+    kept.litellm_response_headers = httpx.Headers({"retry-after": "3"})  # type: ignore[attr-defined]
+    assert retry_after(kept) == 3.0  # where litellm keeps the provider's headers
+
+
+def test_the_gateway_waits_as_long_as_a_rate_limit_asks_within_its_cap() -> None:
+    gateway = Gateway(backoff=100.0, max_backoff=2.0)
+    asked = _response(429, {"retry-after": "1"})
+    limited = litellm.RateLimitError("x", "openai", "m", response=asked)
+    assert gateway._delay(1, retry_after(limited)) == 1.0
+    assert gateway._delay(1, 10.0) == 2.0  # capped at max_backoff
+    waits = [gateway._delay(1) for _ in range(20)]
+    assert all(1.0 <= w <= 2.0 for w in waits)  # no ask: backoff with jitter, capped
 
 
 def test_token_prices_for_estimates() -> None:

@@ -47,6 +47,8 @@ def test_failed_calls_make_a_degraded_episode_with_counts_per_seat(traitors_yaml
     assert "model calls failed" in (manifest.status_reason or "")
     assert not is_complete(summary.dir)
     total = manifest.health_total
+    assert manifest.failed_kinds == {"transient": total.failed_calls}  # a 503, retried
+    assert f"(limit 0): transient {total.failed_calls};" in (manifest.status_reason or "")
     assert total.calls == total.failed_calls > 0 and total.defaulted == total.decisions > 0
     assert sum(h.calls for h in manifest.health.values()) == total.calls
     assert set(manifest.health) == set(manifest.players)

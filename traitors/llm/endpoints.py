@@ -23,10 +23,11 @@ the first call that needs it.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
+import time
 from collections.abc import Collection, Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
@@ -51,6 +52,46 @@ FREE_MODEL = {
 """litellm's price entry for an in-process model."""
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 """HTTP statuses worth retrying."""
+RETRIED_KINDS = frozenset({"rate_limit", "timeout", "transient"})
+"""Error kinds worth retrying. The others are not: ``auth`` (a bad or missing key),
+``permission``, ``not_found`` (an unknown model), ``bad_request``, ``context_length``,
+``content_policy`` and ``other`` (anything unknown, e.g. a bug in a custom provider)."""
+ERROR_KINDS = (
+    "auth",
+    "permission",
+    "not_found",
+    "bad_request",
+    "context_length",
+    "content_policy",
+    "rate_limit",
+    "timeout",
+    "transient",
+    "other",
+)
+"""Every error kind ``error_kind`` gives, as a call record's ``error_kind`` names it."""
+MISSING_CREDENTIALS = re.compile(
+    r"missing credentials|api_key client option must be set|missing \w+ api key"
+    r"|no (?:api )?key is set|api key not valid",
+    re.IGNORECASE,
+)
+"""How providers (through litellm) say that no key or a bad one was given, whatever status
+and exception type litellm reports it with (a missing ``OPENAI_API_KEY`` is an
+``InternalServerError`` 500, a missing Gemini key an ``APIConnectionError``)."""
+CONTEXT_LENGTH = re.compile(
+    r"context[ _]length|context window|maximum context|prompt is too long"
+    r"|input token count .{0,40}exceeds",
+    re.IGNORECASE,
+)
+"""A bad request whose prompt is too long for the model (when litellm does not say it with
+``ContextWindowExceededError``)."""
+CONTENT_POLICY = re.compile(
+    r"content[ _]policy|content[ _]filter|content management policy|safety system",
+    re.IGNORECASE,
+)
+"""A bad request refused by the provider's content policy (when litellm does not say it with
+``ContentPolicyViolationError``)."""
+MAX_RETRY_AFTER = 300.0
+"""Longest wait a ``Retry-After`` may ask for, in seconds, whatever the gateway's own cap."""
 JSON_OBJECT_SERVERS = frozenset({"llama_cpp"})
 """Inference server kinds that take a schema as ``{"type": "json_object", "schema": ...}``
 instead of OpenAI's ``json_schema`` form."""
@@ -72,15 +113,14 @@ class Endpoint(Protocol):
         endpoint.register(model)                      # once per model is enough
         response = await endpoint.send(endpoint.prepare(request, timeout))
         cost = endpoint.price(model, response)
-        # on an exception: endpoint.transient(exc) decides whether to retry
+        # on an exception: endpoint.error_kind(exc) names it, and only the kinds in
+        # RETRIED_KINDS are retried, a rate limit after endpoint.retry_after(exc) seconds
 
     Where the next pieces of work plug in (not done yet):
 
     - *Preflight of API keys*: a method naming the environment variables ``model`` needs
       (e.g. from ``litellm.validate_environment``), checked with ``check_model`` before a
       run; the in-process and hosted families need none.
-    - *Error kinds*: ``transient`` becomes a classification (transient, auth, quota, bad
-      request...) per family; today every family uses ``is_transient``.
     - *Reasoning-model parameters*: ``params`` maps the request's options to the ones the
       provider accepts (e.g. ``max_completion_tokens``, no ``temperature``).
     - *Prompt caching*: ``prepare`` marks cacheable messages, ``price`` counts cached tokens.
@@ -112,8 +152,16 @@ class Endpoint(Protocol):
         """Make the call ``prepare`` built; returns litellm's response."""
         ...
 
+    def error_kind(self, exc: BaseException) -> str:
+        """What kind of error ``exc`` is (one of ``ERROR_KINDS``)."""
+        ...
+
     def transient(self, exc: BaseException) -> bool:
         """Whether a call that raised ``exc`` is worth retrying."""
+        ...
+
+    def retry_after(self, exc: BaseException) -> float | None:
+        """Seconds the provider asked to wait before the next call (``Retry-After``), or None."""
         ...
 
     def price(self, model: str, response: Any) -> float:
@@ -157,8 +205,14 @@ class LitellmEndpoint:
     async def send(self, call: dict[str, Any]) -> Any:
         return await import_litellm().acompletion(**call)
 
+    def error_kind(self, exc: BaseException) -> str:
+        return error_kind(exc)
+
     def transient(self, exc: BaseException) -> bool:
         return is_transient(exc)
+
+    def retry_after(self, exc: BaseException) -> float | None:
+        return retry_after(exc)
 
     def price(self, model: str, response: Any) -> float:
         try:
@@ -343,21 +397,86 @@ def _name_problem(model: str) -> str | None:
     return None
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Timeouts, rate limits, 5xx and connection errors are worth retrying; the rest are not."""
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError):
-        return True
+def error_kind(exc: BaseException) -> str:
+    """What kind of error a call raised, from litellm's exception type, the HTTP status and,
+    where litellm reports one kind as another, the message (see ``ERROR_KINDS``)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    text = str(exc)
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and status in TRANSIENT_STATUS:
-        return True
-    name = type(exc).__name__
-    return name in {
-        "Timeout",
-        "RateLimitError",
+    status = status if isinstance(status, int) else None
+    if "AuthenticationError" in names or MISSING_CREDENTIALS.search(text):
+        return "auth"
+    if isinstance(exc, TimeoutError) or names & {"Timeout", "APITimeoutError"} or status == 408:
+        return "timeout"
+    if "ContextWindowExceededError" in names:
+        return "context_length"
+    if "ContentPolicyViolationError" in names:
+        return "content_policy"
+    by_status = {401: "auth", 403: "permission", 404: "not_found", 429: "rate_limit"}
+    if status in by_status:
+        return by_status[status]
+    by_name = {
+        "PermissionDeniedError": "permission",
+        "NotFoundError": "not_found",
+        "RateLimitError": "rate_limit",
+    }
+    for name, kind in by_name.items():
+        if name in names:
+            return kind
+    refused = names & {"BadRequestError", "UnprocessableEntityError", "UnsupportedParamsError"}
+    if refused or (status is not None and 400 <= status < 500 and status not in TRANSIENT_STATUS):
+        if CONTEXT_LENGTH.search(text):
+            return "context_length"
+        if CONTENT_POLICY.search(text):
+            return "content_policy"
+        return "bad_request"
+    transient_names = {
         "APIConnectionError",
         "ServiceUnavailableError",
         "InternalServerError",
+        "BadGatewayError",
     }
+    if isinstance(exc, ConnectionError) or status in TRANSIENT_STATUS or names & transient_names:
+        return "transient"
+    return "other"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Timeouts, rate limits, 5xx and connection errors are worth retrying; the rest are not
+    (a missing or bad key, an unknown model, a bad request, a prompt too long, a refusal)."""
+    return error_kind(exc) in RETRIED_KINDS
+
+
+def retry_after(exc: BaseException, now: float | None = None) -> float | None:
+    """The wait a rate-limited provider asked for: ``retry-after-ms``, or ``Retry-After`` in
+    seconds or as an HTTP date, from the headers of the exception's response (or those litellm
+    kept); at most ``MAX_RETRY_AFTER``. None when none is given."""
+    kept = getattr(exc, "litellm_response_headers", None)
+    for headers in (kept, getattr(getattr(exc, "response", None), "headers", None)):
+        if not headers:
+            continue
+        found = {str(k).lower(): str(v) for k, v in dict(headers).items()}
+        if (value := found.get("retry-after-ms")) is not None:
+            seconds = _number(value)
+            if seconds is not None:
+                return min(max(seconds / 1000, 0.0), MAX_RETRY_AFTER)
+        if (value := found.get("retry-after")) is not None:
+            seconds = _number(value)
+            if seconds is None:
+                try:
+                    seconds = parsedate_to_datetime(value).timestamp() - (now or time.time())
+                except (TypeError, ValueError, IndexError, OverflowError):
+                    continue
+            return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    return None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
 def fake_price(model: str) -> float:

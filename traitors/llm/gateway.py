@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from traitors.llm.endpoints import Endpoints, endpoint_of
+from traitors.llm.endpoints import RETRIED_KINDS, Endpoints, endpoint_of
 from traitors.store.calls import CallLog, CallRecord, ReplayMiss, Usage
 
 SECRET_NAME = re.compile(
@@ -174,6 +174,7 @@ class Gateway:
         clock = time.perf_counter()
         text: str | None = None
         error: str | None = None
+        kind: str | None = None
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         cost = 0.0
         attempts = 0
@@ -183,14 +184,16 @@ class Gateway:
                 attempts += 1
                 try:
                     text, usage, cost = await asyncio.wait_for(self._call(request), self.timeout)
-                    error = None
+                    error = kind = None
                     break
                 except Exception as exc:
                     error = redact(f"{type(exc).__name__}: {exc}")
+                    kind = endpoint.error_kind(exc)
                     text = None
-                    if not endpoint.transient(exc) or attempts >= self.max_attempts:
+                    if kind not in RETRIED_KINDS or attempts >= self.max_attempts:
                         break
-                    await asyncio.sleep(self._delay(attempts))
+                    asked = endpoint.retry_after(exc) if kind == "rate_limit" else None
+                    await asyncio.sleep(self._delay(attempts, asked))
         latency = time.perf_counter() - clock
         if text is not None:
             text = redact(text)  # a provider may echo a key; it must not reach a log or prompt
@@ -203,6 +206,7 @@ class Gateway:
             params=request.params(),
             text=text,
             error=error,
+            error_kind=kind,
             usage=Usage(**usage),
             cost=cost,
             latency_s=round(latency, 4),
@@ -212,8 +216,11 @@ class Gateway:
         log.add(record)
         return _response(record, latency)
 
-    def _delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter: between half and all of backoff * 2^(attempt-1)."""
+    def _delay(self, attempt: int, asked: float | None = None) -> float:
+        """The wait the provider ``asked`` for (its ``Retry-After``, at most ``max_backoff``),
+        else exponential backoff with jitter: between half and all of backoff * 2^(attempt-1)."""
+        if asked is not None:
+            return min(asked, self.max_backoff)
         ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 
