@@ -90,6 +90,13 @@ CONTENT_POLICY = re.compile(
 )
 """A bad request refused by the provider's content policy (when litellm does not say it with
 ``ContentPolicyViolationError``)."""
+ANTHROPIC_MIN_THINKING_BUDGET = 1024
+"""Anthropic's smallest thinking budget."""
+EFFORT_BUDGET = {"low": 1024, "medium": 2048, "high": 4096}
+"""The thinking budget litellm gives an Anthropic model for each ``reasoning_effort``
+(its ``DEFAULT_REASONING_EFFORT_*_THINKING_BUDGET``): added to ``max_tokens``."""
+CACHE_BREAKPOINT = {"cache_control": {"type": "ephemeral"}}
+"""An Anthropic prompt-cache breakpoint, as litellm takes it on a message's content."""
 MAX_RETRY_AFTER = 300.0
 """Longest wait a ``Retry-After`` may ask for, in seconds, whatever the gateway's own cap."""
 JSON_OBJECT_SERVERS = frozenset({"llama_cpp"})
@@ -121,9 +128,12 @@ class Endpoint(Protocol):
     - *Preflight of API keys*: a method naming the environment variables ``model`` needs
       (e.g. from ``litellm.validate_environment``), checked with ``check_model`` before a
       run; the in-process and hosted families need none.
-    - *Reasoning-model parameters*: ``params`` maps the request's options to the ones the
-      provider accepts (e.g. ``max_completion_tokens``, no ``temperature``).
-    - *Prompt caching*: ``prepare`` marks cacheable messages, ``price`` counts cached tokens.
+
+    Reasoning models: ``check_options`` refuses, when a spec is read, the agent options a
+    model does not take (``reasoning_effort``, ``thinking_budget``, ``api_base``); ``params``
+    drops or translates, by litellm's supported-parameter lookup, the options a model does not
+    take. Prompt caching: ``prepare`` sets cache breakpoints where the provider takes them; the
+    gateway records cached tokens and ``price`` (litellm's ``completion_cost``) prices them.
 
     Whatever ``params`` and ``prepare`` change reaches the provider only: the request, its
     key and ``calls.jsonl`` keep the options the agent asked for, so replays do not move.
@@ -138,6 +148,11 @@ class Endpoint(Protocol):
 
     def register(self, model: str) -> None:
         """Make litellm able to serve ``model`` (idempotent; before each call)."""
+        ...
+
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        """The agent option (of ``reasoning_effort``, ``thinking_budget``, ``api_base``: those
+        set) ``model`` does not take, and why; or None (when a spec is read)."""
         ...
 
     def params(self, request: ModelRequest) -> dict[str, Any]:
@@ -189,18 +204,67 @@ class LitellmEndpoint:
     def register(self, model: str) -> None:
         """Nothing to register: litellm knows its providers."""
 
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        supported = supported_params(model)
+        if supported is None:
+            return None  # litellm cannot tell: the provider will
+        if options.get("reasoning_effort") and "reasoning_effort" not in supported:
+            return "reasoning_effort", f"{model} takes no reasoning_effort (not a reasoning model)"
+        if budget := options.get("thinking_budget"):
+            if "thinking" not in supported:
+                return "thinking_budget", f"{model} takes no thinking budget"
+            if provider_of(model) == "anthropic" and budget < ANTHROPIC_MIN_THINKING_BUDGET:
+                least = ANTHROPIC_MIN_THINKING_BUDGET
+                return "thinking_budget", f"Anthropic's thinking budget is at least {least} tokens"
+        return None
+
     def params(self, request: ModelRequest) -> dict[str, Any]:
-        return request.params()
+        """The options the agent asked for, those the model does not take dropped (litellm's
+        supported-parameter lookup: no ``seed`` for Anthropic, no ``stop`` for GPT-5) or
+        translated: ``thinking_budget`` becomes ``thinking``; a thinking Anthropic model gets
+        no ``temperature`` (it takes only the default) and its ``max_tokens`` grows by the
+        thinking budget (which it counts); OpenAI's reasoning models get no ``temperature``
+        but 1. A request to a model that takes all it asks for is sent as asked."""
+        sent = request.params()
+        effort = sent.pop("reasoning_effort", None)
+        budget = sent.pop("thinking_budget", None)
+        if effort is not None:
+            sent["reasoning_effort"] = effort
+        if budget is not None:
+            sent["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        supported = supported_params(request.model)
+        if supported is None:
+            return sent
+        sent = {name: value for name, value in sent.items() if name in supported}
+        provider = provider_of(request.model)
+        thinks = "reasoning_effort" in sent or "thinking" in sent
+        if thinks and provider == "anthropic":
+            sent.pop("temperature", None)
+            if "max_tokens" in sent:
+                sent["max_tokens"] += budget or EFFORT_BUDGET.get(str(effort), 0)
+        if (
+            provider in ("openai", "azure")
+            and sent.get("temperature", 1) != 1
+            and is_reasoning_model(request.model)
+        ):
+            del sent["temperature"]
+        return sent
 
     def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
-        return {
+        messages = list(request.messages)
+        if "cache_control" in (supported_params(request.model) or ()):
+            messages = with_cache_breakpoints(messages, request.stable_messages)
+        call = {
             "model": request.model,
-            "messages": list(request.messages),
+            "messages": messages,
             "max_retries": 0,  # the gateway retries
             "num_retries": 0,
             "timeout": timeout,
             **self.params(request),
         }
+        if request.api_base:
+            call["api_base"] = request.api_base
+        return call
 
     async def send(self, call: dict[str, Any]) -> Any:
         return await import_litellm().acompletion(**call)
@@ -236,12 +300,36 @@ class InProcessEndpoint(LitellmEndpoint):
     the first call, known to litellm as free, and priced here."""
 
     family = "in-process"
+    refused: tuple[str, ...] = ("reasoning_effort", "thinking_budget")
+    """Agent options this family refuses (besides ``api_base``)."""
 
     def __init__(self) -> None:
         self._priced: set[str] = set()
 
     def check_model(self, model: str) -> str | None:
         return _name_problem(model)
+
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        for name in ("api_base", *self.refused):
+            if options.get(name):
+                return name, f"{model} is served in this process: it takes no {name}"
+        return None
+
+    def params(self, request: ModelRequest) -> dict[str, Any]:
+        sent = request.params()
+        sent.pop("reasoning_effort", None)
+        sent.pop("thinking_budget", None)
+        return sent
+
+    def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
+        return {
+            "model": request.model,
+            "messages": list(request.messages),
+            "max_retries": 0,  # the gateway retries
+            "num_retries": 0,
+            "timeout": timeout,
+            **self.params(request),
+        }
 
     def register(self, model: str) -> None:
         self.register_provider()
@@ -290,9 +378,11 @@ class LocalEndpoint(InProcessEndpoint):
 
 class FakeEndpoint(InProcessEndpoint):
     """``fake/<name>``: a function-backed fake, free unless its name sets a price
-    (``fake/random?price=0.5``: $0.50 per 1,000 tokens, for budgets)."""
+    (``fake/random?price=0.5``: $0.50 per 1,000 tokens, for budgets). It stands in for any
+    model, so it takes the reasoning options (and does not think)."""
 
     family = "fake"
+    refused = ()
 
     def register_provider(self) -> None:
         from traitors.llm.fake import register_fake_provider
@@ -326,6 +416,18 @@ class HostedEndpoint(LitellmEndpoint):
 
     def check_model(self, model: str) -> str | None:
         return _name_problem(model)
+
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        for name in ("api_base", "reasoning_effort", "thinking_budget"):
+            if options.get(name):
+                return name, f"{model} runs on the sweep's own servers: it takes no {name}"
+        return None
+
+    def params(self, request: ModelRequest) -> dict[str, Any]:
+        sent = request.params()
+        sent.pop("reasoning_effort", None)
+        sent.pop("thinking_budget", None)
+        return sent
 
     def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
         name = request.model.split("/", 1)[1]
@@ -388,6 +490,54 @@ def hosted_options(specs: Sequence[InferenceSpec], routes: dict[str, list[str]])
     """Gateway options reaching a sweep's inference servers."""
     json_object = [spec.serve_as for spec in specs if spec.kind in JSON_OBJECT_SERVERS]
     return {"routes": routes, "json_object_routes": json_object}
+
+
+@functools.lru_cache(maxsize=512)
+def provider_of(model: str) -> str | None:
+    """litellm's provider of ``model`` (``openai``, ``anthropic``, ``gemini``...), or None."""
+    try:
+        provider: str = import_litellm().get_llm_provider(model)[1]
+    except Exception:
+        return None
+    return provider
+
+
+@functools.lru_cache(maxsize=512)
+def supported_params(model: str) -> frozenset[str] | None:
+    """The OpenAI-style parameters litellm sends ``model`` (its supported-parameter lookup),
+    or None when it cannot tell."""
+    litellm = import_litellm()
+    try:
+        name, provider, *_ = litellm.get_llm_provider(model)
+        found = litellm.get_supported_openai_params(model=name, custom_llm_provider=provider)
+    except Exception:
+        return None
+    return frozenset(found) if found else None
+
+
+@functools.lru_cache(maxsize=512)
+def is_reasoning_model(model: str) -> bool:
+    """Whether litellm's model map marks ``model`` as a reasoning model."""
+    try:
+        return bool(import_litellm().supports_reasoning(model=model))
+    except Exception:
+        return False
+
+
+def with_cache_breakpoints(
+    messages: list[dict[str, Any]], stable: int | None
+) -> list[dict[str, Any]]:
+    """``messages`` with Anthropic cache breakpoints (litellm's ``cache_control``) on the
+    system message and on the last of the ``stable`` leading messages."""
+    marked = {0} if messages and messages[0].get("role") == "system" else set()
+    if stable:
+        marked.add(min(stable, len(messages)) - 1)
+    return [
+        {**m, "content": [{"type": "text", "text": m["content"], **CACHE_BREAKPOINT}]}
+        if i in marked and isinstance(m.get("content"), str)
+        else m
+        for i, m in enumerate(messages)
+    ]
 
 
 def _name_problem(model: str) -> str | None:

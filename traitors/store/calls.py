@@ -29,8 +29,18 @@ class Usage(BaseModel):
     """Tokens in the prompt."""
     completion_tokens: int = 0
     """Tokens generated."""
+    cached_tokens: int = 0
+    """Prompt tokens read from the provider's prompt cache (priced at its cached rate)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's prompt cache (Anthropic prices them higher)."""
+    reasoning_tokens: int = 0
+    """Completion tokens the model spent thinking (part of ``completion_tokens``)."""
 
-    LATER_FIELDS: ClassVar[tuple[str, ...]] = ()
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = (
+        "cached_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    )
     """Fields added later: left out of a ``calls.jsonl`` line while 0."""
 
 
@@ -60,6 +70,14 @@ class CallRecord(BaseModel):
     ``context_length``, ``content_policy`` (never retried), ``rate_limit``, ``timeout``,
     ``transient`` (retried) or ``other``; None when the call succeeded (and in records written
     before kinds were recorded)."""
+    reasoning: str | None = None
+    """The model's own thinking, where the provider returned it (litellm's
+    ``reasoning_content`` or Anthropic's thinking blocks): the seat's private reasoning."""
+    finish_reason: str | None = None
+    """Why the model stopped, when not a plain ``stop``: ``length`` (cut by ``max_tokens``),
+    ``content_filter``, ``tool_calls``..."""
+    refusal: str | None = None
+    """The model's refusal, when it refused instead of answering (OpenAI's ``refusal``)."""
     usage: Usage
     """Tokens counted."""
     cost: float
@@ -82,7 +100,7 @@ class CallRecord(BaseModel):
         return self.model_dump_json(exclude=exclude)
 
 
-LATER_FIELDS = ("error_kind",)
+LATER_FIELDS = ("error_kind", "reasoning", "finish_reason", "refusal")
 """Fields of ``CallRecord`` added after ``calls.jsonl`` files were written: left out of a
 line while None."""
 
@@ -96,7 +114,14 @@ class CallLog:
     """key -> record; set for replay."""
     counters: dict[str, int] = field(default_factory=dict)
     totals: dict[str, float] = field(
-        default_factory=lambda: {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0}
+        default_factory=lambda: {
+            "calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost": 0,
+            "cached_tokens": 0,
+            "reasoning_tokens": 0,
+        }
     )
     seats: dict[str, SeatHealth] = field(default_factory=dict)
     """Agent -> its calls and failed calls."""
@@ -142,6 +167,8 @@ class CallLog:
         self.totals["prompt_tokens"] += record.usage.prompt_tokens
         self.totals["completion_tokens"] += record.usage.completion_tokens
         self.totals["cost"] += record.cost
+        self.totals["cached_tokens"] += record.usage.cached_tokens
+        self.totals["reasoning_tokens"] += record.usage.reasoning_tokens
         seat = self.seats.setdefault(record.agent, SeatHealth())
         seat.calls += 1
         if record.error is not None:
