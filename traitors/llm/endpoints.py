@@ -123,17 +123,17 @@ class Endpoint(Protocol):
         # on an exception: endpoint.error_kind(exc) names it, and only the kinds in
         # RETRIED_KINDS are retried, a rate limit after endpoint.retry_after(exc) seconds
 
-    Where the next pieces of work plug in (not done yet):
-
-    - *Preflight of API keys*: a method naming the environment variables ``model`` needs
-      (e.g. from ``litellm.validate_environment``), checked with ``check_model`` before a
-      run; the in-process and hosted families need none.
-
     Reasoning models: ``check_options`` refuses, when a spec is read, the agent options a
     model does not take (``reasoning_effort``, ``thinking_budget``, ``api_base``); ``params``
     drops or translates, by litellm's supported-parameter lookup, the options a model does not
     take. Prompt caching: ``prepare`` sets cache breakpoints where the provider takes them; the
     gateway records cached tokens and ``price`` (litellm's ``completion_cost``) prices them.
+
+    Where the next piece of work plugs in (not done yet): *preflight of API keys*, a method
+    naming the environment variables ``model`` needs (e.g. from
+    ``litellm.validate_environment``), checked with ``check_model`` before a run; the
+    in-process and hosted families need none. (Today a missing key is an ``auth`` error at the
+    first call, which stops the episode.)
 
     Whatever ``params`` and ``prepare`` change reaches the provider only: the request, its
     key and ``calls.jsonl`` keep the options the agent asked for, so replays do not move.

@@ -323,7 +323,8 @@ def _redacted(text: str | None) -> str | None:
 
 
 def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    """A token count (0 for anything that is not a number: a field the provider left out)."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def usage_counts(usage: Any) -> dict[str, int]:
