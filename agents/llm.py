@@ -23,7 +23,7 @@ from traitors.game.actions import PROBABILITIES, ActionError, ActionRequest
 from traitors.game.events import PhaseEvent, RoleEvent
 from traitors.game.words import Words
 from traitors.llm.gateway import Gateway, ModelRequest, ModelResponse
-from traitors.llm.models import model_problem
+from traitors.llm.models import model_problem, options_problem
 from traitors.store.calls import CallLog
 
 REFLECTION_TOKENS = 120
@@ -101,11 +101,19 @@ class LLMPolicy:
     """Its seats' models are checked before a run (keys, prices: ``traitors models``)."""
 
     @classmethod
-    def check_agent(cls, agent: AgentSpec) -> str | None:
-        """Why this seat's settings cannot be played (no model, or none a provider serves)."""
+    def check_agent(cls, agent: AgentSpec) -> str | tuple[str, str] | None:
+        """Why this seat's settings cannot be played: no model, none a provider serves (a
+        problem with ``model``), or an option the model does not take (the field and why)."""
         if not agent.model:
             return "policy llm needs a model (e.g. local/smollm2-135m)"
-        return model_problem(agent.model)
+        if problem := model_problem(agent.model):
+            return problem
+        options = {
+            "reasoning_effort": agent.reasoning_effort,
+            "thinking_budget": agent.thinking_budget,
+            "api_base": agent.api_base,
+        }
+        return options_problem(agent.model, options)
 
     def __init__(self, context: SeatContext) -> None:
         agent = context.agent
@@ -116,6 +124,9 @@ class LLMPolicy:
         self.model = agent.model
         self.temperature = agent.temperature
         self.max_tokens = agent.max_tokens
+        self.reasoning_effort = agent.reasoning_effort
+        self.thinking_budget = agent.thinking_budget
+        self.api_base = agent.api_base
         self.reasoning = bool(agent.reasoning)
         self.seed = context.seed % 2**31
         self.gateway: ModelGateway = services.gateway or Gateway()
@@ -185,13 +196,17 @@ class LLMPolicy:
             )
         text = response.text or ""
         self._last_reply = text
+        thought = response.reasoning  # the model's own thinking, private to this seat
         try:
             data = parse_reply(text)
             action = request.action_from_reply(data)
         except ActionError as exc:
-            return Decision(None, error=str(exc), raw=text, call_ids=(response.call_id,))
-        reasoning = data.get("reasoning") if isinstance(data.get("reasoning"), str) else None
-        return Decision(action, raw=text, reasoning=reasoning or None, call_ids=(response.call_id,))
+            return Decision(
+                None, error=str(exc), raw=text, reasoning=thought, call_ids=(response.call_id,)
+            )
+        written = data.get("reasoning") if isinstance(data.get("reasoning"), str) else None
+        reasoning = "\n\n".join(part for part in (thought, written) if part) or None
+        return Decision(action, raw=text, reasoning=reasoning, call_ids=(response.call_id,))
 
     async def _reflect(self, observation: Observation) -> None:
         """Rewrite the rolling notes once a round has ended."""
@@ -239,6 +254,9 @@ class LLMPolicy:
             max_tokens=max_tokens,
             seed=self.seed,
             response_format=response_format,
+            reasoning_effort=self.reasoning_effort,
+            thinking_budget=self.thinking_budget,
+            api_base=self.api_base,
         )
         response: ModelResponse = await self.gateway.complete(
             request, agent=self.seat, log=self.calls

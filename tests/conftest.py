@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything imports litellm
+os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")  # nor fetches at a call
 
+import ipaddress
 import random
 import socket
 from dataclasses import replace
@@ -64,7 +66,16 @@ class NetworkBlocked(RuntimeError):
 
 
 def _is_loopback(host: object) -> bool:
-    return isinstance(host, str) and (host in ("localhost", "::1") or host.startswith("127."))
+    """Whether ``host`` is a loopback address (``127.0.0.0/8``, ``::1``) or ``localhost``; a
+    name such as ``127.example.com`` is not: looking it up would reach the network."""
+    if not isinstance(host, str):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.partition("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,14 @@ runs a model or reaches the network."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import subprocess
 import sys
+from email.utils import formatdate
 from typing import Any
 
+import httpx
 import litellm
 import pytest
 
@@ -21,10 +25,12 @@ from traitors.llm.endpoints import (
     LitellmEndpoint,
     LocalEndpoint,
     endpoint_for,
+    error_kind,
     hosted_options,
     is_transient,
+    retry_after,
 )
-from traitors.llm.models import model_problem
+from traitors.llm.models import model_problem, options_problem
 from traitors.sweep.spec import InferenceSpec
 
 SCHEMA = {"type": "object", "properties": {"vote": {"enum": ["Ann", "Bob"]}}}
@@ -40,7 +46,9 @@ SENT_PARAMS = {"temperature": 0.3, "max_tokens": 64, "seed": 5, "stop": ("\n",)}
 ROUTES = {"smollm2": ["http://127.0.0.1:9/v1"], "qwen": ["http://127.0.0.1:10/v1"]}
 
 
-def request(model: str, response_format: dict[str, Any] | None = JSON_SCHEMA) -> ModelRequest:
+def request(
+    model: str, response_format: dict[str, Any] | None = JSON_SCHEMA, **options: Any
+) -> ModelRequest:
     return ModelRequest(
         model=model,
         messages=MESSAGES,
@@ -49,6 +57,7 @@ def request(model: str, response_format: dict[str, Any] | None = JSON_SCHEMA) ->
         seed=5,
         response_format=response_format,
         stop=("\n",),
+        **options,
     )
 
 
@@ -79,7 +88,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def call(gateway: Gateway, req: ModelRequest) -> tuple[str, dict[str, int], float]:
-    return asyncio.run(gateway._call(req))
+    """The text, token counts and cost of one call."""
+    text, usage, cost, *_ = asyncio.run(gateway._call(req))
+    return text, usage, cost
 
 
 def providers() -> set[str]:
@@ -161,7 +172,7 @@ def test_litellm_models_pass_through(sent: list[dict[str, Any]]) -> None:
         **SENT_PARAMS,
     }
     assert providers() == before  # nothing registered
-    assert (text, usage) == ("ok", {"prompt_tokens": 1000, "completion_tokens": 500})
+    assert text == "ok" and usage["prompt_tokens"] == 1000 and usage["completion_tokens"] == 500
     expected = litellm.completion_cost(completion_response=reply("gpt-4o-mini"))
     assert cost == pytest.approx(expected) and cost > 0  # litellm's price
 
@@ -232,6 +243,157 @@ def test_hosted_models_go_to_the_router_with_markers_broken(sent: list[dict[str,
     assert len({id(made["router"]) for made in sent}) == 1  # built once per gateway
 
 
+# --- reasoning models, prompt caching, api_base ---------------------------------------------
+
+BASE = {"max_retries": 0, "num_retries": 0, "timeout": 120.0}
+MARKED_SYSTEM = {
+    "role": "system",
+    "content": [
+        {"type": "text", "text": MESSAGES[0]["content"], "cache_control": {"type": "ephemeral"}}
+    ],
+}
+
+
+def test_an_openai_reasoning_model_gets_its_effort_and_no_temperature(
+    sent: list[dict[str, Any]],
+) -> None:
+    call(Gateway(), request("openai/o3-mini", reasoning_effort="high"))
+    assert sent[0]["kwargs"] == {
+        "model": "openai/o3-mini",
+        "messages": list(MESSAGES),  # OpenAI caches prompts by itself
+        **BASE,
+        "response_format": JSON_SCHEMA,
+        "max_tokens": 64,  # litellm sends it as max_completion_tokens
+        "seed": 5,
+        "stop": ("\n",),
+        "reasoning_effort": "high",  # and no temperature: o-series take only the default
+    }
+
+
+def test_a_thinking_anthropic_model_gets_a_budget_room_for_it_and_cache_breakpoints(
+    sent: list[dict[str, Any]],
+) -> None:
+    model = "anthropic/claude-sonnet-4-20250514"
+    call(Gateway(), request(model, thinking_budget=2048, stable_messages=2))
+    assert sent[0]["kwargs"] == {
+        "model": model,
+        "messages": [
+            MARKED_SYSTEM,
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "text",
+                        "text": MESSAGES[1]["content"],
+                        **{"cache_control": {"type": "ephemeral"}},
+                    }
+                ],
+            },
+        ],
+        **BASE,
+        "response_format": JSON_SCHEMA,
+        "max_tokens": 64 + 2048,  # Anthropic counts the thinking in max_tokens
+        "stop": ("\n",),
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        # no temperature (thinking takes only the default) and no seed (Anthropic has none)
+    }
+    call(Gateway(), request(model, reasoning_effort="low"))
+    effort = sent[1]["kwargs"]
+    assert effort["reasoning_effort"] == "low" and effort["max_tokens"] == 64 + 1024
+    assert "temperature" not in effort and "thinking" not in effort
+
+
+def test_an_anthropic_model_without_thinking_keeps_its_temperature(
+    sent: list[dict[str, Any]],
+) -> None:
+    call(Gateway(), request("anthropic/claude-3-5-haiku-latest"))
+    made = sent[0]["kwargs"]
+    assert made["messages"] == [MARKED_SYSTEM, MESSAGES[1]]  # only the system message marked
+    assert made["temperature"] == 0.3 and made["max_tokens"] == 64 and "seed" not in made
+
+
+def test_a_gemini_thinking_budget_is_sent_as_thinking(sent: list[dict[str, Any]]) -> None:
+    call(Gateway(), request("gemini/gemini-2.5-flash", thinking_budget=512))
+    made = sent[0]["kwargs"]
+    assert made["thinking"] == {"type": "enabled", "budget_tokens": 512}
+    assert made["temperature"] == 0.3 and made["max_tokens"] == 64 and made["seed"] == 5
+    assert made["messages"] == list(MESSAGES)  # no cache_control: Gemini caches otherwise
+
+
+def test_api_base_reaches_litellm_but_not_the_key(sent: list[dict[str, Any]]) -> None:
+    served = request("openai/gpt-4o-mini", api_base="http://127.0.0.1:9/v1")
+    call(Gateway(), served)
+    assert sent[0]["kwargs"]["api_base"] == "http://127.0.0.1:9/v1"
+    assert served.key("A", 0) == request("openai/gpt-4o-mini").key("A", 0)
+    assert served.params() == request("openai/gpt-4o-mini").params()
+
+
+def test_request_keys_are_the_keys_of_before() -> None:
+    """The key of a request that sets none of the later options hashes what it hashed before
+    they existed, so recordings made then still replay."""
+    req = request("openai/gpt-4o-mini", stable_messages=1)
+    body = {
+        "model": req.model,
+        "messages": MESSAGES,
+        "params": {**SENT_PARAMS, "response_format": JSON_SCHEMA},
+        "agent": "A",
+        "index": 3,
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert req.key("A", 3) == hashlib.sha256(text.encode()).hexdigest()
+    thinking = request("openai/o3-mini", reasoning_effort="low")
+    assert thinking.params()["reasoning_effort"] == "low"
+    assert thinking.key("A", 3) != request("openai/o3-mini").key("A", 3)
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "problem"),
+    [
+        ("openai/o3-mini", {"reasoning_effort": "high"}, None),
+        ("openai/gpt-4o-mini", {"reasoning_effort": "high"}, ("reasoning_effort", "takes no")),
+        ("openai/o3-mini", {"thinking_budget": 2048}, ("thinking_budget", "takes no thinking")),
+        (
+            "anthropic/claude-3-5-haiku-latest",
+            {"reasoning_effort": "low"},
+            ("reasoning_effort", ""),
+        ),
+        ("anthropic/claude-sonnet-4-20250514", {"thinking_budget": 2048}, None),
+        (
+            "anthropic/claude-sonnet-4-20250514",
+            {"thinking_budget": 500},
+            ("thinking_budget", "1024"),
+        ),
+        ("gemini/gemini-2.5-flash", {"thinking_budget": 512, "reasoning_effort": "low"}, None),
+        ("openai/gpt-4o-mini", {"api_base": "http://127.0.0.1:9/v1"}, None),
+        (
+            "local/smollm2-135m",
+            {"reasoning_effort": "low"},
+            ("reasoning_effort", "in this process"),
+        ),
+        ("local/smollm2-135m", {"api_base": "http://x"}, ("api_base", "takes no api_base")),
+        ("fake/random", {"reasoning_effort": "low", "thinking_budget": 9}, None),
+        ("hosted/qwen", {"thinking_budget": 2048}, ("thinking_budget", "own servers")),
+        ("openai/gpt-4o-mini", {"reasoning_effort": None}, None),
+    ],
+)
+def test_each_family_says_which_options_its_models_take(
+    model: str, options: dict[str, Any], problem: tuple[str, str] | None
+) -> None:
+    found = options_problem(model, options)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and found[0] == problem[0] and problem[1] in found[1]
+
+
+def test_in_process_and_hosted_models_are_sent_no_reasoning_options(
+    sent: list[dict[str, Any]],
+) -> None:
+    call(Gateway(), request("fake/random", reasoning_effort="low", thinking_budget=9))
+    call(Gateway(routes=ROUTES), request("hosted/qwen", reasoning_effort="low"))
+    assert [set(made["kwargs"]) & {"reasoning_effort", "thinking"} for made in sent] == [set()] * 2
+
+
 def test_a_request_keeps_what_the_agent_asked_for(sent: list[dict[str, Any]]) -> None:
     req = request("hosted/smollm2")
     call(Gateway(routes=ROUTES, json_object_routes=["smollm2"]), req)
@@ -278,6 +440,93 @@ def test_llama_cpp_servers_take_json_object_schemas() -> None:
 def test_every_family_retries_the_same_errors(exc: Exception) -> None:
     families = [endpoint_for(m) for m in ("local/x", "fake/x", "hosted/x", "openai/x")]
     assert {e.transient(exc) for e in families} == {is_transient(exc)}
+
+
+def _response(status: int, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, headers=headers, request=httpx.Request("POST", "http://x"))
+
+
+MISSING_OPENAI_KEY = (
+    "OpenAIException - Missing credentials. Please pass an `api_key`, `workload_identity`, "
+    "`admin_api_key`, or set the `OPENAI_API_KEY` environment variable."
+)
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (litellm.AuthenticationError("bad key", llm_provider="openai", model="m"), "auth"),
+        (litellm.InternalServerError(MISSING_OPENAI_KEY, llm_provider="openai", model="m"), "auth"),
+        (
+            litellm.APIConnectionError("Missing Gemini API key.", llm_provider="gemini", model="m"),
+            "auth",
+        ),
+        (ValueError("The api_key client option must be set"), "auth"),
+        (litellm.PermissionDeniedError("no", "openai", "m", _response(403)), "permission"),
+        (litellm.APIError(403, "not allowed", "openai", "m"), "permission"),  # as OpenAI's 403
+        (litellm.NotFoundError("no such model", model="m", llm_provider="openai"), "not_found"),
+        (litellm.BadRequestError("malformed", model="m", llm_provider="openai"), "bad_request"),
+        (litellm.UnprocessableEntityError("bad", "m", "openai", _response(422)), "bad_request"),
+        (
+            litellm.ContextWindowExceededError("too long", model="m", llm_provider="openai"),
+            "context_length",
+        ),
+        (
+            litellm.BadRequestError("prompt is too long: 210000 tokens", "m", "anthropic"),
+            "context_length",
+        ),
+        (
+            litellm.ContentPolicyViolationError("refused", model="m", llm_provider="openai"),
+            "content_policy",
+        ),
+        (
+            litellm.BadRequestError("rejected as a result of our safety system", "m", "openai"),
+            "content_policy",
+        ),
+        (litellm.RateLimitError("slow down", llm_provider="openai", model="m"), "rate_limit"),
+        (litellm.Timeout("slow", model="m", llm_provider="openai"), "timeout"),
+        (TimeoutError(), "timeout"),
+        (litellm.InternalServerError("oops", llm_provider="openai", model="m"), "transient"),
+        (litellm.ServiceUnavailableError("down", llm_provider="openai", model="m"), "transient"),
+        (litellm.APIError(529, "overloaded", "openai", "m"), "transient"),
+        (litellm.APIConnectionError("reset", llm_provider="openai", model="m"), "transient"),
+        (ConnectionError(), "transient"),
+        (ValueError("hosted/* models need the sweep's inference servers (routes)"), "other"),
+    ],
+)
+def test_errors_are_told_apart_by_kind(exc: Exception, kind: str) -> None:
+    assert error_kind(exc) == kind
+    assert is_transient(exc) == (kind in {"rate_limit", "timeout", "transient"})
+    assert {endpoint_for(m).error_kind(exc) for m in ("local/x", "hosted/x", "openai/x")} == {kind}
+
+
+def test_retry_after_in_seconds_milliseconds_or_as_a_date() -> None:
+    def limited(headers: dict[str, str]) -> Exception:
+        return litellm.RateLimitError("slow", "openai", "m", response=_response(429, headers))
+
+    assert retry_after(limited({"Retry-After": "7"})) == 7.0
+    assert retry_after(limited({"retry-after-ms": "1500", "retry-after": "9"})) == 1.5
+    now = 1_800_000_000.0
+    date = formatdate(now + 42, usegmt=True)
+    assert retry_after(limited({"Retry-After": date}), now=now) == pytest.approx(42.0)
+    assert retry_after(limited({"Retry-After": formatdate(now - 5, usegmt=True)}), now=now) == 0
+    assert retry_after(limited({"Retry-After": "86400"})) == 300.0  # a sane bound
+    assert retry_after(limited({"Retry-After": "soon"})) is None
+    assert retry_after(limited({})) is None
+    assert retry_after(litellm.RateLimitError("slow", "openai", "m")) is None
+    kept = litellm.RateLimitError("slow", "anthropic", "m")
+    kept.litellm_response_headers = httpx.Headers({"retry-after": "3"})  # type: ignore[attr-defined]
+    assert retry_after(kept) == 3.0  # where litellm keeps the provider's headers
+
+
+def test_the_gateway_waits_as_long_as_a_rate_limit_asks_within_its_cap() -> None:
+    gateway = Gateway(backoff=100.0, max_backoff=2.0)
+    asked = _response(429, {"retry-after": "1"})
+    limited = litellm.RateLimitError("x", "openai", "m", response=asked)
+    assert gateway._delay(1, retry_after(limited)) == 1.0
+    assert gateway._delay(1, 10.0) == 2.0  # capped at max_backoff
+    waits = [gateway._delay(1) for _ in range(20)]
+    assert all(1.0 <= w <= 2.0 for w in waits)  # no ask: backoff with jitter, capped
 
 
 def test_token_prices_for_estimates() -> None:

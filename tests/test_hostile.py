@@ -205,6 +205,21 @@ BAD_SPECS: list[tuple[str, str, list[str], str]] = [
     ("no model", AGENT.format("policy: llm"), [], "policy llm needs a model"),
     ("unknown provider", AGENT.format("policy: llm, model: nonsense"), [], "no provider serves"),
     ("negative tokens", AGENT.format("max_tokens: -1"), [], "max_tokens"),
+    ("effort for a model that does not think",
+     AGENT.format("policy: llm, model: openai/gpt-4o-mini, reasoning_effort: high"), [],
+     "agents.default.reasoning_effort: openai/gpt-4o-mini takes no reasoning_effort"),
+    ("effort and a seat's model", TOP + "agents: {default: {policy: llm, model: openai/o3-mini,"
+     " reasoning_effort: low}, Bob: {model: anthropic/claude-3-5-haiku-latest}}\n", [],
+     "agents.default.reasoning_effort: anthropic/claude-3-5-haiku-latest takes no"),
+    ("unknown effort", AGENT.format("reasoning_effort: extreme"), [],
+     "agents.default.reasoning_effort"),
+    ("budget for a model that does not think",
+     AGENT.format("policy: llm, model: openai/o3-mini, thinking_budget: 2048"), [],
+     "agents.default.thinking_budget: openai/o3-mini takes no thinking budget"),
+    ("api_base for a local model",
+     AGENT.format("policy: llm, model: local/smollm2-135m, api_base: 'http://127.0.0.1:9'"), [],
+     "agents.default.api_base"),
+    ("api_base not a URL", AGENT.format("api_base: 'file:///etc'"), [], "agents.default.api_base"),
     ("bad --set", TOP, ["--set", "rules.n_players=[1"], "--set rules.n_players: not valid YAML"),
 ]  # fmt: skip
 

@@ -47,6 +47,8 @@ def test_failed_calls_make_a_degraded_episode_with_counts_per_seat(traitors_yaml
     assert "model calls failed" in (manifest.status_reason or "")
     assert not is_complete(summary.dir)
     total = manifest.health_total
+    assert manifest.failed_kinds == {"transient": total.failed_calls}  # a 503, retried
+    assert f"(limit 0): transient {total.failed_calls};" in (manifest.status_reason or "")
     assert total.calls == total.failed_calls > 0 and total.defaulted == total.decisions > 0
     assert sum(h.calls for h in manifest.health.values()) == total.calls
     assert set(manifest.health) == set(manifest.players)
@@ -131,3 +133,20 @@ def test_play_on_left_at_its_default_keeps_episode_ids(traitors_yaml) -> None:
     explicit = load_spec(traitors_yaml, ["health.play_on=false"])
     assert episode_id(explicit, 0) == episode_id(spec, 0)
     assert "play_on" not in json.dumps(spec.model_dump(mode="json", exclude={"health"}))
+
+
+def test_agent_fields_left_at_their_defaults_keep_episode_ids(traitors_yaml) -> None:
+    llm = ["agents.default.policy=llm", "agents.default.model=openai/o3-mini"]
+    layers = [*llm, "agents.Alice.policy=llm", "agents.Bob.policy=llm"]
+    spec = load_spec(traitors_yaml, layers)
+    unset = [
+        "agents.default.reasoning_effort=",
+        "agents.Alice.thinking_budget=",
+        "agents.Bob.api_base=",
+    ]
+    assert episode_id(load_spec(traitors_yaml, [*layers, *unset]), 0) == episode_id(spec, 0)
+    body = json.dumps(spec.model_dump(mode="json"))
+    assert '"reasoning_effort": null' in body  # in the spec, left out of the id only
+    for setting in ("reasoning_effort=low", "api_base=http://127.0.0.1:9/v1"):
+        changed = load_spec(traitors_yaml, [*layers, f"agents.Alice.{setting}"])
+        assert episode_id(changed, 0) != episode_id(spec, 0), setting

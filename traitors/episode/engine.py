@@ -283,7 +283,8 @@ def _settle(
         manifest.health[seat] = health
         total.add(health)
     manifest.health_total = total
-    reason = spec.health.verdict(manifest.health, total)
+    manifest.failed_kinds = dict(sorted(services.calls.failed_kinds.items()))
+    reason = spec.health.verdict(manifest.health, total, manifest.failed_kinds)
     manifest.status = "degraded" if reason else "complete"
     manifest.status_reason = reason
     manifest.final_roles = dict(core.state.roles)

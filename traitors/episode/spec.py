@@ -58,6 +58,15 @@ class AgentSpec(BaseModel):
     """Whether LLM policies write private reasoning with each decision."""
     memory_events: int | None = Field(None, ge=1)
     """How many recent events an LLM agent sees verbatim."""
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    """How hard a reasoning model thinks before it answers (litellm's ``reasoning_effort``);
+    refused when the spec is read for a model that does not take it."""
+    thinking_budget: int | None = Field(None, ge=1)
+    """Tokens a model may think before it answers (Anthropic's ``thinking`` budget, Gemini's
+    ``thinkingBudget``); refused for a model that does not take one."""
+    api_base: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    """Where a litellm model is served (e.g. an OpenAI-compatible server, or a test's
+    simulator): litellm's ``api_base``. Not part of the request key."""
 
 
 DEFAULT_AGENT = AgentSpec(
@@ -192,18 +201,25 @@ def seat_policies(spec: ScenarioSpec) -> set[str]:
     return found
 
 
-ID_LATER_FIELDS = {"health": {"play_on": False}}
+ID_LATER_FIELDS: dict[str, dict[str, Any]] = {
+    "health": {"play_on": False},
+    "agents.*": {"reasoning_effort": None, "thinking_budget": None, "api_base": None},
+}
 """Fields added after episode ids were fixed: left out of the id while at these defaults, so
-an episode keeps its id (and a sweep resumes) across versions."""
+an episode keeps its id (and a sweep resumes) across versions. ``section.*`` names each
+entry of a mapping section (every layer of ``agents``)."""
 
 
 def episode_id(spec: ScenarioSpec, seed: int) -> str:
     """Stable id of an episode: a hash of the spec (minus its name and seed) and the seed."""
     body = spec.model_dump(mode="json", exclude={"name", "seed"})
     for section, defaults in ID_LATER_FIELDS.items():
-        for name, default in defaults.items():
-            if body[section].get(name) == default:
-                del body[section][name]
+        name, _, each = section.partition(".")
+        entries = list(body[name].values()) if each == "*" else [body[name]]
+        for entry in entries:
+            for field, default in defaults.items():
+                if field in entry and entry[field] == default:
+                    del entry[field]
     text = json.dumps({"spec": body, "seed": seed}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -292,19 +308,22 @@ def _check_models(
     spec: ScenarioSpec, roles: Iterable[str], seats: Iterable[str], source: str
 ) -> None:
     """Each seat's policy checks its agent settings (the ``llm`` policy: that a provider
-    serves its model), if the policy class offers ``check_agent(agent) -> problem | None``."""
+    serves its model and takes its options), if the policy class offers ``check_agent(agent)
+    -> problem | None``: a problem with the model, or ``(field, problem)`` for another field."""
     for seat in seats:
         for role in roles:
             agent = spec.agent_for(seat, role)
             policy = registry.lookup("policy", agent.policy or "heuristic")
             check = getattr(policy, "check_agent", None)
-            if check is not None and (problem := check(agent)):
-                layers = [name for name in (seat, role, "default") if name in spec.agents]
-                layer = next(
-                    (name for name in layers if spec.agents[name].model is not None),
-                    layers[0] if layers else "default",
-                )
-                raise SpecError(f"{source}: agents.{layer}.model: {problem}")
+            if check is None or not (problem := check(agent)):
+                continue
+            field, text = problem if isinstance(problem, tuple) else ("model", problem)
+            layers = [name for name in (seat, role, "default") if name in spec.agents]
+            layer = next(
+                (name for name in layers if getattr(spec.agents[name], field, None) is not None),
+                layers[0] if layers else "default",
+            )
+            raise SpecError(f"{source}: agents.{layer}.{field}: {text}")
 
 
 def format_errors(source: str, exc: ValidationError, prefix: str = "") -> str:

@@ -23,10 +23,11 @@ the first call that needs it.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
+import time
 from collections.abc import Collection, Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
@@ -51,6 +52,53 @@ FREE_MODEL = {
 """litellm's price entry for an in-process model."""
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 """HTTP statuses worth retrying."""
+RETRIED_KINDS = frozenset({"rate_limit", "timeout", "transient"})
+"""Error kinds worth retrying. The others are not: ``auth`` (a bad or missing key),
+``permission``, ``not_found`` (an unknown model), ``bad_request``, ``context_length``,
+``content_policy`` and ``other`` (anything unknown, e.g. a bug in a custom provider)."""
+ERROR_KINDS = (
+    "auth",
+    "permission",
+    "not_found",
+    "bad_request",
+    "context_length",
+    "content_policy",
+    "rate_limit",
+    "timeout",
+    "transient",
+    "other",
+)
+"""Every error kind ``error_kind`` gives, as a call record's ``error_kind`` names it."""
+MISSING_CREDENTIALS = re.compile(
+    r"missing credentials|api_key client option must be set|missing \w+ api key"
+    r"|no (?:api )?key is set|api key not valid",
+    re.IGNORECASE,
+)
+"""How providers (through litellm) say that no key or a bad one was given, whatever status
+and exception type litellm reports it with (a missing ``OPENAI_API_KEY`` is an
+``InternalServerError`` 500, a missing Gemini key an ``APIConnectionError``)."""
+CONTEXT_LENGTH = re.compile(
+    r"context[ _]length|context window|maximum context|prompt is too long"
+    r"|input token count .{0,40}exceeds",
+    re.IGNORECASE,
+)
+"""A bad request whose prompt is too long for the model (when litellm does not say it with
+``ContextWindowExceededError``)."""
+CONTENT_POLICY = re.compile(
+    r"content[ _]policy|content[ _]filter|content management policy|safety system",
+    re.IGNORECASE,
+)
+"""A bad request refused by the provider's content policy (when litellm does not say it with
+``ContentPolicyViolationError``)."""
+ANTHROPIC_MIN_THINKING_BUDGET = 1024
+"""Anthropic's smallest thinking budget."""
+EFFORT_BUDGET = {"low": 1024, "medium": 2048, "high": 4096}
+"""The thinking budget litellm gives an Anthropic model for each ``reasoning_effort``
+(its ``DEFAULT_REASONING_EFFORT_*_THINKING_BUDGET``): added to ``max_tokens``."""
+CACHE_BREAKPOINT = {"cache_control": {"type": "ephemeral"}}
+"""An Anthropic prompt-cache breakpoint, as litellm takes it on a message's content."""
+MAX_RETRY_AFTER = 300.0
+"""Longest wait a ``Retry-After`` may ask for, in seconds, whatever the gateway's own cap."""
 JSON_OBJECT_SERVERS = frozenset({"llama_cpp"})
 """Inference server kinds that take a schema as ``{"type": "json_object", "schema": ...}``
 instead of OpenAI's ``json_schema`` form."""
@@ -72,18 +120,20 @@ class Endpoint(Protocol):
         endpoint.register(model)                      # once per model is enough
         response = await endpoint.send(endpoint.prepare(request, timeout))
         cost = endpoint.price(model, response)
-        # on an exception: endpoint.transient(exc) decides whether to retry
+        # on an exception: endpoint.error_kind(exc) names it, and only the kinds in
+        # RETRIED_KINDS are retried, a rate limit after endpoint.retry_after(exc) seconds
 
-    Where the next pieces of work plug in (not done yet):
+    Reasoning models: ``check_options`` refuses, when a spec is read, the agent options a
+    model does not take (``reasoning_effort``, ``thinking_budget``, ``api_base``); ``params``
+    drops or translates, by litellm's supported-parameter lookup, the options a model does not
+    take. Prompt caching: ``prepare`` sets cache breakpoints where the provider takes them; the
+    gateway records cached tokens and ``price`` (litellm's ``completion_cost``) prices them.
 
-    - *Preflight of API keys*: a method naming the environment variables ``model`` needs
-      (e.g. from ``litellm.validate_environment``), checked with ``check_model`` before a
-      run; the in-process and hosted families need none.
-    - *Error kinds*: ``transient`` becomes a classification (transient, auth, quota, bad
-      request...) per family; today every family uses ``is_transient``.
-    - *Reasoning-model parameters*: ``params`` maps the request's options to the ones the
-      provider accepts (e.g. ``max_completion_tokens``, no ``temperature``).
-    - *Prompt caching*: ``prepare`` marks cacheable messages, ``price`` counts cached tokens.
+    Where the next piece of work plugs in (not done yet): *preflight of API keys*, a method
+    naming the environment variables ``model`` needs (e.g. from
+    ``litellm.validate_environment``), checked with ``check_model`` before a run; the
+    in-process and hosted families need none. (Today a missing key is an ``auth`` error at the
+    first call, which stops the episode.)
 
     Whatever ``params`` and ``prepare`` change reaches the provider only: the request, its
     key and ``calls.jsonl`` keep the options the agent asked for, so replays do not move.
@@ -100,6 +150,11 @@ class Endpoint(Protocol):
         """Make litellm able to serve ``model`` (idempotent; before each call)."""
         ...
 
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        """The agent option (of ``reasoning_effort``, ``thinking_budget``, ``api_base``: those
+        set) ``model`` does not take, and why; or None (when a spec is read)."""
+        ...
+
     def params(self, request: ModelRequest) -> dict[str, Any]:
         """The output-affecting options sent to the provider."""
         ...
@@ -112,8 +167,16 @@ class Endpoint(Protocol):
         """Make the call ``prepare`` built; returns litellm's response."""
         ...
 
+    def error_kind(self, exc: BaseException) -> str:
+        """What kind of error ``exc`` is (one of ``ERROR_KINDS``)."""
+        ...
+
     def transient(self, exc: BaseException) -> bool:
         """Whether a call that raised ``exc`` is worth retrying."""
+        ...
+
+    def retry_after(self, exc: BaseException) -> float | None:
+        """Seconds the provider asked to wait before the next call (``Retry-After``), or None."""
         ...
 
     def price(self, model: str, response: Any) -> float:
@@ -141,24 +204,79 @@ class LitellmEndpoint:
     def register(self, model: str) -> None:
         """Nothing to register: litellm knows its providers."""
 
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        supported = supported_params(model)
+        if supported is None:
+            return None  # litellm cannot tell: the provider will
+        if options.get("reasoning_effort") and "reasoning_effort" not in supported:
+            return "reasoning_effort", f"{model} takes no reasoning_effort (not a reasoning model)"
+        if budget := options.get("thinking_budget"):
+            if "thinking" not in supported:
+                return "thinking_budget", f"{model} takes no thinking budget"
+            if provider_of(model) == "anthropic" and budget < ANTHROPIC_MIN_THINKING_BUDGET:
+                least = ANTHROPIC_MIN_THINKING_BUDGET
+                return "thinking_budget", f"Anthropic's thinking budget is at least {least} tokens"
+        return None
+
     def params(self, request: ModelRequest) -> dict[str, Any]:
-        return request.params()
+        """The options the agent asked for, those the model does not take dropped (litellm's
+        supported-parameter lookup: no ``seed`` for Anthropic, no ``stop`` for GPT-5) or
+        translated: ``thinking_budget`` becomes ``thinking``; a thinking Anthropic model gets
+        no ``temperature`` (it takes only the default) and its ``max_tokens`` grows by the
+        thinking budget (which it counts); OpenAI's reasoning models get no ``temperature``
+        but 1. A request to a model that takes all it asks for is sent as asked."""
+        sent = request.params()
+        effort = sent.pop("reasoning_effort", None)
+        budget = sent.pop("thinking_budget", None)
+        if effort is not None:
+            sent["reasoning_effort"] = effort
+        if budget is not None:
+            sent["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        supported = supported_params(request.model)
+        if supported is None:
+            return sent
+        sent = {name: value for name, value in sent.items() if name in supported}
+        provider = provider_of(request.model)
+        thinks = "reasoning_effort" in sent or "thinking" in sent
+        if thinks and provider == "anthropic":
+            sent.pop("temperature", None)
+            if "max_tokens" in sent:
+                sent["max_tokens"] += budget or EFFORT_BUDGET.get(str(effort), 0)
+        if (
+            provider in ("openai", "azure")
+            and sent.get("temperature", 1) != 1
+            and is_reasoning_model(request.model)
+        ):
+            del sent["temperature"]
+        return sent
 
     def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
-        return {
+        messages = list(request.messages)
+        if "cache_control" in (supported_params(request.model) or ()):
+            messages = with_cache_breakpoints(messages, request.stable_messages)
+        call = {
             "model": request.model,
-            "messages": list(request.messages),
+            "messages": messages,
             "max_retries": 0,  # the gateway retries
             "num_retries": 0,
             "timeout": timeout,
             **self.params(request),
         }
+        if request.api_base:
+            call["api_base"] = request.api_base
+        return call
 
     async def send(self, call: dict[str, Any]) -> Any:
         return await import_litellm().acompletion(**call)
 
+    def error_kind(self, exc: BaseException) -> str:
+        return error_kind(exc)
+
     def transient(self, exc: BaseException) -> bool:
         return is_transient(exc)
+
+    def retry_after(self, exc: BaseException) -> float | None:
+        return retry_after(exc)
 
     def price(self, model: str, response: Any) -> float:
         try:
@@ -182,12 +300,36 @@ class InProcessEndpoint(LitellmEndpoint):
     the first call, known to litellm as free, and priced here."""
 
     family = "in-process"
+    refused: tuple[str, ...] = ("reasoning_effort", "thinking_budget")
+    """Agent options this family refuses (besides ``api_base``)."""
 
     def __init__(self) -> None:
         self._priced: set[str] = set()
 
     def check_model(self, model: str) -> str | None:
         return _name_problem(model)
+
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        for name in ("api_base", *self.refused):
+            if options.get(name):
+                return name, f"{model} is served in this process: it takes no {name}"
+        return None
+
+    def params(self, request: ModelRequest) -> dict[str, Any]:
+        sent = request.params()
+        sent.pop("reasoning_effort", None)
+        sent.pop("thinking_budget", None)
+        return sent
+
+    def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
+        return {
+            "model": request.model,
+            "messages": list(request.messages),
+            "max_retries": 0,  # the gateway retries
+            "num_retries": 0,
+            "timeout": timeout,
+            **self.params(request),
+        }
 
     def register(self, model: str) -> None:
         self.register_provider()
@@ -236,9 +378,11 @@ class LocalEndpoint(InProcessEndpoint):
 
 class FakeEndpoint(InProcessEndpoint):
     """``fake/<name>``: a function-backed fake, free unless its name sets a price
-    (``fake/random?price=0.5``: $0.50 per 1,000 tokens, for budgets)."""
+    (``fake/random?price=0.5``: $0.50 per 1,000 tokens, for budgets). It stands in for any
+    model, so it takes the reasoning options (and does not think)."""
 
     family = "fake"
+    refused = ()
 
     def register_provider(self) -> None:
         from traitors.llm.fake import register_fake_provider
@@ -272,6 +416,18 @@ class HostedEndpoint(LitellmEndpoint):
 
     def check_model(self, model: str) -> str | None:
         return _name_problem(model)
+
+    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        for name in ("api_base", "reasoning_effort", "thinking_budget"):
+            if options.get(name):
+                return name, f"{model} runs on the sweep's own servers: it takes no {name}"
+        return None
+
+    def params(self, request: ModelRequest) -> dict[str, Any]:
+        sent = request.params()
+        sent.pop("reasoning_effort", None)
+        sent.pop("thinking_budget", None)
+        return sent
 
     def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
         name = request.model.split("/", 1)[1]
@@ -336,6 +492,54 @@ def hosted_options(specs: Sequence[InferenceSpec], routes: dict[str, list[str]])
     return {"routes": routes, "json_object_routes": json_object}
 
 
+@functools.lru_cache(maxsize=512)
+def provider_of(model: str) -> str | None:
+    """litellm's provider of ``model`` (``openai``, ``anthropic``, ``gemini``...), or None."""
+    try:
+        provider: str = import_litellm().get_llm_provider(model)[1]
+    except Exception:
+        return None
+    return provider
+
+
+@functools.lru_cache(maxsize=512)
+def supported_params(model: str) -> frozenset[str] | None:
+    """The OpenAI-style parameters litellm sends ``model`` (its supported-parameter lookup),
+    or None when it cannot tell."""
+    litellm = import_litellm()
+    try:
+        name, provider, *_ = litellm.get_llm_provider(model)
+        found = litellm.get_supported_openai_params(model=name, custom_llm_provider=provider)
+    except Exception:
+        return None
+    return frozenset(found) if found else None
+
+
+@functools.lru_cache(maxsize=512)
+def is_reasoning_model(model: str) -> bool:
+    """Whether litellm's model map marks ``model`` as a reasoning model."""
+    try:
+        return bool(import_litellm().supports_reasoning(model=model))
+    except Exception:
+        return False
+
+
+def with_cache_breakpoints(
+    messages: list[dict[str, Any]], stable: int | None
+) -> list[dict[str, Any]]:
+    """``messages`` with Anthropic cache breakpoints (litellm's ``cache_control``) on the
+    system message and on the last of the ``stable`` leading messages."""
+    marked = {0} if messages and messages[0].get("role") == "system" else set()
+    if stable:
+        marked.add(min(stable, len(messages)) - 1)
+    return [
+        {**m, "content": [{"type": "text", "text": m["content"], **CACHE_BREAKPOINT}]}
+        if i in marked and isinstance(m.get("content"), str)
+        else m
+        for i, m in enumerate(messages)
+    ]
+
+
 def _name_problem(model: str) -> str | None:
     provider, slash, name = model.partition("/")
     if not slash or not name:
@@ -343,21 +547,86 @@ def _name_problem(model: str) -> str | None:
     return None
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Timeouts, rate limits, 5xx and connection errors are worth retrying; the rest are not."""
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError):
-        return True
+def error_kind(exc: BaseException) -> str:
+    """What kind of error a call raised, from litellm's exception type, the HTTP status and,
+    where litellm reports one kind as another, the message (see ``ERROR_KINDS``)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    text = str(exc)
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and status in TRANSIENT_STATUS:
-        return True
-    name = type(exc).__name__
-    return name in {
-        "Timeout",
-        "RateLimitError",
+    status = status if isinstance(status, int) else None
+    if "AuthenticationError" in names or MISSING_CREDENTIALS.search(text):
+        return "auth"
+    if isinstance(exc, TimeoutError) or names & {"Timeout", "APITimeoutError"} or status == 408:
+        return "timeout"
+    if "ContextWindowExceededError" in names:
+        return "context_length"
+    if "ContentPolicyViolationError" in names:
+        return "content_policy"
+    by_status = {401: "auth", 403: "permission", 404: "not_found", 429: "rate_limit"}
+    if status in by_status:
+        return by_status[status]
+    by_name = {
+        "PermissionDeniedError": "permission",
+        "NotFoundError": "not_found",
+        "RateLimitError": "rate_limit",
+    }
+    for name, kind in by_name.items():
+        if name in names:
+            return kind
+    refused = names & {"BadRequestError", "UnprocessableEntityError", "UnsupportedParamsError"}
+    if refused or (status is not None and 400 <= status < 500 and status not in TRANSIENT_STATUS):
+        if CONTEXT_LENGTH.search(text):
+            return "context_length"
+        if CONTENT_POLICY.search(text):
+            return "content_policy"
+        return "bad_request"
+    transient_names = {
         "APIConnectionError",
         "ServiceUnavailableError",
         "InternalServerError",
+        "BadGatewayError",
     }
+    if isinstance(exc, ConnectionError) or status in TRANSIENT_STATUS or names & transient_names:
+        return "transient"
+    return "other"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Timeouts, rate limits, 5xx and connection errors are worth retrying; the rest are not
+    (a missing or bad key, an unknown model, a bad request, a prompt too long, a refusal)."""
+    return error_kind(exc) in RETRIED_KINDS
+
+
+def retry_after(exc: BaseException, now: float | None = None) -> float | None:
+    """The wait a rate-limited provider asked for: ``retry-after-ms``, or ``Retry-After`` in
+    seconds or as an HTTP date, from the headers of the exception's response (or those litellm
+    kept); at most ``MAX_RETRY_AFTER``. None when none is given."""
+    kept = getattr(exc, "litellm_response_headers", None)
+    for headers in (kept, getattr(getattr(exc, "response", None), "headers", None)):
+        if not headers:
+            continue
+        found = {str(k).lower(): str(v) for k, v in dict(headers).items()}
+        if (value := found.get("retry-after-ms")) is not None:
+            seconds = _number(value)
+            if seconds is not None:
+                return min(max(seconds / 1000, 0.0), MAX_RETRY_AFTER)
+        if (value := found.get("retry-after")) is not None:
+            seconds = _number(value)
+            if seconds is None:
+                try:
+                    seconds = parsedate_to_datetime(value).timestamp() - (now or time.time())
+                except (TypeError, ValueError, IndexError, OverflowError):
+                    continue
+            return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    return None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
 def fake_price(model: str) -> float:

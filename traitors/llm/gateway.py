@@ -18,11 +18,11 @@ import re
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from traitors.llm.endpoints import Endpoints, endpoint_of
+from traitors.llm.endpoints import RETRIED_KINDS, Endpoints, endpoint_of
 from traitors.store.calls import CallLog, CallRecord, ReplayMiss, Usage
 
 SECRET_NAME = re.compile(
@@ -30,6 +30,19 @@ SECRET_NAME = re.compile(
 )
 """Environment variables whose values are secrets: a name word (``OPENAI_API_KEY``,
 ``HF_TOKEN``), not a part of one (``TIKTOKEN_CACHE_DIR`` is a path)."""
+
+
+PARAMS = (
+    "temperature",
+    "max_tokens",
+    "seed",
+    "response_format",
+    "stop",
+    "reasoning_effort",
+    "thinking_budget",
+)
+"""A request's output-affecting options, as its key and its call record hold them (only those
+set: a request that sets none of the later ones has the key it had before they existed)."""
 
 
 class ModelRequest(BaseModel):
@@ -51,11 +64,21 @@ class ModelRequest(BaseModel):
     """Structured-output constraint (JSON schema)."""
     stop: tuple[str, ...] | None = None
     """Stop sequences."""
+    reasoning_effort: str | None = None
+    """How hard a reasoning model thinks (``low``, ``medium``, ``high``)."""
+    thinking_budget: int | None = None
+    """Tokens a model may think before it answers."""
+    api_base: str | None = None
+    """Where the model is served (litellm's ``api_base``); not part of the key: the same
+    request to another server is the same request."""
+    stable_messages: int | None = None
+    """How many leading messages are the same from call to call (the prompt layout says);
+    where the provider caches prompts on request (Anthropic), the last of them gets a cache
+    breakpoint, as the system message does. Not part of the key."""
 
     def params(self) -> dict[str, Any]:
         """The output-affecting options that are set."""
-        names = ("temperature", "max_tokens", "seed", "response_format", "stop")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        return {n: getattr(self, n) for n in PARAMS if getattr(self, n) is not None}
 
     def key(self, agent: str, index: int) -> str:
         """sha256 of the canonical request, the agent and its call index."""
@@ -70,6 +93,28 @@ class ModelRequest(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+class Reply(NamedTuple):
+    """What one successful attempt returned."""
+
+    text: str
+    """The reply's content."""
+    usage: dict[str, int]
+    """Token counts (``Usage``'s fields)."""
+    cost: float
+    """Dollars."""
+    reasoning: str | None = None
+    """The model's thinking text (litellm's ``reasoning_content`` or ``thinking_blocks``)."""
+    finish_reason: str | None = None
+    """Why the model stopped, when not a plain ``stop``: ``length``, ``content_filter``..."""
+    refusal: str | None = None
+    """The model's refusal, when it refused instead of answering (OpenAI's ``refusal``)."""
+
+
+Answer = Reply | tuple[str, dict[str, int], float]
+"""What ``Gateway._call`` returns: a ``Reply``, or (in subclasses that make replies up) the
+text, token counts and cost only."""
+
+
 @dataclass(frozen=True)
 class ModelResponse:
     """What a call returned (or why it failed after all attempts)."""
@@ -82,6 +127,8 @@ class ModelResponse:
     cost: float = 0.0
     latency: float = 0.0
     attempts: int = 1
+    reasoning: str | None = None
+    """The model's own thinking, where the provider returns it (private to the seat)."""
 
     @property
     def call_id(self) -> str:
@@ -172,28 +219,32 @@ class Gateway:
             return self._replay(log, key, agent, index)
         started = time.time()
         clock = time.perf_counter()
-        text: str | None = None
+        reply: Reply | None = None
         error: str | None = None
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
-        cost = 0.0
+        kind: str | None = None
         attempts = 0
         endpoint = self.endpoints(request.model)
         async with self.semaphore(endpoint_of(request.model)):
             while True:
                 attempts += 1
                 try:
-                    text, usage, cost = await asyncio.wait_for(self._call(request), self.timeout)
-                    error = None
+                    answer = await asyncio.wait_for(self._call(request), self.timeout)
+                    reply = Reply(*answer)
+                    error = kind = None
                     break
                 except Exception as exc:
                     error = redact(f"{type(exc).__name__}: {exc}")
-                    text = None
-                    if not endpoint.transient(exc) or attempts >= self.max_attempts:
+                    kind = endpoint.error_kind(exc)
+                    reply = None
+                    if kind not in RETRIED_KINDS or attempts >= self.max_attempts:
                         break
-                    await asyncio.sleep(self._delay(attempts))
+                    asked = endpoint.retry_after(exc) if kind == "rate_limit" else None
+                    await asyncio.sleep(self._delay(attempts, asked))
         latency = time.perf_counter() - clock
-        if text is not None:
-            text = redact(text)  # a provider may echo a key; it must not reach a log or prompt
+        # A provider may echo a key; it must not reach a log or a prompt.
+        text = redact(reply.text) if reply is not None else None
+        reasoning = _redacted(reply.reasoning) if reply is not None else None
+        refusal = _redacted(reply.refusal) if reply is not None else None
         record = CallRecord(
             agent=agent,
             index=index,
@@ -203,8 +254,12 @@ class Gateway:
             params=request.params(),
             text=text,
             error=error,
-            usage=Usage(**usage),
-            cost=cost,
+            error_kind=kind,
+            reasoning=reasoning,
+            finish_reason=reply.finish_reason if reply is not None else None,
+            refusal=refusal,
+            usage=Usage(**reply.usage) if reply is not None else Usage(),
+            cost=reply.cost if reply is not None else 0.0,
             latency_s=round(latency, 4),
             attempts=attempts,
             started_at=started,
@@ -212,22 +267,30 @@ class Gateway:
         log.add(record)
         return _response(record, latency)
 
-    def _delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter: between half and all of backoff * 2^(attempt-1)."""
+    def _delay(self, attempt: int, asked: float | None = None) -> float:
+        """The wait the provider ``asked`` for (its ``Retry-After``, at most ``max_backoff``),
+        else exponential backoff with jitter: between half and all of backoff * 2^(attempt-1)."""
+        if asked is not None:
+            return min(asked, self.max_backoff)
         ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 
-    async def _call(self, request: ModelRequest) -> tuple[str, dict[str, int], float]:
+    async def _call(self, request: ModelRequest) -> Answer:
         endpoint = self.endpoints(request.model)
         endpoint.register(request.model)
         response = await endpoint.send(endpoint.prepare(request, self.timeout))
-        text = response.choices[0].message.content or ""
-        usage = getattr(response, "usage", None)
-        counts = {
-            "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
-            "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
-        }
-        return text, counts, endpoint.price(request.model, response)
+        choice = response.choices[0]
+        message = choice.message
+        finish = getattr(choice, "finish_reason", None)
+        refusal = getattr(message, "refusal", None)
+        return Reply(
+            text=message.content or "",
+            usage=usage_counts(getattr(response, "usage", None)),
+            cost=endpoint.price(request.model, response),
+            reasoning=thinking_text(message),
+            finish_reason=finish if isinstance(finish, str) and finish != "stop" else None,
+            refusal=refusal if isinstance(refusal, str) and refusal else None,
+        )
 
     def _replay(self, log: CallLog, key: str, agent: str, index: int) -> ModelResponse:
         assert log.recorded is not None
@@ -251,4 +314,48 @@ def _response(record: CallRecord, latency: float) -> ModelResponse:
         record.cost,
         latency,
         record.attempts,
+        record.reasoning,
     )
+
+
+def _redacted(text: str | None) -> str | None:
+    return redact(text) if text else None
+
+
+def _count(value: Any) -> int:
+    """A token count (0 for anything that is not a number: a field the provider left out)."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def usage_counts(usage: Any) -> dict[str, int]:
+    """``Usage``'s fields from litellm's usage: prompt and completion tokens, the prompt
+    tokens read from the provider's cache (``prompt_tokens_details.cached_tokens``, Anthropic's
+    ``cache_read_input_tokens``) and written to it (``cache_creation_input_tokens``), and the
+    completion tokens spent thinking (``completion_tokens_details.reasoning_tokens``)."""
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    return {
+        "prompt_tokens": _count(getattr(usage, "prompt_tokens", 0)),
+        "completion_tokens": _count(getattr(usage, "completion_tokens", 0)),
+        "cached_tokens": _count(getattr(prompt_details, "cached_tokens", 0))
+        or _count(getattr(usage, "cache_read_input_tokens", 0)),
+        "cache_write_tokens": _count(getattr(usage, "cache_creation_input_tokens", 0))
+        or _count(getattr(prompt_details, "cache_creation_tokens", 0)),
+        "reasoning_tokens": _count(getattr(completion_details, "reasoning_tokens", 0)),
+    }
+
+
+def thinking_text(message: Any) -> str | None:
+    """The model's own thinking in a reply: litellm's ``reasoning_content``, or the text of
+    its ``thinking_blocks`` (Anthropic); None when the provider returned none."""
+    content = getattr(message, "reasoning_content", None)
+    if isinstance(content, str) and content.strip():
+        return content
+    blocks = getattr(message, "thinking_blocks", None) or []
+    parts = [
+        block.get("thinking")
+        for block in blocks
+        if isinstance(block, dict) and isinstance(block.get("thinking"), str)
+    ]
+    text = "\n\n".join(part for part in parts if part and part.strip())
+    return text or None

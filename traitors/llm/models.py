@@ -3,10 +3,14 @@
 ``local/<preset or file.gguf>``, ``fake/<name>`` and ``hosted/<name>`` are this package's own
 providers; anything else must be a model litellm can route to a provider (litellm is imported
 only then, since the call would import it anyway). Each family's rule is its endpoint's
-``check_model`` (``traitors.llm.endpoints``).
+``check_model`` (``traitors.llm.endpoints``), and its ``check_options`` says which agent
+options (reasoning effort, thinking budget, api_base) a model takes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from traitors.llm.endpoints import endpoint_for
 
@@ -16,3 +20,10 @@ def model_problem(model: str) -> str | None:
     if not model.strip() or model != model.strip():
         return f"{model!r} is not a model name"
     return endpoint_for(model).check_model(model)
+
+
+def options_problem(model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The agent option ``model`` does not take (of ``reasoning_effort``, ``thinking_budget``
+    and ``api_base``; litellm's supported-parameter lookup decides for its models), and why."""
+    given = {name: value for name, value in options.items() if value is not None}
+    return endpoint_for(model).check_options(model, given) if given else None

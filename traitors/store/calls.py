@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,19 @@ class Usage(BaseModel):
     """Tokens in the prompt."""
     completion_tokens: int = 0
     """Tokens generated."""
+    cached_tokens: int = 0
+    """Prompt tokens read from the provider's prompt cache (priced at its cached rate)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's prompt cache (Anthropic prices them higher)."""
+    reasoning_tokens: int = 0
+    """Completion tokens the model spent thinking (part of ``completion_tokens``)."""
+
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = (
+        "cached_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    )
+    """Fields added later: left out of a ``calls.jsonl`` line while 0."""
 
 
 class CallRecord(BaseModel):
@@ -52,6 +65,19 @@ class CallRecord(BaseModel):
     """The reply, or None if the call failed."""
     error: str | None
     """Why the call failed after every attempt (keys masked), or None."""
+    error_kind: str | None = None
+    """What kind of error that was: ``auth``, ``permission``, ``not_found``, ``bad_request``,
+    ``context_length``, ``content_policy`` (never retried), ``rate_limit``, ``timeout``,
+    ``transient`` (retried) or ``other``; None when the call succeeded (and in records written
+    before kinds were recorded)."""
+    reasoning: str | None = None
+    """The model's own thinking, where the provider returned it (litellm's
+    ``reasoning_content`` or Anthropic's thinking blocks): the seat's private reasoning."""
+    finish_reason: str | None = None
+    """Why the model stopped, when not a plain ``stop``: ``length`` (cut by ``max_tokens``),
+    ``content_filter``, ``tool_calls``..."""
+    refusal: str | None = None
+    """The model's refusal, when it refused instead of answering (OpenAI's ``refusal``)."""
     usage: Usage
     """Tokens counted."""
     cost: float
@@ -63,6 +89,21 @@ class CallRecord(BaseModel):
     started_at: float
     """Wall-clock start (seconds since the epoch)."""
 
+    def to_json(self) -> str:
+        """The record's line: the fields added later are left out while unset, so a call
+        that uses none of them is written as it was before they existed."""
+        unset = {name for name in LATER_FIELDS if getattr(self, name) is None}
+        usage_unset = {name for name in Usage.LATER_FIELDS if not getattr(self.usage, name)}
+        exclude: dict[str, Any] = dict.fromkeys(unset, True)
+        if usage_unset:
+            exclude["usage"] = usage_unset
+        return self.model_dump_json(exclude=exclude)
+
+
+LATER_FIELDS = ("error_kind", "reasoning", "finish_reason", "refusal")
+"""Fields of ``CallRecord`` added after ``calls.jsonl`` files were written: left out of a
+line while None."""
+
 
 @dataclass
 class CallLog:
@@ -73,10 +114,19 @@ class CallLog:
     """key -> record; set for replay."""
     counters: dict[str, int] = field(default_factory=dict)
     totals: dict[str, float] = field(
-        default_factory=lambda: {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0}
+        default_factory=lambda: {
+            "calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost": 0,
+            "cached_tokens": 0,
+            "reasoning_tokens": 0,
+        }
     )
     seats: dict[str, SeatHealth] = field(default_factory=dict)
     """Agent -> its calls and failed calls."""
+    failed_kinds: dict[str, int] = field(default_factory=dict)
+    """Failed calls by error kind (a record's ``error_kind``; ``unknown`` where it names none)."""
 
     @classmethod
     def replaying(cls, path: str | Path) -> CallLog:
@@ -117,8 +167,13 @@ class CallLog:
         self.totals["prompt_tokens"] += record.usage.prompt_tokens
         self.totals["completion_tokens"] += record.usage.completion_tokens
         self.totals["cost"] += record.cost
+        self.totals["cached_tokens"] += record.usage.cached_tokens
+        self.totals["reasoning_tokens"] += record.usage.reasoning_tokens
         seat = self.seats.setdefault(record.agent, SeatHealth())
         seat.calls += 1
-        seat.failed_calls += record.error is not None
+        if record.error is not None:
+            seat.failed_calls += 1
+            kind = record.error_kind or "unknown"
+            self.failed_kinds[kind] = self.failed_kinds.get(kind, 0) + 1
         if self.writer is not None:
-            self.writer.call(record.model_dump_json())
+            self.writer.call(record.to_json())

@@ -78,10 +78,18 @@ class HealthLimits(BaseModel):
             )
         return None
 
-    def verdict(self, seats: dict[str, SeatHealth], total: SeatHealth) -> str | None:
-        """Why an episode with these counts is degraded, or None if it is not."""
+    def verdict(
+        self,
+        seats: dict[str, SeatHealth],
+        total: SeatHealth,
+        failed_kinds: dict[str, int] | None = None,
+    ) -> str | None:
+        """Why an episode with these counts is degraded, or None if it is not; the failed
+        calls are named by kind when ``failed_kinds`` are given (``...(limit 0): auth 1``)."""
         reasons = []
         if failed := self.breach(total):
+            if failed_kinds:
+                failed += ": " + ", ".join(f"{k} {n}" for k, n in sorted(failed_kinds.items()))
             reasons.append(failed)
         for seat, health in seats.items():
             if health.decisions and health.defaulted / health.decisions > self.max_defaulted_share:
@@ -182,6 +190,9 @@ class Manifest(BaseModel):
     """Seat -> its decisions and model calls."""
     health_total: SeatHealth = Field(default_factory=SeatHealth)
     """Every seat's counts added up."""
+    failed_kinds: dict[str, int] = Field(default_factory=dict)
+    """The failed model calls by error kind (``auth``, ``rate_limit``, ``timeout``...: the call
+    records' ``error_kind``; ``unknown`` for records that name none)."""
     usage: dict[str, int | float] = Field(default_factory=dict)
     """Model calls, tokens and cost of the episode."""
     lessons_in: dict[str, str] = Field(default_factory=dict)
