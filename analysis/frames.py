@@ -128,7 +128,9 @@ CALL_SCHEMA: dict[str, pl.DataType] = {
     "error": pl.String(),
     "prompt_tokens": pl.Int64(),
     "completion_tokens": pl.Int64(),
+    "cached_tokens": pl.Int64(),
     "cost": pl.Float64(),
+    "cache_saving": pl.Float64(),
     "latency_s": pl.Float64(),
     "attempts": pl.Int64(),
     "started_at": pl.Float64(),
@@ -153,7 +155,9 @@ write them (given, polars parses the lines in one pass instead of two); the game
 
 _CALL_JSON_SCHEMA: dict[str, pl.DataType] = {
     **_as_read({k: v for k, v in CALL_SCHEMA.items() if not k.endswith("_tokens")}),
-    "usage": pl.Struct({"prompt_tokens": pl.Int64(), "completion_tokens": pl.Int64()}),
+    "usage": pl.Struct(
+        {"prompt_tokens": pl.Int64(), "completion_tokens": pl.Int64(), "cached_tokens": pl.Int64()}
+    ),
 }
 
 
@@ -732,5 +736,6 @@ def _calls(raw: pl.DataFrame) -> pl.DataFrame:
         raw = raw.with_columns(
             pl.col("usage").struct.field("prompt_tokens"),
             pl.col("usage").struct.field("completion_tokens"),
+            pl.col("usage").struct.field("cached_tokens").fill_null(0),
         )
     return raw.select(_column(raw, name, dtype) for name, dtype in CALL_SCHEMA.items())

@@ -98,6 +98,15 @@ def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
             (*by, "seat", "model"),
         ),
     ]
+    tables.append(
+        Table(
+            "validity_cache",
+            f"prompt caching per model: the share of prompt tokens read from the provider's "
+            f"cache and the dollars it saved ({counted})",
+            _cache(data, factors, by),
+            (*by, "model"),
+        )
+    )
     tables += _rules_tables(facts)
     if facts.unmatched:
         tables.append(
@@ -110,6 +119,32 @@ def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
     if line:
         tables.append(_note(line))
     return tables
+
+
+def _cache(data: RunData, factors: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Per (factors, model): calls, prompt tokens, cached tokens and their share, cost, and
+    the saving against the full input price (each call's ``cache_saving``)."""
+    keys = [*by, "model"]
+    return (
+        data.calls.with_columns(pl.col("episode_id").cast(pl.String()))
+        .join(factors.lazy(), on="episode_id", how="inner")
+        .group_by(keys)
+        .agg(
+            calls=pl.len(),
+            prompt_tokens=pl.col("prompt_tokens").sum(),
+            cached_tokens=pl.col("cached_tokens").fill_null(0).sum(),
+            cost=pl.col("cost").sum(),
+            saving=pl.col("cache_saving").fill_null(0.0).sum(),
+        )
+        .with_columns(
+            cached_share=pl.when(pl.col("prompt_tokens") > 0)
+            .then(pl.col("cached_tokens") / pl.col("prompt_tokens"))
+            .otherwise(None)
+        )
+        .select(*keys, "calls", "prompt_tokens", "cached_tokens", "cached_share", "cost", "saving")
+        .sort(keys)
+        .collect()
+    )
 
 
 def _not_complete(data: RunData) -> int:

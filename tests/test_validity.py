@@ -355,3 +355,14 @@ def test_the_warning_line_reaches_report_html(troubled_run: Path, tmp_path: Path
     report = (out / "report.html").read_text()
     assert "validity warning: " in report and "failed calls" in report
     assert report.index("validity warning") < report.index("<h2>")  # with the notes, on top
+
+
+def test_the_sweep_summary_shows_cached_tokens_their_share_and_saving() -> None:
+    progress = SweepProgress(2, Console(file=io.StringIO(), width=120))
+    usage = {"calls": 4, "prompt_tokens": 4000, "cached_tokens": 3000, "cache_saving": 0.25}
+    for name in ("a", "b"):
+        progress.finish(JobResult(name, "complete", usage=usage, outcome="draw"), final=True)
+    out = io.StringIO()
+    Console(file=out, width=120).print(progress.summary())
+    (row,) = [line for line in out.getvalue().splitlines() if "cached prompt tokens" in line]
+    assert "6000 (75%) ($0.5000)" in row

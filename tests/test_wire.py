@@ -616,3 +616,47 @@ def test_a_thinking_models_thoughts_are_its_own_private_reasoning(
     assert summary.manifest.usage["reasoning_tokens"] > 0
     assert summary.manifest.usage["cached_tokens"] == 800 * len(records)
     assert replays_without_the_server(sim, summary.dir)
+
+
+# --- sweeps ---------------------------------------------------------------------------------
+
+
+def test_a_sweep_against_a_401_stops_after_three_episodes_with_one_line(
+    tmp_path: Path, sim: ProviderSim, gateway: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim.respond = lambda request: Fail(401, "invalid api key")
+    root = Path(__file__).resolve().parent.parent
+    path, out = tmp_path / "sweep.yaml", tmp_path / "out"
+    path.write_text(
+        f"name: unauthorised\nbase: {root / 'scenarios' / 'the_traitors.yaml'}\n"
+        "set: {agents.default.policy: llm, agents.default.model: " + OPENAI + ", "
+        f"agents.default.api_base: '{sim.base_for(OPENAI)}', rules.n_players: 5, "
+        "rules.n_traitors: 1, rules.max_rounds: 1}\nepisodes: 8\n"
+    )
+    assert main(["sweep", str(path), "--out", str(out), "--concurrency", "1"]) == 1
+    printed = capsys.readouterr().out
+    lines = [line for line in printed.splitlines() if line.startswith("circuit breaker")]
+    assert len(lines) == 1 and OPENAI in lines[0] and "invalid api key" in lines[0]
+    assert len(sim.requests) == 3  # one call per episode: an auth error is never retried
+    episodes = [p for p in out.iterdir() if (p / "manifest.json").is_file()]
+    assert len(episodes) == 3
+
+
+def test_the_cached_share_and_saving_reach_analyze_and_the_sweep_summary(
+    traitors_yaml: Path, tmp_path: Path, sim: ProviderSim, gateway: Gateway, capsys
+) -> None:
+    sim.respond = lambda request: Turn(prompt_tokens=1000, cached_tokens=600)
+    summary = play(traitors_yaml, tmp_path / "run", sim, OPENAI)
+    records = records_of(summary.dir)
+    price = litellm.get_model_info(OPENAI)
+    per_call = 600 * (price["input_cost_per_token"] - price["cache_read_input_token_cost"])
+    assert all(r.cache_saving == pytest.approx(per_call) for r in records)
+    assert summary.manifest.usage["cache_saving"] == pytest.approx(per_call * len(records))
+    capsys.readouterr()
+    assert (
+        main(["analyze", str(tmp_path / "run"), "--metrics", "validity", "--format", "json"]) == 0
+    )
+    (row,) = json.loads(capsys.readouterr().out)["validity_cache"]
+    assert row["model"] == OPENAI and row["calls"] == len(records)
+    assert row["cached_share"] == pytest.approx(0.6)
+    assert row["saving"] == pytest.approx(per_call * len(records))

@@ -187,6 +187,11 @@ class Endpoint(Protocol):
         """Dollars these tokens would cost, or None where the price is unknown (estimates)."""
         ...
 
+    def cache_saving(self, model: str, cached_tokens: int) -> float:
+        """Dollars ``cached_tokens`` prompt tokens read from the provider's cache saved
+        against its full input price (0 where either price is unknown)."""
+        ...
+
 
 class LitellmEndpoint:
     """Any provider litellm routes (``openai/``, ``anthropic/``...): the request passes
@@ -285,6 +290,14 @@ class LitellmEndpoint:
         except Exception:
             return 0.0  # litellm does not know this model's price
 
+    def cache_saving(self, model: str, cached_tokens: int) -> float:
+        try:
+            info = import_litellm().get_model_info(model)
+            full, cached = info["input_cost_per_token"], info["cache_read_input_token_cost"]
+            return max(0.0, float(full) - float(cached)) * cached_tokens
+        except Exception:  # no price, or no cached price, for this model
+            return 0.0
+
     def token_price(self, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
         try:
             prompt_cost, completion_cost = import_litellm().cost_per_token(
@@ -345,6 +358,9 @@ class InProcessEndpoint(LitellmEndpoint):
 
     def per_thousand(self, model: str) -> float:
         """Dollars per 1,000 tokens (prompt and completion alike)."""
+        return 0.0
+
+    def cache_saving(self, model: str, cached_tokens: int) -> float:
         return 0.0
 
     def price(self, model: str, response: Any) -> float:

@@ -108,6 +108,8 @@ class Reply(NamedTuple):
     """Why the model stopped, when not a plain ``stop``: ``length``, ``content_filter``..."""
     refusal: str | None = None
     """The model's refusal, when it refused instead of answering (OpenAI's ``refusal``)."""
+    cache_saving: float | None = None
+    """Dollars the cached prompt tokens saved (None when none was cached)."""
 
 
 Answer = Reply | tuple[str, dict[str, int], float]
@@ -260,6 +262,7 @@ class Gateway:
             refusal=refusal,
             usage=Usage(**reply.usage) if reply is not None else Usage(),
             cost=reply.cost if reply is not None else 0.0,
+            cache_saving=reply.cache_saving if reply is not None else None,
             latency_s=round(latency, 4),
             attempts=attempts,
             started_at=started,
@@ -283,10 +286,13 @@ class Gateway:
         message = choice.message
         finish = getattr(choice, "finish_reason", None)
         refusal = getattr(message, "refusal", None)
+        usage = usage_counts(getattr(response, "usage", None))
+        cached = usage.get("cached_tokens", 0)
         return Reply(
             text=message.content or "",
-            usage=usage_counts(getattr(response, "usage", None)),
+            usage=usage,
             cost=endpoint.price(request.model, response),
+            cache_saving=endpoint.cache_saving(request.model, cached) if cached else None,
             reasoning=thinking_text(message),
             finish_reason=finish if isinstance(finish, str) and finish != "stop" else None,
             refusal=refusal if isinstance(refusal, str) and refusal else None,

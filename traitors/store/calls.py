@@ -82,6 +82,9 @@ class CallRecord(BaseModel):
     """Tokens counted."""
     cost: float
     """Cost in dollars (0 for in-process models and unknown prices)."""
+    cache_saving: float | None = None
+    """Dollars the cached prompt tokens saved against the model's full input price (None
+    when no prompt token was read from a cache)."""
     latency_s: float
     """Seconds from the first attempt to the answer."""
     attempts: int
@@ -100,7 +103,7 @@ class CallRecord(BaseModel):
         return self.model_dump_json(exclude=exclude)
 
 
-LATER_FIELDS = ("error_kind", "reasoning", "finish_reason", "refusal")
+LATER_FIELDS = ("error_kind", "reasoning", "finish_reason", "refusal", "cache_saving")
 """Fields of ``CallRecord`` added after ``calls.jsonl`` files were written: left out of a
 line while None."""
 
@@ -121,6 +124,7 @@ class CallLog:
             "cost": 0,
             "cached_tokens": 0,
             "reasoning_tokens": 0,
+            "cache_saving": 0,
         }
     )
     seats: dict[str, SeatHealth] = field(default_factory=dict)
@@ -168,6 +172,7 @@ class CallLog:
         self.totals["completion_tokens"] += record.usage.completion_tokens
         self.totals["cost"] += record.cost
         self.totals["cached_tokens"] += record.usage.cached_tokens
+        self.totals["cache_saving"] += record.cache_saving or 0.0
         self.totals["reasoning_tokens"] += record.usage.reasoning_tokens
         seat = self.seats.setdefault(record.agent, SeatHealth())
         seat.calls += 1

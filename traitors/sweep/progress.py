@@ -144,6 +144,7 @@ class SweepProgress:
                 f"{self.usage['prompt_tokens']:.0f} / {self.usage['completion_tokens']:.0f}",
             ),
             ("cost", f"${self.usage['cost']:.4f}"),
+            ("cached prompt tokens (saved)", self._cached()),
             ("failed calls / calls (complete)", f"{h['failed_calls']} / {h['calls']}"),
             ("timed-out calls / calls (complete)", f"{h['timeouts']} / {h['calls']}"),
             ("defaulted actions / decisions (complete)", f"{h['defaulted']} / {h['decisions']}"),
@@ -153,3 +154,9 @@ class SweepProgress:
         ):
             table.add_row(label, str(value))
         return table
+
+    def _cached(self) -> str:
+        """The prompt tokens read from providers' caches, their share, and what they saved."""
+        cached, prompt = self.usage["cached_tokens"], self.usage["prompt_tokens"]
+        share = f" ({cached / prompt:.0%})" if prompt else ""
+        return f"{cached:.0f}{share} (${self.usage['cache_saving']:.4f})"
