@@ -23,7 +23,7 @@ from traitors.game.actions import PROBABILITIES, ActionError, ActionRequest
 from traitors.game.events import PhaseEvent, RoleEvent
 from traitors.game.words import Words
 from traitors.llm.gateway import Gateway, ModelRequest, ModelResponse
-from traitors.llm.models import model_problem, options_problem
+from traitors.llm.models import model_problem, options_problem, unknown_model_problem
 from traitors.store.calls import CallLog
 
 REFLECTION_TOKENS = 120
@@ -113,7 +113,9 @@ class LLMPolicy:
             "thinking_budget": agent.thinking_budget,
             "api_base": agent.api_base,
         }
-        return options_problem(agent.model, options)
+        return options_problem(agent.model, options) or unknown_model_problem(
+            agent.model, agent.api_base
+        )
 
     def __init__(self, context: SeatContext) -> None:
         agent = context.agent

@@ -111,11 +111,20 @@ def test_the_dry_run_shows_the_design_counts(
 
 MODEL_FREE_DESIGN = """
 set: {rules.n_players: 6, rules.n_traitors: 2, rules.max_rounds: 3,
-      agents.default.policy: llm, agents.default.model: openai/no-price-for-this-model}
+      agents.default.policy: llm, agents.default.model: openai/no-price-for-this-model,
+      agents.default.api_base: "http://127.0.0.1:9/v1"}
 design:
   models: [heuristic, random]
   balance: roles
   shuffle_names: true
+episodes: 3
+"""
+
+
+MIXED_DESIGN = """
+set: {rules.n_players: 6, rules.n_traitors: 2, rules.max_rounds: 3,
+      agents.default.policy: llm, agents.default.model: openai/gpt-4o-mini}
+design: {models: [heuristic, fake/random], balance: roles}
 episodes: 3
 """
 
@@ -140,7 +149,7 @@ def test_a_design_of_model_free_policies_over_an_llm_base_calls_no_model(
     assert main(["sweep", str(path), "--max-cost", "0.01", "--out", str(out)]) == 0
     assert not list(out.glob("*/calls.jsonl"))
     # a design naming a model does call one, on every row
-    mixed = write_sweep(tmp_path, MODEL_FREE_DESIGN.replace("random]", "fake/random]"))
+    mixed = write_sweep(tmp_path, MIXED_DESIGN)
     assert all(calls_models(job) for job in jobs_of(mixed))
 
 

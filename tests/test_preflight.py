@@ -90,3 +90,16 @@ def test_models_lists_keys_prices_and_calls(tmp_path, capsys, monkeypatch) -> No
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     assert main(["models", str(path)]) == 0
     assert "missing" not in capsys.readouterr().out
+
+
+def test_a_model_litellm_does_not_know_needs_an_api_base(traitors_yaml, tmp_path, capsys):
+    typo = "openai/gpt-4o-minii"
+    out = tmp_path / "typo"
+    argv = ["run", str(traitors_yaml), "--agents", "llm", "--model", typo, "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and not out.exists()
+    assert f"{traitors_yaml} --model: agents.default.model: litellm does not know" in err
+    served = ["agents.default.policy=llm", f"agents.default.model={typo}"]
+    spec = load_spec(traitors_yaml, [*served, "agents.default.api_base=http://127.0.0.1:9/v1"])
+    assert spec.agents["default"].model == typo

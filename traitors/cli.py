@@ -170,9 +170,9 @@ def _load(
 
     spec = load_spec(path, overrides)
     if agents is not None:
-        spec = with_policy(spec, AGENT_CHOICES[agents])
+        spec = with_policy(spec, AGENT_CHOICES[agents], f"{path} --agents {agents}")
     if model is not None:
-        spec = with_model(spec, model)
+        spec = with_model(spec, model, f"{path} --model")
     return spec
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from traitors.llm.endpoints import endpoint_for
+from traitors.llm.library import import_litellm
 
 
 def model_problem(model: str) -> str | None:
@@ -27,3 +28,20 @@ def options_problem(model: str, options: Mapping[str, Any]) -> tuple[str, str] |
     and ``api_base``; litellm's supported-parameter lookup decides for its models), and why."""
     given = {name: value for name, value in options.items() if value is not None}
     return endpoint_for(model).check_options(model, given) if given else None
+
+
+def unknown_model_problem(model: str, api_base: str | None) -> tuple[str, str] | None:
+    """A model litellm routes but does not know (no price, no context window), with no
+    ``api_base`` naming a server that serves it: most likely a typo, refused up front."""
+    if api_base is not None or endpoint_for(model).family != "litellm":
+        return None
+    try:
+        import_litellm().get_model_info(model)
+    except Exception:
+        return (
+            "model",
+            f"litellm does not know {model!r} (a typo, or a model newer than its cost map): "
+            "name a known one (traitors models lists prices and context), or give the "
+            "server that serves it in agents.*.api_base",
+        )
+    return None
