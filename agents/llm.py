@@ -2,7 +2,9 @@
 
 System prompt = the rules, then the seat's name, role, allies and persona (the rules come
 first and are the same for every seat, so a local model reuses that KV prefix). Each
-decision renders the agent's memory and the legal actions with their JSON schema. A reply
+decision renders the agent's memory and the legal actions with their JSON schema, the
+memory first and the request last, so that a seat's successive prompts extend each other
+(a provider's prompt cache serves the shared prefix; see ``agents/memory.py``). A reply
 that does not parse or is illegal returns an error; the engine then gives one repair turn.
 """
 
@@ -191,14 +193,12 @@ class LLMPolicy:
         return Decision(action, raw=text, reasoning=reasoning or None, call_ids=(response.call_id,))
 
     async def _reflect(self, observation: Observation) -> None:
-        """Rewrite the rolling notes once a round has ended."""
+        """Write new notes once a round has ended."""
         prompt = _template("reflect.txt").substitute(
-            memory=self.memory.digest(observation), round=observation.round - 1
+            memory=self.memory.digest(observation, move=False), round=observation.round - 1
         )
         notes = await self._free_text(observation, prompt, REFLECTION_TOKENS)
-        if notes:
-            self.memory.notes = notes
-        self.memory.noted_round = observation.round - 1
+        self.memory.write_notes(notes, observation.round - 1, len(observation.events))
 
     async def finish(self, observation: Observation) -> str | None:
         """Write lessons for the next episode when the spec asks to persist memory."""
@@ -208,7 +208,7 @@ class LLMPolicy:
         winner = getattr(over, "winner", None)
         result = f"The winner: {winner}." if winner else "It ended without a winner."
         prompt = _template("lessons.txt").substitute(
-            memory=self.memory.digest(observation), result=result
+            memory=self.memory.digest(observation, move=False), result=result
         )
         return await self._free_text(observation, prompt, LESSON_TOKENS)
 
