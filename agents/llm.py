@@ -163,11 +163,12 @@ class LLMPolicy:
             await self._reflect(observation)
         system = self.system_prompt(observation)
         schema = request.reply_schema(reasoning=self.reasoning)
+        shape = describe_schema(schema)
         prompt = _template("decide.txt").substitute(
             memory=self.memory.digest(observation),
             question=request.prompt,
-            options=_options(request),
-            schema=describe_schema(schema),
+            options="".join(f"\n{line}" for line in _options(request, shape)),
+            schema=shape,
         )
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         if request.error:
@@ -243,40 +244,53 @@ class LLMPolicy:
         return response
 
 
+PROBABILITY = "<probability 0 to 1, steps of 0.05>"
+
+
 def describe_schema(schema: dict[str, Any]) -> str:
-    """A compact, readable shape of a reply schema (the decoder enforces the real one)."""
+    """A compact, readable shape of a reply schema (the decoder enforces the real one).
+    A probability is spelled out once, then shortened to ``<probability>``."""
+    head, first, rest = _shape(schema).partition(PROBABILITY)
+    return head + first + rest.replace(PROBABILITY, "<probability>")
+
+
+def _shape(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         values = schema["enum"]
         if values == list(PROBABILITIES):
-            return "<probability 0 to 1, steps of 0.05>"
+            return PROBABILITY
         return "<one of: " + " | ".join(json.dumps(v) for v in values) + ">"
     kind = schema.get("type")
     if kind == "object":
         fields = ", ".join(
-            f"{json.dumps(k)}: {describe_schema(v)}"
-            for k, v in schema.get("properties", {}).items()
+            f"{json.dumps(k)}: {_shape(v)}" for k, v in schema.get("properties", {}).items()
         )
         return "{" + fields + "}"
     if kind == "integer":
         return f"<integer {schema.get('minimum', 0)} to {schema.get('maximum', '...')}>"
     if kind == "array":
         count = schema.get("minItems", 1)
-        return f"[{count} different {describe_schema(schema.get('items', {}))}]"
+        return f"[{count} different {_shape(schema.get('items', {}))}]"
     if kind == "boolean":
         return "<true | false>"
     return "<text>"
 
 
-def _options(request: ActionRequest) -> str:
-    """The legal choices in words."""
+def _options(request: ActionRequest, shape: str) -> list[str]:
+    """The legal choices in words, where the reply's shape does not already list them."""
     lines = []
-    if request.targets:
+    if request.targets and not _listed(request.targets, shape):
         lines.append(f"Legal choices: {', '.join(request.targets)}.")
-    if request.claim_targets:
+    if request.claim_targets and not _listed(request.claim_targets, shape):
         lines.append(
             "You may also accuse or defend one of: "
             f"{', '.join(request.claim_targets)} (or 'none'), and claim a role."
         )
     if "speak" in request.kinds:
         lines.append(f"Keep your speech under {request.max_text_chars} characters.")
-    return "\n".join(lines)
+    return lines
+
+
+def _listed(names: tuple[str, ...], shape: str) -> bool:
+    """Whether the reply's shape names every one of ``names``."""
+    return all(json.dumps(name) in shape for name in names)

@@ -8,9 +8,11 @@ import json
 import re
 from pathlib import Path
 
+from agents.llm import _options, describe_schema
 from agents.memory import Memory
 from traitors.episode.policy import Observation
 from traitors.episode.spec import load_spec
+from traitors.game.actions import ActionRequest
 from traitors.game.events import BeliefEvent, EliminationEvent, Event, PhaseEvent, SpeakEvent
 from traitors.llm.fake import register_fake_model, schema_filler
 from traitors.store.log import CALLS
@@ -139,3 +141,28 @@ def test_what_the_window_left_out_is_summed_up_in_front() -> None:
     assert later.startswith("Gone before the events below: Dave (")
     assert "Your latest private estimates of P(suspect): Bob 0.25, Carol 0.50" in later
     assert later.endswith("Round 1. You are Alice. Alive: Alice, Bob, Carol, Dave.")
+
+
+# --- the per-turn request ------------------------------------------------------------------
+
+
+def test_a_request_names_its_choices_once() -> None:
+    others = ("Bob", "Carol", "Dave")
+    vote = ActionRequest(
+        actor="Alice", purpose="v", prompt="Vote.", kinds=("vote",), targets=others
+    )
+    shape = describe_schema(vote.reply_schema())
+    assert all(f'"{p}"' in shape for p in others) and _options(vote, shape) == []
+    speech = ActionRequest(
+        actor="Alice", purpose="d", prompt="Speak.", kinds=("speak",), claim_targets=others
+    )
+    assert _options(speech, describe_schema(speech.reply_schema())) == [
+        "Keep your speech under 600 characters."
+    ]
+    assert _options(vote, "{}") == ["Legal choices: Bob, Carol, Dave."]  # when not in the shape
+    probe = ActionRequest(
+        actor="Alice", purpose="b", prompt="P?", kinds=("belief",), targets=others
+    )
+    shape = describe_schema(probe.reply_schema())
+    assert shape.count("<probability 0 to 1, steps of 0.05>") == 1
+    assert shape.count("<probability>") == 2
