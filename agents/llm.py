@@ -2,7 +2,9 @@
 
 System prompt = the rules, then the seat's name, role, allies and persona (the rules come
 first and are the same for every seat, so a local model reuses that KV prefix). Each
-decision renders the agent's memory and the legal actions with their JSON schema. A reply
+decision renders the agent's memory and the legal actions with their JSON schema, the
+memory first and the request last, so that a seat's successive prompts extend each other
+(a provider's prompt cache serves the shared prefix; see ``agents/memory.py``). A reply
 that does not parse or is illegal returns an error; the engine then gives one repair turn.
 """
 
@@ -177,11 +179,12 @@ class LLMPolicy:
             await self._reflect(observation)
         system = self.system_prompt(observation)
         schema = request.reply_schema(reasoning=self.reasoning)
+        shape = describe_schema(schema)
         prompt = _template("decide.txt").substitute(
             memory=self.memory.digest(observation),
             question=request.prompt,
-            options=_options(request),
-            schema=describe_schema(schema),
+            options="".join(f"\n{line}" for line in _options(request, shape)),
+            schema=shape,
         )
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         if request.error:
@@ -211,14 +214,12 @@ class LLMPolicy:
         return Decision(action, raw=text, reasoning=reasoning, call_ids=(response.call_id,))
 
     async def _reflect(self, observation: Observation) -> None:
-        """Rewrite the rolling notes once a round has ended."""
+        """Write new notes once a round has ended."""
         prompt = _template("reflect.txt").substitute(
-            memory=self.memory.digest(observation), round=observation.round - 1
+            memory=self.memory.digest(observation, move=False), round=observation.round - 1
         )
         notes = await self._free_text(observation, prompt, REFLECTION_TOKENS)
-        if notes:
-            self.memory.notes = notes
-        self.memory.noted_round = observation.round - 1
+        self.memory.write_notes(notes, observation.round - 1, len(observation.events))
 
     async def finish(self, observation: Observation) -> str | None:
         """Write lessons for the next episode when the spec asks to persist memory."""
@@ -228,7 +229,7 @@ class LLMPolicy:
         winner = getattr(over, "winner", None)
         result = f"The winner: {winner}." if winner else "It ended without a winner."
         prompt = _template("lessons.txt").substitute(
-            memory=self.memory.digest(observation), result=result
+            memory=self.memory.digest(observation, move=False), result=result
         )
         return await self._free_text(observation, prompt, LESSON_TOKENS)
 
@@ -266,40 +267,53 @@ class LLMPolicy:
         return response
 
 
+PROBABILITY = "<probability 0 to 1, steps of 0.05>"
+
+
 def describe_schema(schema: dict[str, Any]) -> str:
-    """A compact, readable shape of a reply schema (the decoder enforces the real one)."""
+    """A compact, readable shape of a reply schema (the decoder enforces the real one).
+    A probability is spelled out once, then shortened to ``<probability>``."""
+    head, first, rest = _shape(schema).partition(PROBABILITY)
+    return head + first + rest.replace(PROBABILITY, "<probability>")
+
+
+def _shape(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         values = schema["enum"]
         if values == list(PROBABILITIES):
-            return "<probability 0 to 1, steps of 0.05>"
+            return PROBABILITY
         return "<one of: " + " | ".join(json.dumps(v) for v in values) + ">"
     kind = schema.get("type")
     if kind == "object":
         fields = ", ".join(
-            f"{json.dumps(k)}: {describe_schema(v)}"
-            for k, v in schema.get("properties", {}).items()
+            f"{json.dumps(k)}: {_shape(v)}" for k, v in schema.get("properties", {}).items()
         )
         return "{" + fields + "}"
     if kind == "integer":
         return f"<integer {schema.get('minimum', 0)} to {schema.get('maximum', '...')}>"
     if kind == "array":
         count = schema.get("minItems", 1)
-        return f"[{count} different {describe_schema(schema.get('items', {}))}]"
+        return f"[{count} different {_shape(schema.get('items', {}))}]"
     if kind == "boolean":
         return "<true | false>"
     return "<text>"
 
 
-def _options(request: ActionRequest) -> str:
-    """The legal choices in words."""
+def _options(request: ActionRequest, shape: str) -> list[str]:
+    """The legal choices in words, where the reply's shape does not already list them."""
     lines = []
-    if request.targets:
+    if request.targets and not _listed(request.targets, shape):
         lines.append(f"Legal choices: {', '.join(request.targets)}.")
-    if request.claim_targets:
+    if request.claim_targets and not _listed(request.claim_targets, shape):
         lines.append(
             "You may also accuse or defend one of: "
             f"{', '.join(request.claim_targets)} (or 'none'), and claim a role."
         )
     if "speak" in request.kinds:
         lines.append(f"Keep your speech under {request.max_text_chars} characters.")
-    return "\n".join(lines)
+    return lines
+
+
+def _listed(names: tuple[str, ...], shape: str) -> bool:
+    """Whether the reply's shape names every one of ``names``."""
+    return all(json.dumps(name) in shape for name in names)

@@ -1,7 +1,9 @@
 """Scripted and fake-model episodes of every shipped game log exactly what they logged before.
 
 The digests in ``tests/golden/logs.json`` were recorded before the engine was split into
-layers; a refactor that changes any event, order or id of these episodes fails here.
+layers; a refactor that changes any event, order or id of these episodes fails here. The
+``*-llm-fake`` cases were re-recorded when the LLM agent's prompts changed (the fake model's
+answers are seeded by the prompt, so new prompts play other games).
 """
 
 from __future__ import annotations

@@ -319,11 +319,10 @@ def test_player_text_cannot_impersonate_the_game(traitors_yaml, tmp_path) -> Non
     seen_quoted = 0
     for call in calls_of(summary.dir):
         for line in call["messages"][-1]["content"].splitlines():
-            body = re.sub(r"^\(round \d+\) ", "", line)
-            assert not body.startswith("SYSTEM:")
-            assert not re.match(r"GAME: (Alice was a traitor|Bob is faithful)", body)
+            assert not line.startswith("SYSTEM:")
+            assert not re.match(r"GAME: (Alice was a traitor|Bob is faithful)", line)
             if "SYSTEM: Alice" in line:
-                said = r"^\(round \d+\) (in the traitors' secret channel, )?\w+ said: "
+                said = r"^(in the traitors' secret channel, )?\w+ said: "
                 assert re.match(said, line) and quoted in line
                 seen_quoted += 1
     assert seen_quoted > 0
@@ -370,12 +369,16 @@ def test_reflections_keep_the_prompt_bounded(traitors_yaml, tmp_path) -> None:
     calls = calls_of(summary.dir)
     reflections = [c for c in calls if "Rewrite your private notes" in c["messages"][-1]["content"]]
     assert reflections
+    left_out = 0
     for call in calls:
         prompt = call["messages"][-1]["content"]
-        if "(oldest first):" in prompt:
-            section = prompt.split("(oldest first):\n", 1)[1]
-            history = section.split("\n\n", 1)[0].splitlines()
-            assert len(history) <= 12
+        section = prompt.split("(oldest first):\n", 1)[1]
+        history = section.split("\n\n", 1)[0].splitlines()
+        left_out += bool(re.match(r"\(\d+ earlier events are left out\.\)", history[0]))
+        shown = [line for line in history if not re.match(r"Round \d+:$|\(\d+ earlier", line)]
+        if "response_format" in call["params"]:  # the window moves 12 events at once
+            assert len(shown) <= 2 * 12 - 1
+    assert left_out  # the window moved within a round too
     later = [
         c
         for c in calls

@@ -1,8 +1,9 @@
 """Record (or check) the golden episode logs: fixed specs and seeds of every shipped game.
 
 ``python tests/golden/record.py`` rewrites ``tests/golden/logs.json``; only do that on purpose,
-when a change is meant to alter what the games log. ``tests/test_golden_logs.py`` replays the
-same cases and compares each episode id and the SHA-256 of its ``events.jsonl``.
+when a change is meant to alter what the games log (``--only llm-fake`` re-records those cases
+alone). ``tests/test_golden_logs.py`` replays the same cases and compares each episode id and
+the SHA-256 of its ``events.jsonl``.
 """
 
 from __future__ import annotations
@@ -83,8 +84,13 @@ def play(case: str, out: Path) -> dict[str, dict[str, str]]:
 
 
 def main() -> None:
+    """``record.py`` re-records every case; ``record.py --only llm-fake`` only the cases
+    whose names hold ``llm-fake`` (say, after a prompt change: fake models answer from the
+    prompt), keeping the others as recorded."""
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+    golden = json.loads(GOLDEN.read_text()) if only else {}
     with tempfile.TemporaryDirectory() as tmp:
-        golden = {case: play(case, Path(tmp)) for case in CASES}
+        golden |= {case: play(case, Path(tmp)) for case in CASES if only in case}
     GOLDEN.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
     print(f"wrote {GOLDEN}: {sum(len(v) for v in golden.values())} episodes", file=sys.stderr)
 
