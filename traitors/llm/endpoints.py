@@ -308,16 +308,15 @@ class LitellmEndpoint:
         return float(prompt_cost) + float(completion_cost)
 
 
-class InProcessEndpoint(LitellmEndpoint):
-    """A model served inside this process by a litellm custom provider: registered before
-    the first call, known to litellm as free, and priced here."""
+class OwnEndpoint(LitellmEndpoint):
+    """A family this project serves itself: its names are checked here, it takes no
+    ``api_base``, and no reasoning options (unless a subclass takes them)."""
 
-    family = "in-process"
+    family = "own"
+    served = "is served by this project"
+    """How an option's refusal says where the model runs."""
     refused: tuple[str, ...] = ("reasoning_effort", "thinking_budget")
     """Agent options this family refuses (besides ``api_base``)."""
-
-    def __init__(self) -> None:
-        self._priced: set[str] = set()
 
     def check_model(self, model: str) -> str | None:
         return _name_problem(model)
@@ -325,7 +324,7 @@ class InProcessEndpoint(LitellmEndpoint):
     def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
         for name in ("api_base", *self.refused):
             if options.get(name):
-                return name, f"{model} is served in this process: it takes no {name}"
+                return name, f"{model} {self.served}: it takes no {name}"
         return None
 
     def params(self, request: ModelRequest) -> dict[str, Any]:
@@ -333,6 +332,17 @@ class InProcessEndpoint(LitellmEndpoint):
         sent.pop("reasoning_effort", None)
         sent.pop("thinking_budget", None)
         return sent
+
+
+class InProcessEndpoint(OwnEndpoint):
+    """A model served inside this process by a litellm custom provider: registered before
+    the first call, known to litellm as free, and priced here."""
+
+    family = "in-process"
+    served = "is served in this process"
+
+    def __init__(self) -> None:
+        self._priced: set[str] = set()
 
     def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
         return {
@@ -409,7 +419,7 @@ class FakeEndpoint(InProcessEndpoint):
         return fake_price(model)
 
 
-class HostedEndpoint(LitellmEndpoint):
+class HostedEndpoint(OwnEndpoint):
     """``hosted/<serve_as>``: the sweep's own inference servers, through a litellm Router
     with one deployment per server (each serves the model as ``serve_as``).
 
@@ -419,6 +429,7 @@ class HostedEndpoint(LitellmEndpoint):
     a JSON schema as ``{"type": "json_object", "schema": ...}``."""
 
     family = "hosted"
+    served = "runs on the sweep's own servers"
 
     def __init__(
         self,
@@ -429,21 +440,6 @@ class HostedEndpoint(LitellmEndpoint):
         """``serve_as`` -> OpenAI-compatible endpoints of the sweep's inference servers."""
         self.json_object_routes = frozenset(json_object_routes)
         self._router: Any = None
-
-    def check_model(self, model: str) -> str | None:
-        return _name_problem(model)
-
-    def check_options(self, model: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
-        for name in ("api_base", "reasoning_effort", "thinking_budget"):
-            if options.get(name):
-                return name, f"{model} runs on the sweep's own servers: it takes no {name}"
-        return None
-
-    def params(self, request: ModelRequest) -> dict[str, Any]:
-        sent = request.params()
-        sent.pop("reasoning_effort", None)
-        sent.pop("thinking_budget", None)
-        return sent
 
     def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
         name = request.model.split("/", 1)[1]

@@ -68,6 +68,16 @@ class JobQueue:
         return job
 
 
+class Watcher(Protocol):
+    """Follows the jobs of a sweep as they start and finish (budget, stopping rule, breaker)."""
+
+    def started(self, job: Job) -> None:
+        """A job started."""
+
+    def finished(self, result: JobResult) -> None:
+        """A job's result is known."""
+
+
 class Executor(Protocol):
     """Runs the queue's jobs into ``out_dir``, reporting each result; blocks until done."""
 
@@ -113,6 +123,7 @@ def run_sweep(
     progress.skipped_before_start(len(results))
     if agreed:
         state.save()
+    watchers: list[Watcher] = [w for w in (budget, stop, breaker) if w is not None]
     try:
         for attempt in range(retries + 1):
             last = attempt == retries
@@ -120,23 +131,15 @@ def run_sweep(
             def started(job: Job) -> None:
                 state.started(job)
                 progress.start(job)
-                if budget is not None:
-                    budget.started(job)
-                if stop is not None:
-                    stop.started(job)
-                if breaker is not None:
-                    breaker.started(job)
+                for watcher in watchers:
+                    watcher.started(job)
 
             def finished(result: JobResult, last: bool = last) -> None:
                 results[result.episode_id] = result
                 state.finished(result)
                 progress.finish(result, final=last)
-                if budget is not None:
-                    budget.finished(result)
-                if stop is not None:
-                    stop.finished(result)
-                if breaker is not None:
-                    breaker.finished(result)
+                for watcher in watchers:
+                    watcher.finished(result)
 
             admit = budget.admit if budget is not None else _always
             queue = JobQueue(pending, started, admit, _wanted(stop, breaker))
