@@ -184,7 +184,7 @@ class Gateway:
         limits: Mapping[str, int] | None = None,
         timeout: float = 120.0,
         max_attempts: int = 4,
-        backoff: float = 1.0,
+        backoff: float = 0.5,
         max_backoff: float = 30.0,
         routes: Mapping[str, list[str]] | None = None,
         json_object_routes: Collection[str] = (),
