@@ -1,9 +1,8 @@
 """Deception success: how often the hidden side steers the public vote onto the uncovering side.
 
-The hidden side is every faction the scenario's words mark hidden (traitors, werewolves); a
-player counts for the side of the role held at the time. The public eliminations are those
-decided by the public elimination vote (The Traitors' banishment, Werewolf's exile): see
-``analysis.tables``.
+The hidden side is every faction the scenario's words mark hidden; a player counts for the
+side of the role held at the time. The public eliminations are those decided by the public
+elimination vote (the table's vote, whatever the game calls it): see ``analysis.tables``.
 """
 
 from __future__ import annotations

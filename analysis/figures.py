@@ -43,11 +43,11 @@ class Words:
     """How the figures name the sides of the loaded games (from the manifests' words)."""
 
     hidden: str
-    """The hidden factions (``traitors``, ``werewolves``)."""
+    """The hidden factions, in the games' words."""
     uncovering: str
-    """The other factions of those games (``faithful``, ``villagers``)."""
+    """The other factions of those games."""
     suspect: str
-    """What belief probes give P() of (``traitor``, ``werewolf``)."""
+    """What belief probes give P() of (each game's ``suspect`` word)."""
     hidden_factions: frozenset[str]
     """The hidden factions' names, to colour them."""
     uncovering_factions: frozenset[str]

@@ -6,9 +6,9 @@ The engine's god-only ``act`` records (the action applied for each decision, kep
 an episode can be restored) are not game facts: they are dropped before parsing.
 
 Factions come from each manifest's ``words`` (the scenario's own vocabulary): which roles
-play for which faction, and which faction is ``hidden`` (the deceiving side: traitors,
-werewolves, evil). Nothing here knows any game's names: a game's own event fields and frames
-come from its analysis plug-in (``analysis.plugin``), parsed in the same pass.
+play for which faction, and which faction is ``hidden`` (the deceiving side). Nothing here
+knows any game's names: a game's own event fields and frames come from its analysis plug-in
+(``analysis.plugin``), parsed in the same pass.
 """
 
 from __future__ import annotations
@@ -304,7 +304,7 @@ class Sides:
     factions: tuple[str, ...]
     """Faction names in the words' order (the uncovering side first)."""
     hidden: frozenset[str]
-    """Factions whose members hide their allegiance (traitors, werewolves, evil)."""
+    """Factions whose members hide their allegiance (the words mark them ``hidden``)."""
     roles: Mapping[str, str]
     """Role -> faction."""
 

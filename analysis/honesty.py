@@ -3,7 +3,7 @@
 Rows are (episode, role): each item counts for the role its actor held at the time. The
 belief behind a statement or vote of round r is the actor's belief report of round r (the
 probe right after the discussion, before the vote). The votes are the ballots of the public
-elimination vote (The Traitors' banishment, Werewolf's exile: see ``analysis.tables``).
+elimination vote (in each game's own words: see ``analysis.tables``).
 """
 
 from __future__ import annotations

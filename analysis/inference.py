@@ -1,7 +1,7 @@
 """Collective inference: how well the uncovering side's private beliefs find the hidden side.
 
 Belief probes ask each player for P(target is on the hidden side) (the scenario's
-``suspect``: a traitor, a werewolf). Only observers on the uncovering side count (the hidden
+``suspect``, in its own words). Only observers on the uncovering side count (the hidden
 side knows the answer). The truth of a belief is whether the target was on the hidden side at
 the moment of the report (its role then, and that role's faction in the episode's words); the
 report of a round is the observer's last one.
@@ -28,7 +28,7 @@ METRICS = (
     "consensus_reached",
 )
 CLIP = (1e-4, 0.9999)
-"""Probabilities are clipped to this range before a logarithm (as AvalonBench does)."""
+"""Probabilities are clipped to this range before a logarithm (as published benchmarks do)."""
 
 
 def uncovering_beliefs(data: RunData) -> pl.LazyFrame:

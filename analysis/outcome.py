@@ -1,8 +1,7 @@
 """Outcome: who won, with Wilson 95% intervals, and how long the hidden side survived.
 
-The factions are each scenario's own, from its manifests' words (The Traitors' faithful and
-traitors, Werewolf's villagers and werewolves, the principal-agent task's customer and
-company), then any other winner found in the logs.
+The factions are each scenario's own, from its manifests' words, then any other winner found
+in the logs.
 """
 
 from __future__ import annotations
@@ -77,7 +76,7 @@ def hidden_survival(data: RunData, by: Sequence[str]) -> pl.DataFrame:
 
 def summaries(data: RunData, by: Sequence[str]) -> list[Table]:
     """The outcome group's tables (survival only when the games have a hidden side and
-    eliminate players: in a game without eliminations, such as Avalon, it would be constant)."""
+    eliminate players: in a game without eliminations it would be constant)."""
     title = "Outcome: win rates with Wilson 95% intervals"
     tables = [Table("outcome", title, win_rates(data, by), tuple(by))]
     eliminations = data.events.filter(pl.col("kind") == "eliminate").select(pl.len())

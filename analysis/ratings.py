@@ -1,12 +1,12 @@
 """Elo ratings per (model, role) across episodes, with a bootstrap interval.
 
 Each episode is one game between two teams: the initial hidden side (the factions the
-scenario's words mark hidden: traitors, werewolves) and the initial uncovering side (every
-other faction: faithful; villagers, seers and doctors). A seat's entity is (label, role), its
-label being its model (or its policy when no model played). A team's rating is the mean of
-its entities' ratings; every entity of a team moves by K * (S - E) with the team's score S
-(1 win, 0.5 draw, 0 loss) and expected score E. The hidden side wins when the manifest's
-winner is one of its factions. Scenarios without a hidden side are not rated.
+scenario's words mark hidden) and the initial uncovering side (every other faction). A
+seat's entity is (label, role), its label being its model (or its policy when no model
+played). A team's rating is the mean of its entities' ratings; every entity of a team moves
+by K * (S - E) with the team's score S (1 win, 0.5 draw, 0 loss) and expected score E. The
+hidden side wins when the manifest's winner is one of its factions. Scenarios without a
+hidden side are not rated.
 
 The group also tabulates the leaderboard of ``analysis.skill_leaderboard``: per model, a
 deception, a detection and an overall rating (Bradley-Terry and OpenSkill).

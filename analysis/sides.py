@@ -1,8 +1,7 @@
 """The sides of the loaded games in their own words: what tables and figures call them.
 
 Every name comes from the manifests' ``words`` (the ``episodes`` columns ``factions``,
-``hidden_factions`` and ``suspect``): The Traitors' faithful and traitors, Werewolf's
-villagers and werewolves, whatever a new scenario declares. The **hidden side** is every
+``hidden_factions`` and ``suspect``), whatever each scenario declares. The **hidden side** is every
 faction its words mark ``hidden`` (the deceiving side); the **uncovering side** is every
 other faction of a game that has a hidden one.
 """
@@ -57,19 +56,19 @@ def uncovering(data: RunData) -> list[str]:
 
 
 def suspects(data: RunData) -> list[str]:
-    """What the loaded scenarios' belief probes ask about (``traitor``, ``werewolf``)."""
+    """What the loaded scenarios' belief probes ask about (each game's ``suspect`` word)."""
     frame = data.episodes.select("scenario", "suspect").sort("scenario").collect()
     return list(dict.fromkeys(frame["suspect"].drop_nulls()))
 
 
 def public_vote_purposes(data: RunData) -> list[str]:
-    """The purposes of the public elimination votes in the logs (``banish``, ``exile``)."""
+    """The purposes of the public elimination votes in the logs (in each game's words)."""
     purposes = public_votes(data).select(pl.col("purpose").cast(pl.String()).unique()).collect()
     return sorted(purposes.to_series().drop_nulls())
 
 
 def phrase(names: Iterable[str], default: str) -> str:
-    """Names joined with ``/`` (``traitors``, ``faithful/villagers``), or ``default``."""
+    """Names joined with ``/`` (``a/b``), or ``default``."""
     return "/".join(names) or default
 
 

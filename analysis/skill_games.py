@@ -1,11 +1,11 @@
 """Episodes as team games between models, for the deception and detection ratings.
 
 A game is one complete episode with both sides seated: the seats of the initial hidden side
-(traitors, werewolves, minions of evil) against the seats of the initial uncovering side
-(faithful, villagers, loyal servants), each seat named by its label (its model, or its policy
-when it called no model). An entity is (label, kind): kind ``deception`` for a hidden seat and
-``detection`` for an uncovering one in the side ratings, ``overall`` for every seat in the
-overall rating. A team lists one entity per seat, so a model holding two seats counts twice.
+against the seats of the initial uncovering side, each seat named by its label (its model,
+or its policy when it called no model). An entity is (label, kind): kind ``deception`` for a
+hidden seat and ``detection`` for an uncovering one in the side ratings, ``overall`` for
+every seat in the overall rating. A team lists one entity per seat, so a model holding two
+seats counts twice.
 """
 
 from __future__ import annotations

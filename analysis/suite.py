@@ -49,8 +49,8 @@ OTHER_GROUPS = ("outcome",)
 FORK_COLUMN = "fork.question"
 """An ``episodes`` column only fork episodes fill: with it, ``causal`` is computed by default."""
 NEED_BELIEFS = frozenset({"inference"})
-"""Groups computed by default only when the episodes logged belief reports (Werewolf's do
-not: it has no belief probe)."""
+"""Groups computed by default only when the episodes logged belief reports (a game whose
+belief probe is off logs none)."""
 LLM_GROUPS = ("validity",)
 """Groups computed by default whenever the episodes called a model (a ``calls`` row)."""
 THREADS = 3

@@ -119,7 +119,7 @@ class Table:
 
 
 def row_labels(frame: pl.DataFrame, keys: Sequence[str]) -> list[str]:
-    """One label per row from its key columns (``rules.n_players=6, role=traitor``), or
+    """One label per row from its key columns (``rules.n_players=6, role=R``), or
     ``all`` when there are no keys."""
     keys = list(dict.fromkeys(keys))
     if not keys:

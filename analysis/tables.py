@@ -7,11 +7,10 @@ episode's words (the ``roles`` frame).
 
 The generic groups never name a game's words. A vote is an **elimination vote** when its
 purpose is an elimination cause of the episode (a cause its words name, or that one of its
-``eliminate`` events gives): The Traitors' ``banish`` and ``murder``, Werewolf's ``exile``
-and ``kill``. The **public elimination vote** is one whose ballots are public (the table's
-vote, where the uncovering side can act on its suspicion: ``banish``, ``exile``); the others
-are the hidden side's (``murder``, ``kill``). An elimination is dated to the round of the
-ballot that decided it (The Traitors logs a murder at the next round's breakfast).
+``eliminate`` events gives). The **public elimination vote** is one whose ballots are public
+(the table's vote, where the uncovering side can act on its suspicion); the others are the
+hidden side's. An elimination is dated to the round of the ballot that decided it (a game may
+log a night's elimination in the next round).
 """
 
 from __future__ import annotations

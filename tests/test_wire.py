@@ -349,7 +349,7 @@ def test_the_guard_lets_tests_reach_the_simulator_and_nothing_else(sim: Provider
     port = int(sim.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
-    for host in ("10.255.255.1", "api.openai.com", "127.example.com"):
+    for host in ("10.255.255.1", "provider.example.com", "127.example.com"):
         with pytest.raises(NetworkBlocked):
             socket.create_connection((host, 443), timeout=1)
     record, _, _ = complete(ask(sim, OPENAI).model_copy(update={"api_base": None}))
