@@ -127,12 +127,16 @@ def test_an_episode_stops_at_the_first_breach_and_replays(traitors_yaml, tmp_pat
     assert played.episode_id != summary.episode_id
 
 
-def test_play_on_left_at_its_default_keeps_episode_ids(traitors_yaml) -> None:
-    spec = load_spec(traitors_yaml)
-    assert episode_id(spec, 0) != episode_id(spec.model_copy(update={"seed": 1}), 1)
-    explicit = load_spec(traitors_yaml, ["health.play_on=false"])
-    assert episode_id(explicit, 0) == episode_id(spec, 0)
-    assert "play_on" not in json.dumps(spec.model_dump(mode="json", exclude={"health"}))
+def test_play_on_left_at_its_default_keeps_episode_ids() -> None:
+    root = Path(__file__).resolve().parent
+    recorded = json.loads((root / "golden" / "logs.json").read_text())["the_traitors-heuristic"]
+    overrides = ["agents.default.policy=heuristic"]
+    spec = load_spec(root.parent / "scenarios" / "the_traitors.yaml", overrides)
+    assert episode_id(spec, 0) == recorded["0"]["episode"]  # the id from before play_on
+    played_on = load_spec(
+        root.parent / "scenarios" / "the_traitors.yaml", [*overrides, "health.play_on=true"]
+    )
+    assert episode_id(played_on, 0) != episode_id(spec, 0)
 
 
 def test_agent_fields_left_at_their_defaults_keep_episode_ids(traitors_yaml) -> None:
