@@ -642,7 +642,7 @@ def test_a_sweep_against_a_401_stops_after_three_episodes_with_one_line(
     assert len(episodes) == 3
 
 
-def test_the_cached_share_and_saving_reach_analyze_and_the_sweep_summary(
+def test_the_cached_share_and_saving_reach_analyze(
     traitors_yaml: Path, tmp_path: Path, sim: ProviderSim, gateway: Gateway, capsys
 ) -> None:
     sim.respond = lambda request: Turn(prompt_tokens=1000, cached_tokens=600)
