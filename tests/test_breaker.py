@@ -75,3 +75,10 @@ def test_a_complete_episode_ends_the_run(tmp_path) -> None:
     breaker.started(jobs[3])
     breaker.finished(JobResult(jobs[3].episode_id, "failed", "down again", health={"calls": 1}))
     assert breaker.tripped == {model: "down again"} and not breaker.wanted(jobs[4])
+
+
+def test_the_breaker_line_shows_control_characters_as_escapes() -> None:
+    breaker = Breaker(1)
+    breaker.tripped["fake/x"] = "down \x1b[31mred\x1b[0m"
+    (line,) = breaker.lines("traitors sweep s.yaml --out o")
+    assert "\x1b" not in line and "\\x1b[31mred" in line

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from traitors.llm.preflight import model_facts
+    from traitors.util.text import printable
 
     models = sorted(_models(args.path))
     if not models:
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     console.print(_table(facts, calls))
     failed = {model: error for model, (_, error) in (calls or {}).items() if error}
     for model, error in failed.items():
-        console.print(f"{model}: {error.splitlines()[0][:300]}", markup=False, highlight=False)
+        line = f"{model}: {error.splitlines()[0][:300]}"
+        console.print(printable(line), markup=False, highlight=False)
     return 1 if failed else 0
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from traitors.episode.fork import ForkPlan
 from traitors.episode.spec import played_models
 from traitors.sweep.jobs import Job, JobResult
+from traitors.util.text import printable
 
 
 @dataclass
@@ -63,7 +64,7 @@ class Breaker:
         """One line per tripped model: the model, its last error, the command that resumes."""
         return [
             f"circuit breaker: {model}: {self.limit} degraded episodes in a row, last: "
-            f"{' '.join(error.split())[:300]}; no more of its episodes started. Fix it, then "
-            f"resume with: {resume}"
+            f"{printable(' '.join(error.split())[:300])}; no more of its episodes started. "
+            f"Fix it, then resume with: {resume}"
             for model, error in sorted(self.tripped.items())
         ]
