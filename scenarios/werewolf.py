@@ -59,6 +59,7 @@ from traitors.game.events import (
     Private,
     RevealEvent,
     RoleEvent,
+    game,
 )
 from traitors.game.rules import Outcome, RulesConfig, Step
 from traitors.game.seeds import derive_rng
@@ -140,8 +141,65 @@ class BidEvent(EventBase):
         return f"{self.actor} bids {self.amount}"
 
 
+class TeamRevealEvent(EventBase):
+    """A player's team (not their role) was revealed: to all on an exile or a death when the
+    rules reveal only teams, or to the seer who learns only teams."""
+
+    kind: Literal["team_reveal"] = "team_reveal"
+    player: str
+    """Player whose team is revealed."""
+    team: str
+    """The revealed team (a faction's name)."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"{self.player} is on the {self.team}' side.")
+
+    def line_text(self, words: Words) -> str:
+        return f"** {self.player} is on the {self.team}' side"
+
+
+class SaveEvent(EventBase):
+    """The doctor's protection stopped the werewolves' attack (told to the doctor alone)."""
+
+    kind: Literal["save"] = "save"
+    target: str
+    """The player who was attacked and saved."""
+
+    def prompt_text(self, viewer: str, words: Words) -> str:
+        return game(f"Your protection saved {self.target} from the werewolves tonight.")
+
+    def line_text(self, words: Words) -> str:
+        return f"** the doctor saved {self.target}"
+
+
+THREAT_LEVELS = ("SAFE", "UNEASY", "DANGER")
+"""How endangered a player says they feel with each action (Kaggle Game Arena's records)."""
+
+
+class ThreatEvent(EventBase):
+    """How endangered a player privately felt when acting (kept from imported games)."""
+
+    kind: Literal["threat"] = "threat"
+    level: str
+    """The perceived threat level, e.g. SAFE, UNEASY, DANGER."""
+
+    def prompt_text(self, viewer: str, words: Words) -> None:
+        return None  # a private feeling, never shown in a prompt
+
+    def line_text(self, words: Words) -> str:
+        return f"{self.actor} feels {self.level}"
+
+
+Order = Literal["fixed", "rotate", "random"]
+"""Who goes first in a round-robin order: the first living seat in seating order (fixed),
+the seat after last time's first (rotate), or a seeded random seat (random)."""
+Reveal = Literal["nothing", "team", "role"]
+"""What an exile or a night death shows everyone about the player."""
+
+
 class WerewolfConfig(RulesConfig):
-    """Rule options of Werewolf; defaults follow Werewolf Arena."""
+    """Rule options of Werewolf; defaults follow Werewolf Arena, and the ``werewolf_kaggle_*``
+    presets set them to Kaggle Game Arena's rule configs."""
 
     n_players: int = Field(8, ge=4, le=20)
     """Players at the table."""
@@ -149,21 +207,51 @@ class WerewolfConfig(RulesConfig):
     """Werewolves among them; they know each other."""
     seer: bool = True
     """Whether one villager is a seer, who learns one player's role each night."""
+    seer_learns: Literal["role", "team"] = "role"
+    """What the seer learns of the player they look at: the role, or only the team."""
     doctor: bool = True
     """Whether one villager is a doctor, who protects one player each night."""
     doctor_self_protect: bool = True
     """Whether the doctor may protect themself."""
+    doctor_repeat: bool = True
+    """Whether the doctor may protect the same player on consecutive nights."""
+    doctor_learns_save: bool = False
+    """Whether the doctor is told when their protection stopped the attack."""
     werewolf_talk: bool = True
     """Whether the werewolves speak (each once) in their channel before choosing a victim."""
+    wolf_voting: Literal["simultaneous", "sequential"] = "simultaneous"
+    """How the werewolves vote their victim: all at once, or one by one (each seeing the
+    votes before theirs), in an order set by ``first_wolf``."""
+    first_wolf: Order = "rotate"
+    """Who votes first among the werewolves when ``wolf_voting`` is sequential."""
+    kill_tie: Literal["random", "nobody"] = "random"
+    """A werewolf vote without a single leader: a random pick among the leaders (among all
+    villagers when nobody voted), or no attack that night."""
+    discussion: Literal["bidding", "round_robin"] = "bidding"
+    """How the day's speakers are chosen: by private bids (Werewolf Arena), or every living
+    player in seat order, ``discussion_rounds`` times (Kaggle's round-robin)."""
     debate_turns: int = Field(8, ge=0)
-    """Debate turns per day, each won by the highest bid."""
+    """Debate turns per day, each won by the highest bid (bidding discussion)."""
     max_bid: int = Field(4, ge=1)
     """Largest bid: 0 observe ... 4 addressed directly, must respond."""
+    discussion_rounds: int = Field(2, ge=0)
+    """Times every living player speaks each day (round-robin discussion)."""
+    first_speaker: Order = "rotate"
+    """Who speaks first each day in a round-robin discussion."""
+    voting: Literal["simultaneous", "sequential"] = "simultaneous"
+    """How the exile vote is cast: all at once, or one by one in seat order from
+    ``first_voter``, each voter seeing the votes before theirs."""
+    first_voter: Order = "rotate"
+    """Who votes first in a sequential exile vote."""
     exile_rule: Literal["majority", "plurality"] = "majority"
-    """majority: exile needs more than half of the votes cast; plurality: most votes (ties:
-    nobody is exiled)."""
-    reveal_on_exile: bool = False
-    """Whether the exiled player's role is revealed."""
+    """majority: exile needs more than half of the votes cast; plurality: most votes."""
+    exile_tie: Literal["nobody", "random"] = "nobody"
+    """A plurality vote without a single leader: nobody is exiled, or a random pick among the
+    leaders (among every living player when nobody voted)."""
+    exile_reveals: Reveal = "nothing"
+    """What the exiled player's exile shows: nothing, their team, or their role."""
+    death_reveals: Reveal = "nothing"
+    """What a night death shows: nothing, the victim's team, or their role."""
     belief_probe: bool = False
     """After the debate, every living player privately reports P(werewolf) for each other
     (not in Werewolf Arena; for the analysis' inference metrics)."""
@@ -171,6 +259,18 @@ class WerewolfConfig(RulesConfig):
     """Rounds (night + day) after which the game is a draw."""
     max_speech_chars: int = Field(600, ge=1)
     """Longest legal speech."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_reveal(cls, data: Any) -> Any:
+        """``reveal_on_exile: true|false`` (before ``exile_reveals``) still reads."""
+        if isinstance(data, dict) and "reveal_on_exile" in data:
+            data = dict(data)
+            legacy = data.pop("reveal_on_exile")
+            if "exile_reveals" in data:
+                raise ValueError("give exile_reveals or reveal_on_exile, not both")
+            data["exile_reveals"] = "role" if legacy else "nothing"
+        return data
 
     @model_validator(mode="after")
     def _roles_fit(self) -> WerewolfConfig:
@@ -204,7 +304,12 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
     config_model: ClassVar[type[RulesConfig]] = WerewolfConfig
     roles: ClassVar[tuple[str, ...]] = (VILLAGER, SEER, DOCTOR, WEREWOLF)
     words: ClassVar[Words] = WORDS
-    event_kinds: ClassVar[tuple[type[EventBase], ...]] = (BidEvent,)
+    event_kinds: ClassVar[tuple[type[EventBase], ...]] = (
+        BidEvent,
+        TeamRevealEvent,
+        SaveEvent,
+        ThreatEvent,
+    )
     action_kinds: ClassVar[tuple[type[ActionBase], ...]] = (Bid,)
     channel: ClassVar[str] = CHANNEL
     endings: ClassVar[tuple[str, str]] = (
@@ -395,7 +500,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
             exiled = top[0]
         events.append(vote_result(state, EXILE, counts, exiled, tied=top if len(top) > 1 else ()))
         if exiled is not None:
-            state = eliminate(state, exiled, EXILE, events, self.config.reveal_on_exile)
+            state = eliminate(state, exiled, EXILE, events, self.config.exile_reveals == "role")
         state = self._check_end(state)
         if state.phase == GAME_OVER:
             return state
