@@ -131,14 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.set_defaults(handler=_cmd_check)
 
-    from traitors.commands import analyze, export, influence, models, plan
+    from traitors.commands import analyze, export, import_, influence, models, plan
     from traitors.commands.fork import add_fork_parser
     from traitors.commands.spectate import add_play_parser, add_watch_parser
 
     add_fork_parser(commands)
     add_watch_parser(commands)
     add_play_parser(commands)
-    for module in (analyze, export, influence, plan, models):
+    for module in (analyze, export, import_, influence, plan, models):
         module.add_parser(commands)
     for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
         entry.load()(commands)  # commands other packages add
@@ -273,19 +273,28 @@ def _eliminations(directory: Path, words: Any) -> list[str]:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     """0 when every episode replays exactly, 1 if one diverges (or asks for a call the
-    recording lacks), 2 if one cannot be read; each directory gets one line."""
+    recording lacks), 2 if one cannot be read; each directory gets one line (an imported
+    episode, played elsewhere, is named as such and is not replayed)."""
     from traitors.episode.core import RestoreError
     from traitors.episode.spec import SpecError
     from traitors.store.calls import ReplayMiss
-    from traitors.store.log import LogError
+    from traitors.store.log import LogError, load_manifest
     from traitors.store.shards import resolve_episode
     from traitors.sweep.replay import replay_episode
+    from traitors.util.text import printable
 
     codes = [0]
     for directory in args.episode_dir:
         try:
             if not directory.exists():  # packed into a shard: extracted to replay it
                 directory = resolve_episode(directory)
+            source = load_manifest(directory).source
+            if source is not None:
+                print(
+                    f"IMPORTED {directory}: read from {source.format} "
+                    f"({printable(source.file)}); it has no model calls to replay"
+                )
+                continue
             result = replay_episode(directory)
         except (ReplayMiss, RestoreError) as exc:
             print(f"DIVERGED {directory}: {exc}")

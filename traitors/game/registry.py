@@ -5,8 +5,10 @@ The engine never imports a scenario or an agent by name: installed packages anno
 them through the entry-point groups ``traitors.scenarios``, ``traitors.policies``,
 ``traitors.heuristics`` (scenario name -> its scripted heuristic) and ``traitors.analysis``
 (scenario name -> what it brings to the analysis and the rules-text check, an
-``analysis.plugin.GameAnalysis``), and code can add more at run time with
-``register_scenario`` / ``register_policy`` / ``register_heuristic`` / ``register_analysis``.
+``analysis.plugin.GameAnalysis``) and ``traitors.importers`` (format name -> the reader of
+another engine's records, a ``traitors.store.imported.Importer``), and code can add more at
+run time with ``register_scenario`` / ``register_policy`` / ``register_heuristic`` /
+``register_analysis`` / ``register_importer``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ _GROUPS = {
     "policy": "traitors.policies",
     "heuristic": "traitors.heuristics",
     "analysis": "traitors.analysis",
+    "importer": "traitors.importers",
 }
 _registered: dict[str, dict[str, Any]] = {kind: {} for kind in _GROUPS}
 
@@ -49,6 +52,12 @@ def register_analysis(scenario: str, plugin: Any) -> None:
     _registered["analysis"][scenario] = plugin
 
 
+def register_importer(name: str, importer: Any) -> None:
+    """Make ``importer`` (a ``traitors.store.imported.Importer``) read the format ``name``
+    for ``traitors import``."""
+    _registered["importer"][name] = importer
+
+
 @functools.cache
 def _installed(kind: str) -> dict[str, EntryPoint]:
     """The installed entry points of a kind (read once per process)."""
@@ -56,8 +65,8 @@ def _installed(kind: str) -> dict[str, EntryPoint]:
 
 
 def names(kind: str) -> list[str]:
-    """Every registered name of a kind (``scenario``, ``policy``, ``heuristic`` or
-    ``analysis``)."""
+    """Every registered name of a kind (``scenario``, ``policy``, ``heuristic``,
+    ``analysis`` or ``importer``)."""
     return sorted(set(_installed(kind)) | set(_registered[kind]))
 
 

@@ -153,6 +153,22 @@ class ForkRecord(BaseModel):
     """Model calls served from the parent's recording to restore the prefix."""
 
 
+class SourceRecord(BaseModel):
+    """Where an imported episode comes from (``traitors import``): it was played elsewhere,
+    so it has no model calls of ours and nothing to replay."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str
+    """The importer that read it, e.g. ``kaggle-werewolf``."""
+    file: str
+    """The file it was read from (``archive.zip:member.json`` for a member of an archive)."""
+    episode: str | None = None
+    """The source's own id of the episode, when it has one."""
+    details: dict[str, Any] = Field(default_factory=dict)
+    """What else the importer kept of the source (its ids for our seat names, its seed...)."""
+
+
 class Manifest(BaseModel):
     """The ``manifest.json`` of one episode."""
 
@@ -208,6 +224,17 @@ class Manifest(BaseModel):
     fork: ForkRecord | None = None
     """For a fork (``traitors fork``): its parent, fork point and intervention. Its
     ``usage`` counts the continuation's calls only; ``health`` the whole game."""
+    source: SourceRecord | None = None
+    """For an imported episode (``traitors import``): the file and the source's episode id.
+    None for an episode played here."""
+    seat_usage: dict[str, dict[str, int | float]] = Field(default_factory=dict)
+    """Seat -> its model calls, tokens and cost, where the source records them per seat (an
+    imported game; an episode played here has them in ``calls.jsonl``)."""
+
+    @property
+    def imported(self) -> bool:
+        """True for an episode read from another engine's records (nothing to replay)."""
+        return self.source is not None
 
     @property
     def played(self) -> bool:
