@@ -115,9 +115,10 @@ class Translator:
                 )
             )
 
-    def seen_by(self, record: Record) -> Visibility:
+    def seen_by(self, record: Record, wolves: bool = False) -> Visibility:
         """Who saw ``record``: everyone alive (public), the living werewolves (their
-        channel), one player (private), some players, or nobody."""
+        channel, for the werewolves' own records: ``wolves``), one player (private), some
+        players, or nobody."""
         if record.public:
             return PUBLIC
         seen = {self.table.name(p) for p in record.visible_to}
@@ -126,7 +127,7 @@ class Translator:
         alive = self.table.living(self.dead)
         if set(alive) <= seen:
             return PUBLIC
-        if seen == set(self.table.living(self.dead, WEREWOLF)):
+        if wolves and seen == set(self.table.living(self.dead, WEREWOLF)):
             return WOLVES
         if len(seen) == 1:
             return Private(agent=seen.pop())
@@ -204,7 +205,7 @@ class Translator:
         actor = self._decision(record, phase)
         target = self._target(record.data.get("target_id"))
         self.ballots[actor] = target
-        vis = self.seen_by(record)
+        vis = self.seen_by(record, wolves=record.night)
         self.events.append(
             VoteEvent(
                 **self._stamp(record, phase, actor=actor, visibility=vis),
@@ -266,7 +267,7 @@ class Translator:
         top = leaders(counts)
         tied = top if len(top) > 1 else ()
         phase = "night" if purpose == KILL else "exile_vote"
-        vis = self.seen_by(record)
+        vis = self.seen_by(record, wolves=purpose == KILL)
         self.events.append(
             VoteResultEvent(
                 **self._stamp(record, phase, visibility=vis),
