@@ -215,9 +215,7 @@ def test_a_run_without_belief_probes_is_exported_with_one_line(tmp_path, capsys)
     assert stances["belief_p"].is_null().all()
 
 
-def test_bad_paths_and_damaged_logs_get_one_line_and_the_rest_is_exported(
-    runs, tmp_path, capsys
-):
+def test_bad_paths_and_damaged_logs_get_one_line_and_the_rest_is_exported(runs, tmp_path, capsys):
     copy = tmp_path / "copy"
     shutil.copytree(runs / "traitors", copy)
     damaged = _episodes(copy)[0]
