@@ -25,15 +25,17 @@ METRICS = (
 )
 KEYS = ["episode_id", "role"]
 
+ROLE_CLAIM_TRUE = pl.col("role") == pl.col("actor_role")
+"""A ``claim_role`` claim names the role its speaker held (the speaker knows its role)."""
+AGAINST_BELIEF = pl.col("p_target") < pl.col("p_best")
+"""An accusation or ballot against the actor's belief: it found another option more
+suspicious than the player it named (columns of :func:`stance_beliefs`)."""
+
 
 def per_episode(data: RunData) -> pl.DataFrame:
     """One row per (episode, role) with every metric of :data:`METRICS` (null where undefined)."""
     roles = role_timeline(data).lazy()
-    beliefs = (
-        round_beliefs(data)
-        .lazy()
-        .select("episode_id", "round", "observer", "observer_role", "target", "p")
-    )
+    beliefs = round_belief_reports(data)
     accusations = public_claims(data, "accuse").lazy()
     ballots = public_votes(data).filter(pl.col("target").is_not_null())
     parts = [
@@ -57,7 +59,7 @@ def per_episode(data: RunData) -> pl.DataFrame:
 def _role_claim_lies(data: RunData) -> pl.LazyFrame:
     claims = public_claims(data, "claim_role").lazy()
     return claims.group_by("episode_id", pl.col("actor_role").alias("role")).agg(
-        (pl.col("role") != pl.col("actor_role")).mean().alias("role_claim_lie_rate")
+        (~ROLE_CLAIM_TRUE).mean().alias("role_claim_lie_rate")
     )
 
 
@@ -79,34 +81,66 @@ def _with_candidates(data: RunData, ballots: pl.LazyFrame) -> pl.LazyFrame:
 def _against_belief(
     stances: pl.LazyFrame, beliefs: pl.LazyFrame, actor: str, actor_role: str, name: str
 ) -> pl.LazyFrame:
-    """Share of stances naming a player the actor found less suspicious than another option.
+    """Share of stances naming a player the actor found less suspicious than another option."""
+    judged = stance_beliefs(stances, beliefs, actor).drop_nulls("p_target")
+    return judged.group_by("episode_id", pl.col(actor_role).alias("role")).agg(
+        AGAINST_BELIEF.mean().alias(name)
+    )
 
-    Options: the actor's belief targets, limited to ``candidates`` when that column exists.
+
+def round_belief_reports(data: RunData) -> pl.LazyFrame:
+    """The belief behind a statement or vote of round r: its actor's last report of round r
+    (episode_id, round, observer, observer_role, target, p, and the report's ``belief_seq``)."""
+    return (
+        round_beliefs(data)
+        .lazy()
+        .select(
+            "episode_id",
+            "round",
+            "observer",
+            "observer_role",
+            "target",
+            "p",
+            pl.col("seq").alias("belief_seq"),
+        )
+    )
+
+
+def stance_beliefs(stances: pl.LazyFrame, beliefs: pl.LazyFrame, actor: str) -> pl.LazyFrame:
+    """``stances`` (episode_id, round, the ``actor`` column, target, optional ``candidates``)
+    with the actor's round belief (:func:`round_belief_reports`) about them, row for row.
+
+    Added: ``p_target`` (the actor's P(target)), ``p_best`` and ``p_least`` (its highest and
+    lowest P over the options: its belief targets, limited to ``candidates`` when that column
+    exists and is set) and ``belief_seq``; null when the actor reported no belief that round.
     """
     if "candidates" not in stances.collect_schema().names():
         stances = stances.with_columns(candidates=pl.lit(None, pl.List(pl.Categorical())))
-    items = stances.select(
-        "episode_id",
-        "seq",
-        "round",
-        pl.col(actor).alias("observer"),
-        "target",
-        actor_role,
-        "candidates",
-    ).with_row_index("item")
-    options = items.join(
-        beliefs.drop("observer_role").rename({"target": "option"}),
-        on=["episode_id", "round", "observer"],
-    ).filter(pl.col("candidates").is_null() | pl.col("option").is_in(pl.col("candidates")))
-    judged = options.group_by("item", "episode_id", actor_role).agg(
+    items = stances.with_row_index("_item")
+    options = (
+        items.select(
+            "_item", "episode_id", "round", pl.col(actor).alias("observer"), "target", "candidates"
+        )
+        .join(
+            beliefs.select(
+                "episode_id",
+                "round",
+                "observer",
+                pl.col("target").alias("option"),
+                "p",
+                "belief_seq",
+            ),
+            on=["episode_id", "round", "observer"],
+        )
+        .filter(pl.col("candidates").is_null() | pl.col("option").is_in(pl.col("candidates")))
+    )
+    judged = options.group_by("_item").agg(
         pl.col("p").filter(pl.col("option") == pl.col("target")).first().alias("p_target"),
         pl.col("p").max().alias("p_best"),
+        pl.col("p").min().alias("p_least"),
+        pl.col("belief_seq").first(),
     )
-    return (
-        judged.drop_nulls("p_target")
-        .group_by("episode_id", pl.col(actor_role).alias("role"))
-        .agg((pl.col("p_target") < pl.col("p_best")).mean().alias(name))
-    )
+    return items.join(judged, on="_item", how="left", maintain_order="left").drop("_item")
 
 
 def _stance_correlation(
