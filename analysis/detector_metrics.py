@@ -55,12 +55,12 @@ def auroc_interval(
 ) -> tuple[float | None, float | None]:
     """The 95% percentile interval of the AUROC over :data:`RESAMPLES` resamples of the
     ``episodes`` (any ids) with replacement (statements of an episode go together);
-    resamples without both classes are left out."""
+    resamples without both classes are left out. None with one episode (nothing to resample)."""
     ranked = Ranked(scores, lie)
-    if ranked.auroc() is None:
-        return None, None
     codes = np.unique(episodes, return_inverse=True)[1]
-    k = int(codes.max()) + 1
+    k = int(codes.max()) + 1 if len(codes) else 0
+    if ranked.auroc() is None or k < 2:
+        return None, None
     rng = np.random.default_rng(seed)
     found = []
     for _ in range(RESAMPLES):

@@ -94,7 +94,7 @@ def _judge(args: argparse.Namespace) -> int:
     if problem := template_problem(template, args.context):
         raise UsageError(f"{args.prompt}: {problem}")
     dataset = args.dataset.resolve()
-    statements, runs = _statements(dataset, args.split, args.runs)
+    statements, runs = dataset_statements(dataset, args.split, args.runs)
     settings = JudgeSettings(
         model=args.model,
         template=template,
@@ -121,7 +121,7 @@ def _replay(run_dir: Path) -> int:
         raise UsageError(f"{run_dir}: a {manifest.kind} run, not a judge run")
     settings = JudgeSettings.model_validate(manifest.settings)
     runs = [Path(r) for r in settings.runs]
-    statements, _ = _statements(Path(manifest.dataset), settings.splits, runs)
+    statements, _ = dataset_statements(Path(manifest.dataset), settings.splits, runs)
     divergence = replay_judge(statements, settings, run_dir)
     if divergence is not None:
         print(f"DIVERGED {run_dir}: {divergence}")
@@ -131,7 +131,7 @@ def _replay(run_dir: Path) -> int:
     return 0
 
 
-def _statements(
+def dataset_statements(
     dataset: Path, splits: Sequence[str], runs: Sequence[Path] | None
 ) -> tuple[list[Statement], list[Path]]:
     """The dataset's statements with their transcripts, and the runs these were read from."""
