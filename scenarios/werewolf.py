@@ -95,14 +95,18 @@ WORDS = Words(
 """Werewolf in its own words."""
 
 
-def highest_bidder(bids: Mapping[str, int], seed: int, *labels: object) -> str:
+def highest_bidder(
+    bids: Mapping[str, int], seed: int, *labels: object, drawn: str | None = None
+) -> str:
     """The speaker with the highest bid (Werewolf Arena's turn-taking); ties broken by a
-    seeded pick among the tied."""
+    seeded pick among the tied (``drawn``, the recorded pick, if it is one of them)."""
     if not bids:
         raise ValueError("no bids")
     best = max(bids.values())
     tied = sorted(p for p, amount in bids.items() if amount == best)
-    return tied[0] if len(tied) == 1 else derive_rng(seed, "bid", *labels).choice(tied)
+    if len(tied) == 1:
+        return tied[0]
+    return drawn if drawn in tied else derive_rng(seed, "bid", *labels).choice(tied)
 
 
 class Bid(ActionBase):
@@ -185,6 +189,7 @@ class ThreatEvent(EventBase):
     """How endangered a player privately felt when acting (kept from imported games)."""
 
     kind: Literal["threat"] = "threat"
+    note: ClassVar[bool] = True
     level: str
     """The perceived threat level, e.g. SAFE, UNEASY, DANGER."""
 
@@ -264,6 +269,15 @@ class WerewolfConfig(RulesConfig):
     """Rounds (night + day) after which the game is a draw."""
     max_speech_chars: int = Field(600, ge=1)
     """Longest legal speech."""
+    deal: tuple[str, ...] = ()
+    """The roles in seat order, as dealt in a game played elsewhere (an imported one);
+    empty: dealt at random from the seed."""
+    draws: dict[str, str] = Field(default_factory=dict)
+    """The outcomes of the rules' random draws in a game played elsewhere, by draw: the first
+    of a random order (``order:debate:1``, ``order:exile:1``, ``order:kill:1``), a random
+    tie-break (``pick:exile:2``, ``pick:kill:1``), a tied bid (``bid:1:0``). Taken instead of
+    the seeded draw while it is among the options, so an imported game restores with its
+    own draws (and a fork of it keeps them, as a fork keeps the rules' random stream)."""
 
     later_options: ClassVar[Mapping[str, Any]] = {
         "seer_learns": "role",
@@ -279,6 +293,8 @@ class WerewolfConfig(RulesConfig):
         "first_voter": "rotate",
         "exile_tie": "nobody",
         "death_reveals": "nothing",
+        "deal": [],
+        "draws": {},
     }
 
     def id_options(self) -> dict[str, Any]:
@@ -317,7 +333,17 @@ class WerewolfConfig(RulesConfig):
                 f"{self.n_werewolves} werewolves (plus seer/doctor) do not fit {self.n_players} "
                 "players; werewolves must be fewer than half"
             )
+        table = [WEREWOLF] * self.n_werewolves + [SEER] * self.seer + [DOCTOR] * self.doctor
+        table += [VILLAGER] * (self.n_players - len(table))
+        if self.deal and sorted(self.deal) != sorted(table):
+            raise ValueError(f"deal: {len(self.deal)} roles that are not this table's")
         return self
+
+    def drawn(self, options: Sequence[str], *labels: object) -> str | None:
+        """The recorded outcome of the draw ``labels`` (see ``draws``) if it is one of
+        ``options``, else None (draw from the seed)."""
+        got = self.draws.get(":".join(map(str, labels)))
+        return got if got in options else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -341,17 +367,26 @@ class WerewolfState(TableState):
 
 
 def seat_order(
-    state: WerewolfState, among: Sequence[str], strategy: Order, name: str
+    state: WerewolfState,
+    among: Sequence[str],
+    strategy: Order,
+    name: str,
+    first: str | None = None,
 ) -> tuple[tuple[str, ...], WerewolfState]:
     """``among`` in seat order from a first seat chosen by ``strategy`` (Kaggle's pivot: the
     first seat, a seeded random seat, or the seat after last time's first; dead seats are
-    passed over), and the state with the ``rotate`` cursor moved on."""
+    passed over), and the state with the ``rotate`` cursor moved on. ``first``: a random
+    order's recorded first seat (``WerewolfConfig.draws``)."""
     seats, members = state.players, set(among)
     n = len(seats)
     if strategy == "fixed":
         pivot = 0
     elif strategy == "random":
-        pivot = derive_rng(state.seed, "order", name, state.round).randrange(n)
+        pivot = (
+            seats.index(first)
+            if first in members
+            else derive_rng(state.seed, "order", name, state.round).randrange(n)
+        )
     else:
         start = state.cursors.get(name, 0)
         pivot = next((i % n for i in range(start, start + n) if seats[i % n] in members), 0)
@@ -474,6 +509,9 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
 
     def initial_state(self, players: Sequence[str], rng: random.Random) -> WerewolfState:
         players = tuple(players)
+        if self.config.deal:
+            roles = dict(zip(players, self.config.deal, strict=True))
+            return self.seat(WerewolfState, players, roles, rng)
         dealt = list(players)
         rng.shuffle(dealt)
         c = self.config
@@ -525,7 +563,23 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         return self._target(wolf, "kill_vote", f"Vote for tonight's victim.{cast}", state.village())
 
     def _wolf_order(self, state: WerewolfState) -> tuple[tuple[str, ...], WerewolfState]:
-        return seat_order(state, state.living(WEREWOLF), self.config.first_wolf, KILL)
+        return self._order(state, state.living(WEREWOLF), self.config.first_wolf, KILL)
+
+    def _order(
+        self, state: WerewolfState, among: Sequence[str], strategy: Order, name: str
+    ) -> tuple[tuple[str, ...], WerewolfState]:
+        """``seat_order`` with the recorded first seat of a random order, if any."""
+        first = self.config.drawn(among, "order", name, state.round)
+        return seat_order(state, among, strategy, name, first)
+
+    def _settle(
+        self, state: WerewolfState, options: Sequence[str], purpose: str
+    ) -> tuple[str, tuple[str, ...]]:
+        """``settle`` with the recorded pick of a random tie-break, if any."""
+        drawn = self.config.drawn(options, "pick", purpose, state.round)
+        if drawn is not None and len(options) > 1:
+            return drawn, tuple(options)
+        return settle(options, state.seed, purpose, state.round)
 
     def _plan_wolf_vote(self, state: WerewolfState) -> Step:
         wolf = still_to_vote(state, self._wolf_order(state)[0])[0]
@@ -575,7 +629,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
             victim = top[0] if len(top) == 1 else None
             events.append(vote_result(state, KILL, counts, victim, WOLVES, tied=top[1:] and top))
             return victim
-        victim, tied = settle(top or state.village(), state.seed, KILL, state.round)
+        victim, tied = self._settle(state, top or state.village(), KILL)
         events.append(
             vote_result(state, KILL, counts, victim, WOLVES, tied=tied, random_pick=bool(tied))
         )
@@ -634,7 +688,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
             return self.goto(state, day, events, turn=0)
         if not c.discussion_rounds:
             return self.goto(state, self._vote_phase(), events)
-        order, state = seat_order(state, state.alive, c.first_speaker, "debate")
+        order, state = self._order(state, state.alive, c.first_speaker, "debate")
         return self.goto(state, "debate", events, queue=order * c.discussion_rounds)
 
     def _plan_bids(self, state: WerewolfState) -> Step:
@@ -657,7 +711,8 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
     ) -> WerewolfState:
         bids = {p: a.amount if isinstance(a, Bid) else 0 for p, a in sorted(actions.items())}
         events += own_events(state, BidEvent, "amount", bids)
-        speaker = highest_bidder(bids, state.seed, state.round, state.turn)
+        drawn = self.config.drawn(tuple(bids), "bid", state.round, state.turn)
+        speaker = highest_bidder(bids, state.seed, state.round, state.turn, drawn=drawn)
         return self.goto(state, "debate", events, speaker=speaker)
 
     def _plan_debate(self, state: WerewolfState) -> Step:
@@ -687,7 +742,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         return "Vote to exile one player."
 
     def _voter_order(self, state: WerewolfState) -> tuple[tuple[str, ...], WerewolfState]:
-        return seat_order(state, state.alive, self.config.first_voter, EXILE)
+        return self._order(state, state.alive, self.config.first_voter, EXILE)
 
     def _plan_exile(self, state: WerewolfState) -> Step:
         prompt = self._exile_prompt(state)
@@ -724,7 +779,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
             return top[0], (), False
         if c.exile_tie == "nobody":
             return None, top, False
-        exiled, _ = settle(top or state.alive, state.seed, EXILE, state.round)
+        exiled, _ = self._settle(state, top or state.alive, EXILE)
         return exiled, top, True
 
     def _apply_exile(
