@@ -29,7 +29,7 @@ class Outcome:
 def outcome(record: CallRecord | None) -> Outcome:
     """The score of a statement whose last call is ``record`` (None: never called)."""
     if record is None:
-        return Outcome(None, NOT_STARTED, "not started (the budget stopped the run)")
+        return Outcome(None, NOT_STARTED, "not asked (the budget or an interrupt stopped the run)")
     if record.text is None:
         kind = record.error_kind or "other"
         return Outcome(None, f"call:{kind}", f"call failed ({kind}): {record.error}")
