@@ -226,3 +226,22 @@ def test_bad_templates_and_settings_are_refused(dataset: Path, tmp_path: Path, c
     assert "Now " in _records(out)[0]["messages"][1]["content"]
     assert _judge(dataset, model, out) == 2  # another template into the same run
     assert "judged with another template" in capsys.readouterr().err
+
+
+def test_progress_follows_the_answers_of_this_invocation(dataset: Path, tmp_path: Path) -> None:
+    from traitors.commands.judge import dataset_statements
+    from traitors.sweep.judge import JudgeSettings, run_judge
+    from traitors.sweep.judge_prompt import DEFAULT_TEMPLATE
+
+    model = register_fake_model("judge-progress", _reply)
+    statements, runs = dataset_statements(dataset, (), [])
+    settings = JudgeSettings(
+        model=model, template=DEFAULT_TEMPLATE, context="public", runs=tuple(map(str, runs))
+    )
+    seen: list[tuple[int, int]] = []
+    out = tmp_path / "judge"
+    run_judge(statements[:5], settings, dataset, out, 2, on_answer=lambda *p: seen.append(p))
+    assert sorted(seen) == [(k, 5) for k in range(1, 6)]
+    seen.clear()
+    run_judge(statements[:8], settings, dataset, out, 2, on_answer=lambda *p: seen.append(p))
+    assert sorted(seen) == [(1, 3), (2, 3), (3, 3)]  # the five judged before are kept

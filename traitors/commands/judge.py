@@ -83,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _judge(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
     from traitors.sweep.judge import JudgeSettings, run_judge
     from traitors.sweep.judge_prompt import DEFAULT_TEMPLATE, template_problem
 
@@ -106,9 +109,18 @@ def _judge(args: argparse.Namespace) -> int:
     suffix = "-role" if args.context == "role" else ""
     out = args.out or Path("runs/judges") / f"{dataset.name}-{UNSAFE.sub('_', args.model)}{suffix}"
     print(f"judging {len(statements)} statements of {args.dataset} with {args.model} into {out}")
-    result = run_judge(
-        statements, settings, dataset, out, args.concurrency, args.max_cost, args.max_tokens
-    )
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("judging", total=None)
+        result = run_judge(
+            statements,
+            settings,
+            dataset,
+            out,
+            args.concurrency,
+            args.max_cost,
+            args.max_tokens,
+            on_answer=lambda done, todo: progress.update(task, completed=done, total=todo),
+        )
     return _report(result, settings, out, args)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,8 +101,10 @@ def run_judge(
     max_cost: float | None = None,
     max_tokens: float | None = None,
     gateway: Gateway | None = None,
+    on_answer: Callable[[int, int], None] = lambda done, todo: None,
 ) -> JudgeResult:
-    """Judge ``statements`` into ``out``, resuming what an earlier invocation left."""
+    """Judge ``statements`` into ``out``, resuming what an earlier invocation left;
+    ``on_answer(done, todo)`` follows the answers of this invocation (progress)."""
     _check_resumable(out, settings, dataset)
     out.mkdir(parents=True, exist_ok=True)
     earlier = read_records(out / CALLS)
@@ -121,7 +123,14 @@ def run_judge(
     stopped = False
     try:
         stopped = asyncio.run(
-            _judge_all(todo, settings, gateway or Gateway(default_limit=concurrency), log, budget)
+            _judge_all(
+                todo,
+                settings,
+                gateway or Gateway(default_limit=concurrency),
+                log,
+                budget,
+                on_answer,
+            )
         )
     finally:
         writer.close()
@@ -209,14 +218,16 @@ async def _judge_all(
     gateway: Gateway,
     log: KeptCallLog,
     budget: CallBudget | None,
+    on_answer: Callable[[int, int], None],
 ) -> bool:
     """Ask about every statement of ``todo``, as many at once as the gateway's limit of the
     model's endpoint; True when the budget stopped it first."""
     pending: Iterator[Statement] = iter(todo)
     stopped = False
+    answered = 0
 
     async def worker() -> None:
-        nonlocal stopped
+        nonlocal stopped, answered
         for statement in pending:  # shared: each statement goes to one worker
             request = settings.request(statement)
             characters = _characters(request.messages)
@@ -226,6 +237,8 @@ async def _judge_all(
             if budget is not None:
                 budget.started(statement.key, characters)
             response = await gateway.complete(request, agent=statement.key, log=log)
+            answered += 1
+            on_answer(answered, len(todo))
             if budget is not None:
                 tokens = response.prompt_tokens + response.completion_tokens
                 spend = Spend(response.cost, tokens)
