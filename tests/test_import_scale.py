@@ -171,6 +171,18 @@ def test_past_the_threshold_the_import_ends_in_shards_and_a_rerun_keeps_them(
     assert shard_files(out) == shards
 
 
+@pytest.mark.parametrize(("threshold", "packed"), [(24, False), (23, True)])
+def test_the_threshold_counts_the_games_of_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], threshold: int, packed: bool
+) -> None:
+    ids = copies(tmp_path / "in", 3)
+    out = tmp_path / "out"
+    args = ("--out", out, "--shards-past", str(threshold), "--workers", "1")
+    assert run_import(capsys, tmp_path / "in", *args)[0] == 0
+    assert set(stored(out)) == ids
+    assert (loose(out) == [], bool(shard_files(out))) == (packed, packed)
+
+
 def test_a_shard_is_written_per_batch_bounded_by_games_and_bytes(tmp_path: Path) -> None:
     def game(i: int) -> Rendered:
         return Rendered(f"e{i:02d}", "complete", None, '{"status": "complete"}\n', "x" * 100)

@@ -48,6 +48,8 @@ class ImportSink:
         self.packed = set(shard_index(out))
         self.loose = _count_loose(out)
         self.sharding = bool(self.packed)
+        self._before = self.loose + len(self.packed)
+        """Episodes the run held before this import."""
         self.shards = 0
         """Shards written by this import (the packing at the threshold included)."""
         self._journal = ImportJournal(out)
@@ -71,9 +73,10 @@ class ImportSink:
         )
 
     def expect(self, count: int) -> None:
-        """``count`` games at most are to be read in all: past the threshold, the loose
-        episodes are packed and the rest go to shards."""
-        if self.sharding or self.loose + len(self.packed) + count <= self.shards_past:
+        """``count`` games at most are to be read by this import in all: if the run would
+        then hold more than the threshold, its loose episodes are packed and the rest go to
+        shards."""
+        if self.sharding or self._before + count <= self.shards_past:
             return
         self.sharding = True
         if self.loose:
