@@ -6,8 +6,9 @@ The replays are the test fixtures (tests/fixtures/kaggle_werewolf/) copied with 
 ids, made once under --data in parts of 1,000 (1k imports one part, 10k all ten), plus a few
 large ones whose `steps` is padded to about 12 MB (to show it is streamed, not held). Each
 import runs in a fresh process into an empty directory (this script with --child), which
-reports its wall time, its own peak RSS (RUSAGE_SELF) and the largest of its workers'
-(RUSAGE_CHILDREN, once they are joined). Rows: 1k at the default threshold (loose
+reports its wall time, its CPU time and its workers' (user + system), its own peak RSS
+(RUSAGE_SELF) and the largest of its workers' (RUSAGE_CHILDREN, once they are joined). CPU
+time per game is the steadier measure on a shared machine. Rows: 1k at the default threshold (loose
 directories: 1,000 is not past 1,000), 1k and 10k into shards, the 10k import run again
 (everything passed over by the journal), and the large replays.
 
@@ -73,12 +74,23 @@ def child(out: Path, paths: list[Path], workers: int, shards_past: int) -> None:
     from scenarios.werewolf_kaggle import IMPORTER
     from traitors.commands.import_ import import_games
 
+    cpu_before = sum(
+        u.ru_utime + u.ru_stime
+        for u in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+    )
     started = time.perf_counter()
     code = import_games(IMPORTER, paths, out, workers, shards_past, "")
     seconds = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"code": code, "seconds": seconds, "own": own, "workers": workers_mb}))
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers_use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(u.ru_utime + u.ru_stime for u in (own, workers_use)) - cpu_before
+    found = {"code": code, "seconds": seconds, "cpu": cpu}
+    print(
+        json.dumps({**found, "own": own.ru_maxrss / 1024, "workers": workers_use.ru_maxrss / 1024})
+    )
 
 
 def measure(
@@ -128,18 +140,19 @@ def main() -> None:
         "seconds",
         "games/s",
         "ms / game",
+        "CPU ms / game",
         "importer peak MB",
         "worker peak MB",
     ):
         table.add_column(column, justify="left" if column in ("replays", "stored as") else "right")
-    per_game: dict[str, float] = {}
+    per_game: dict[str, tuple[float, float]] = {}
     for label, storage, paths, shards_past, fresh in runs:
         out = args.data / f"out-{label.split()[0].replace(',', '')}-{storage}"
         if not fresh:
             out = args.data / f"out-{label.split()[0].replace(',', '')}-shards"
         m = measure(out, paths, args.workers, shards_past, fresh)
         games = m["games"] or m["kept"]
-        per_game[f"{label} {storage}"] = m["seconds"] / games
+        per_game[f"{label} {storage}"] = (m["seconds"] / games, m["cpu"] / games)
         where = f"{storage} ({int(m['shards'])} shards)" if storage == "shards" else storage
         table.add_row(
             label,
@@ -148,13 +161,16 @@ def main() -> None:
             f"{m['seconds']:.1f}",
             f"{games / m['seconds']:.0f}",
             f"{1000 * m['seconds'] / games:.2f}",
+            f"{1000 * m['cpu'] / games:.2f}",
             f"{m['own']:.0f}",
             f"{m['workers']:.0f}",
         )
-    Console().print(table)
-    ratio = per_game["10,000 shards"] / per_game["1,000 shards"]
-    against_loose = per_game["10,000 shards"] / per_game["1,000 loose"]
-    print(f"per-game cost 10k/1k: {ratio:.2f}x (both into shards), {against_loose:.2f}x (1k loose)")
+    Console(width=180).print(table)
+    for base in ("1,000 shards", "1,000 loose"):
+        wall, cpu = (per_game["10,000 shards"][i] / per_game[base][i] for i in (0, 1))
+        print(
+            f"per-game cost 10k (shards) / 1k ({base.split()[1]}): {wall:.2f}x wall, {cpu:.2f}x CPU"
+        )
 
 
 if __name__ == "__main__":

@@ -81,9 +81,10 @@ def run(args: argparse.Namespace) -> int:
 
     importer: Importer = registry.lookup("importer", args.format)
     out: Path = args.out or Path("runs") / f"import-{args.format}-{time.strftime('%Y%m%d-%H%M%S')}"
-    command = shlex.join(
-        ["traitors", "import", args.format, *map(str, args.paths), "--out", str(out)]
-    )
+    words = ["traitors", "import", args.format, *map(str, args.paths), "--out", str(out)]
+    if args.shards_past != COMPACT_AT:
+        words += ["--shards-past", str(args.shards_past)]
+    command = shlex.join(words)
     return import_games(importer, args.paths, out, args.workers, args.shards_past, command)
 
 
