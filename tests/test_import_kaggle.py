@@ -24,10 +24,12 @@ from scenarios.werewolf_kaggle.table import Table
 from traitors.cli import main
 from traitors.commands.spectate import add_watch_parser, run_watch
 from traitors.game.events import (
+    ActEvent,
     Channel,
     EliminationEvent,
     Event,
     GameOverEvent,
+    GodOnly,
     Private,
     Public,
     ReasoningEvent,
@@ -326,9 +328,10 @@ def test_every_speech_is_public_once_with_reasoning_and_threat_private_to_the_sp
     assert all(s.visibility == Public() and s.phase == "debate" for s in speeches)
     index = {id(e): i for i, e in enumerate(episode.events)}
     for speech in speeches:
-        before = episode.events[index[id(speech)] - 2 : index[id(speech)]]
-        assert [type(e) for e in before] == [ReasoningEvent, ThreatEvent]
-        assert all(e.visibility == Private(agent=speech.actor) for e in before)
+        before = episode.events[index[id(speech)] - 3 : index[id(speech)]]
+        assert [type(e) for e in before] == [ReasoningEvent, ThreatEvent, ActEvent]
+        assert all(e.visibility == Private(agent=speech.actor) for e in before[:2])
+        assert before[2].visibility == GodOnly() and before[2].actor == speech.actor
 
 
 def test_votes_by_purpose_with_their_visibility() -> None:
@@ -439,7 +442,9 @@ def test_bids_are_private_bid_events() -> None:
         if r["event_name"] == "bid_action" and r["source"] != "MODERATOR"
     ]
     assert len(bids) == len(typed) > 0
-    assert [b.amount for b in bids] == [r["data"]["bid_amount"] for r in typed]
+    assert sorted((b.actor, b.amount) for b in bids) == sorted(  # each turn's, by name
+        (r["data"]["actor_id"], r["data"]["bid_amount"]) for r in typed
+    )
     assert all(b.visibility == Private(agent=b.actor) and b.phase == "bid" for b in bids)
 
 
