@@ -45,7 +45,8 @@ def episode_dir(run: Path, source: str) -> Path:
     (found,) = [
         d
         for d in run.iterdir()
-        if f"{source}.json" in json.loads((d / "manifest.json").read_text())["source"]["file"]
+        if d.is_dir()  # the import's journal (import.jsonl) is beside the episodes
+        and f"{source}.json" in json.loads((d / "manifest.json").read_text())["source"]["file"]
     ]
     return found
 
