@@ -157,6 +157,14 @@ def test_every_command_has_help() -> None:
         assert result.returncode == 0 and "usage: traitors" in result.stdout
 
 
+def test_a_help_description_is_a_whole_paragraph(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "at most W wide. Per pair of the design's models" in text
+    assert "else the worst case 0.5." in text
+
+
 def test_model_override_and_live_event_lines(traitors_yaml: Path, tmp_path: Path, capsys) -> None:
     from traitors.llm.fake import register_fake_model, schema_filler
 

@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "plan",
         help="episodes a sweep needs for intervals of a given width (win rates, model pairs)",
-        description=__doc__.splitlines()[2].strip() if __doc__ else None,
+        description=" ".join(__doc__.split("\n\n")[1].split()) if __doc__ else None,
     )
     parser.add_argument("sweep", type=Path, metavar="SWEEP.yaml")
     parser.add_argument(

@@ -12,7 +12,6 @@ that stops half-way leaves no half-written episode.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import IO, Protocol
 from traitors.game.events import Event
 from traitors.store.log import EVENTS, MANIFEST, read_manifest
 from traitors.store.manifest import Manifest
+from traitors.util.files import new_temp
 
 TEMP_PREFIX = ".import-"
 """Temp files and directories of an import (hidden: readers pass over them)."""
@@ -87,7 +87,7 @@ def write_loose(out: Path, game: Rendered) -> Path:
     earlier import of it is replaced. Its directory."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / game.episode_id
-    temp = Path(tempfile.mkdtemp(dir=out, prefix=f"{TEMP_PREFIX}{game.episode_id}-"))
+    temp = new_temp(out, f"{TEMP_PREFIX}{game.episode_id}-", folder=True)
     try:
         (temp / EVENTS).write_bytes(game.events.encode())
         (temp / MANIFEST).write_bytes(game.manifest.encode())

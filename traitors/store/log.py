@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 
 from traitors.game.events import Event, parse_event
 from traitors.store.manifest import Manifest
+from traitors.util.files import new_temp
 
 MANIFEST = "manifest.json"
 EVENTS = "events.jsonl"
@@ -31,13 +31,12 @@ ERROR = "error.txt"
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file and a rename (readers never see half)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = new_temp(path.parent, f".{path.name}.", ".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -77,7 +77,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,6 +95,7 @@ from traitors.store.log import (
     read_manifest,
     write_bytes_atomic,
 )
+from traitors.util.files import new_temp
 
 SHARD_DIR = "shards"
 """Subdirectory of a run directory holding its shards."""
@@ -472,20 +472,19 @@ def write_shard(run_dir: Path, rows: Sequence[Mapping[str, str | None]]) -> Path
     shard_dir.mkdir(exist_ok=True)
     ordered = sorted(rows, key=lambda row: str(row["episode_id"]))
     frame = pl.DataFrame(ordered, schema=SCHEMA)
-    fd, temp = tempfile.mkstemp(dir=shard_dir, prefix=".shard-", suffix=".parquet.tmp")
-    os.close(fd)
+    temp = new_temp(shard_dir, ".shard-", ".parquet.tmp")
     try:
         frame.write_parquet(temp, compression="zstd", row_group_size=ROW_GROUP, statistics=True)
-        _fsync(Path(temp))
+        _fsync(temp)
         sequence = max((shard_sequence(p) or 0 for p in shard_files(shard_dir.parent)), default=-1)
         while True:
             sequence += 1
             final = shard_dir / f"shard-{sequence:05d}.parquet"
-            if _link_new(Path(temp), final):
+            if _link_new(temp, final):
                 break
         _fsync(shard_dir)
     finally:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
     return final
 
 
