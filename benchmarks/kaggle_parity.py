@@ -2,7 +2,8 @@
 
 Plays N games with Kaggle's built-in ``random`` agents under each chosen rule config of
 ``kaggle-environments`` (in its own virtual environment, created when missing; never a
-dependency of the project) and N with our random policy under the matching preset
+dependency of the project) and N with our ``random_active`` policy (uniform like Kaggle's
+random agent: it never passes a vote) under the matching preset
 (``scenarios/werewolf_kaggle_standard.yaml`` or ``..._balanced.yaml``, plus ``--set``
 overrides for the other configs), then prints per config: the villagers' win rate with
 Wilson 95% intervals and the difference with Newcombe's 95% interval, the mean game length
@@ -13,7 +14,7 @@ Days (and nights) of one game are counted as independent trials, so their interv
 little narrow; the win rate's interval is exact in that respect (one trial per game).
 
     python benchmarks/kaggle_parity.py [--games 500] [--configs standard balanced | all]
-        [--venv PATH] [--policy NAME] [--kaggle-from FILE] [--kaggle-out FILE]
+        [--venv PATH] [--policy random_active] [--kaggle-from FILE] [--kaggle-out FILE]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from rich.table import Table
 
 from traitors.episode.engine import run_episode
 from traitors.episode.spec import SpecError, load_spec
+from traitors.game import registry
 from traitors.game.events import EliminationEvent, GameOverEvent, VoteResultEvent
 from traitors.util.stats import wilson
 
@@ -46,6 +48,8 @@ KAGGLE_PACKAGE = "kaggle-environments==1.33.2"
 DEFAULT_VENV = Path.home() / ".cache" / "traitors" / "kaggle-environments-1.33.2"
 SCENARIOS = ROOT / "scenarios"
 PRESETS = {"standard": "werewolf_kaggle_standard.yaml", "balanced": "werewolf_kaggle_balanced.yaml"}
+DEFAULT_POLICY = "random_active"
+"""Our policy closest to Kaggle's random agent: uniform, and it never passes a vote."""
 Z95 = 1.959963984540054
 LENGTH_TOLERANCE = 0.10
 TABLE_WIDTH = 150
@@ -259,19 +263,22 @@ def fmt_share(share: Share) -> str:
 
 
 def our_spec_args(
-    config: str, policy: str | None = None, presets: Path = SCENARIOS
+    config: str, policy: str = DEFAULT_POLICY, presets: Path = SCENARIOS
 ) -> tuple[Path, list[str]]:
-    """The preset file and overrides playing Kaggle's ``config``; every seat on ``policy``
-    if given, else on the preset's own policy."""
+    """The preset file and overrides playing Kaggle's ``config`` with every seat on
+    ``policy``."""
     match = CONFIGS[config]
-    seats = [f"agents.default.policy={policy}"] if policy else []
+    seats = [f"agents.default.policy={policy}"]
     return presets / PRESETS[match.preset], [*match.overrides, *seats]
 
 
 def play_ours(
-    config: str, games: int, policy: str | None, presets: Path, tick: Callable[[], None]
+    config: str, games: int, policy: str, presets: Path, tick: Callable[[], None]
 ) -> list[GameStats]:
     """Play ``games`` episodes of our engine under ``config``'s preset, nothing written."""
+    if policy not in registry.names("policy"):
+        known = ", ".join(registry.names("policy"))
+        raise BenchError(f"--policy {policy}: no such policy installed; known: {known}")
     path, overrides = our_spec_args(config, policy, presets)
     if not path.exists():
         raise BenchError(f"{path} is missing (the preset for {config})")
@@ -395,7 +402,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--games", type=int, default=500, help="games per config and side")
     parser.add_argument("--configs", nargs="+", default=["standard", "balanced"])
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
-    parser.add_argument("--policy", help="our seats' policy (default: the preset's)")
+    parser.add_argument("--policy", default=DEFAULT_POLICY, help="our seats' policy")
     parser.add_argument("--presets", type=Path, default=SCENARIOS, help="folder of our presets")
     parser.add_argument("--base-seed", type=int, default=0, help="Kaggle's first game seed")
     parser.add_argument("--kaggle-from", type=Path, help="Kaggle's JSON lines of an earlier run")
@@ -447,9 +454,11 @@ def report(
     failed: dict[str, str],
     ours: dict[str, list[GameStats]],
     console: Console,
+    policy: str = DEFAULT_POLICY,
 ) -> bool:
     """Print the table; whether every compared config meets the goal."""
-    table = Table(title="Werewolf parity: Kaggle's random agents vs ours (95% intervals)")
+    title = f"Werewolf parity: Kaggle's random agents vs our {policy} (95% intervals)"
+    table = Table(title=title)
     for column in ("config", "metric", "Kaggle", "ours", "ours - Kaggle", "ok"):
         table.add_column(column, justify="left" if column in ("config", "metric") else "right")
     all_ok = True
@@ -491,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchError as error:
         print(f"kaggle_parity: {error}", file=sys.stderr)
         return 2
-    ok = report(configs, kaggle, failed, ours, console)
+    ok = report(configs, kaggle, failed, ours, console, args.policy)
     verdict = "met" if ok else "NOT met"
     console.print(
         f"goal ({verdict}): every difference's interval contains 0, mean lengths within 10%"

@@ -174,6 +174,12 @@ def test_bad_input_gets_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert err.count("\n") == 1 and "cannot create a virtual environment" in err
     assert kp.main(["--kaggle-from", str(tmp_path / "missing.jsonl")]) == 2
     assert "--kaggle-from" in capsys.readouterr().err
+    saved = tmp_path / "kaggle.jsonl"
+    saved.write_text(json.dumps(kaggle_line()) + "\n")
+    argv = ["--configs", "balanced", "--kaggle-from", str(saved), "--policy", "no_such"]
+    assert kp.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--policy no_such: no such policy" in err
 
 
 def test_table_from_saved_kaggle_lines(
