@@ -14,7 +14,7 @@ Days (and nights) of one game are counted as independent trials, so their interv
 little narrow; the win rate's interval is exact in that respect (one trial per game).
 
     python benchmarks/kaggle_parity.py [--games 500] [--configs standard balanced | all]
-        [--venv PATH] [--policy random_active] [--kaggle-from FILE] [--kaggle-out FILE]
+        [--venv PATH] [--jobs 1] [--policy random_active] [--kaggle-from FILE] [--kaggle-out FILE]
 """
 
 from __future__ import annotations
@@ -404,6 +404,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
     parser.add_argument("--policy", default=DEFAULT_POLICY, help="our seats' policy")
     parser.add_argument("--presets", type=Path, default=SCENARIOS, help="folder of our presets")
+    parser.add_argument("--jobs", type=int, default=1, help="Kaggle games played at once")
     parser.add_argument("--base-seed", type=int, default=0, help="Kaggle's first game seed")
     parser.add_argument("--kaggle-from", type=Path, help="Kaggle's JSON lines of an earlier run")
     parser.add_argument("--kaggle-out", type=Path, help="save Kaggle's JSON lines here")
@@ -430,6 +431,7 @@ def run_kaggle(
         "configs": kaggle_configs(python, configs),
         "games": args.games,
         "base_seed": args.base_seed,
+        "jobs": args.jobs,
     }
     task = progress.add_task("Kaggle games", total=args.games * len(configs))
     saved = args.kaggle_out.open("w") if args.kaggle_out else None

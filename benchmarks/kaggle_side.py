@@ -5,7 +5,7 @@ Runs in a virtual environment holding ``kaggle-environments`` (never the project
 imports only that package and the standard library. ``benchmarks/kaggle_parity.py`` starts
 it and sends the job as JSON on stdin:
 
-    {"configs": {"standard": {...game_config...}}, "games": 500, "base_seed": 0}
+    {"configs": {"standard": {...game_config...}}, "games": 500, "base_seed": 0, "jobs": 1}
 
 Each output line is ``{"config": name, "game": i, ...stats}``, or ``{"config": name,
 "error": "..."}`` once when a config cannot run (its games are then skipped).
@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import random
 import sys
 from collections import Counter
+from contextlib import nullcontext
 from typing import Any, TextIO
 
 RULE_EXPERIMENTS = ("scripts", "configs", "run", "rule_experiment")
@@ -118,19 +120,34 @@ def play(game_config: dict[str, Any], seed: int) -> dict[str, Any]:
     return game_stats(env.info)
 
 
+def play_one(task: tuple[str, dict[str, Any], int, int]) -> dict[str, Any]:
+    """One game of a job as its output line (an ``error`` line when the config cannot run)."""
+    name, game_config, game, seed = task
+    try:
+        return {"config": name, "game": game, **play(game_config, seed)}
+    except Exception as error:  # the config cannot run on this Python: say so
+        return {"config": name, "error": f"{type(error).__name__}: {error}"}
+
+
 def run_job(job: dict[str, Any], out: TextIO) -> None:
-    """Play every config's games, one JSON line each; a config that fails is reported once."""
-    base = int(job.get("base_seed", 0))
-    for name, game_config in job["configs"].items():
-        for i in range(int(job["games"])):
-            try:
-                stats = play(game_config, base + i)
-            except Exception as error:  # the config cannot run on this Python: say so once
-                line = {"config": name, "error": f"{type(error).__name__}: {error}"}
-                out.write(json.dumps(line) + "\n")
-                out.flush()
-                break
-            out.write(json.dumps({"config": name, "game": i, **stats}) + "\n")
+    """Play every config's games (``jobs`` processes at once), one JSON line each, in order;
+    a config that fails is reported once and its other games are left out."""
+    base, games = int(job.get("base_seed", 0)), int(job["games"])
+    tasks = [
+        (name, game_config, i, base + i)
+        for name, game_config in job["configs"].items()
+        for i in range(games)
+    ]
+    jobs = max(1, int(job.get("jobs", 1)))
+    failed: set[str] = set()
+    with multiprocessing.Pool(jobs) if jobs > 1 else nullcontext() as pool:
+        lines = pool.imap(play_one, tasks) if pool else map(play_one, tasks)
+        for line in lines:
+            if line["config"] in failed:
+                continue
+            if "error" in line:
+                failed.add(line["config"])
+            out.write(json.dumps(line) + "\n")
             out.flush()
 
 
