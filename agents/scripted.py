@@ -127,6 +127,19 @@ class RandomPolicy:
         return (self.rng.choice(options),)
 
 
+class ActiveRandomPolicy(RandomPolicy):
+    """Uniform like ``random``, but never passes where it may vote or speak: a vote is a
+    uniform pick among the targets (as Kaggle Game Arena's random agent plays)."""
+
+    def choose(self, request: ActionRequest) -> Action:
+        if "vote" in request.kinds and request.targets:
+            return Vote(target=self.rng.choice(request.targets))
+        if "speak" in request.kinds:
+            text = speech(self.rng, None, CALM_LINES)
+            return Speak(text=text, claims=self._random_claims(request))
+        return super().choose(request)
+
+
 class HeuristicPolicy:
     """The ``heuristic`` policy: the scenario's registered heuristic, else ``SuspicionPolicy``."""
 

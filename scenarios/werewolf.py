@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -28,13 +28,16 @@ from scenarios.common import (
     ballots,
     count_votes,
     eliminate,
+    leaders,
     own_events,
     probe_phase,
     revealed,
     settle,
     spoken,
+    stamp,
     take_turn,
     talk,
+    tally,
     together,
     turn,
     vote_events,
@@ -51,6 +54,7 @@ from traitors.game.actions import (
     require,
 )
 from traitors.game.events import (
+    PUBLIC,
     Channel,
     EliminationEvent,
     Event,
@@ -59,6 +63,7 @@ from traitors.game.events import (
     Private,
     RevealEvent,
     RoleEvent,
+    Visibility,
     game,
 )
 from traitors.game.rules import Outcome, RulesConfig, Step
@@ -260,6 +265,30 @@ class WerewolfConfig(RulesConfig):
     max_speech_chars: int = Field(600, ge=1)
     """Longest legal speech."""
 
+    later_options: ClassVar[Mapping[str, Any]] = {
+        "seer_learns": "role",
+        "doctor_repeat": True,
+        "doctor_learns_save": False,
+        "wolf_voting": "simultaneous",
+        "first_wolf": "rotate",
+        "kill_tie": "random",
+        "discussion": "bidding",
+        "discussion_rounds": 2,
+        "first_speaker": "rotate",
+        "voting": "simultaneous",
+        "first_voter": "rotate",
+        "exile_tie": "nobody",
+        "death_reveals": "nothing",
+    }
+
+    def id_options(self) -> dict[str, Any]:
+        """As before these options: ``exile_reveals`` nothing/role hashed as the boolean
+        ``reveal_on_exile`` it replaced."""
+        options = super().id_options()
+        if options["exile_reveals"] in ("nothing", "role"):
+            options["reveal_on_exile"] = options.pop("exile_reveals") == "role"
+        return options
+
     @model_validator(mode="before")
     @classmethod
     def _legacy_reveal(cls, data: Any) -> Any:
@@ -271,6 +300,14 @@ class WerewolfConfig(RulesConfig):
                 raise ValueError("give exile_reveals or reveal_on_exile, not both")
             data["exile_reveals"] = "role" if legacy else "nothing"
         return data
+
+    @model_validator(mode="after")
+    def _tie_rule_fits(self) -> WerewolfConfig:
+        if self.exile_rule == "majority" and self.exile_tie == "random":
+            raise ValueError(
+                "exile_tie: random needs exile_rule: plurality (a majority has no tie)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _roles_fit(self) -> WerewolfConfig:
@@ -291,10 +328,63 @@ class WerewolfState(TableState):
     """Debate turns held today."""
     speaker: str | None = None
     """Winner of the last bid, about to speak."""
+    cast: tuple[tuple[str, str | None], ...] = ()
+    """Votes cast so far in a sequential vote (voter, target or None), in order."""
+    protected: str | None = None
+    """Whom the doctor protected last night (None: nobody)."""
+    cursors: Mapping[str, int] = field(default_factory=dict)
+    """Order name -> the seat after the last first one (``rotate`` orders)."""
 
     def village(self) -> tuple[str, ...]:
         """Living players who are not werewolves."""
         return tuple(p for p in self.alive if self.roles[p] != WEREWOLF)
+
+
+def seat_order(
+    state: WerewolfState, among: Sequence[str], strategy: Order, name: str
+) -> tuple[tuple[str, ...], WerewolfState]:
+    """``among`` in seat order from a first seat chosen by ``strategy`` (Kaggle's pivot: the
+    first seat, a seeded random seat, or the seat after last time's first; dead seats are
+    passed over), and the state with the ``rotate`` cursor moved on."""
+    seats, members = state.players, set(among)
+    n = len(seats)
+    if strategy == "fixed":
+        pivot = 0
+    elif strategy == "random":
+        pivot = derive_rng(state.seed, "order", name, state.round).randrange(n)
+    else:
+        start = state.cursors.get(name, 0)
+        pivot = next((i % n for i in range(start, start + n) if seats[i % n] in members), 0)
+        state = replace(state, cursors={**state.cursors, name: (pivot + 1) % n})
+    order = tuple(seats[(pivot + i) % n] for i in range(n) if seats[(pivot + i) % n] in members)
+    return order, state
+
+
+def standing(cast: Sequence[tuple[str, str | None]]) -> str:
+    """The votes so far of a sequential vote, for the next voter's prompt."""
+    counts = tally(dict(cast))
+    if not counts:
+        return "No votes yet."
+    return "Votes so far: " + ", ".join(f"{t} {n}" for t, n in counts.items()) + "."
+
+
+def still_to_vote(state: WerewolfState, order: Sequence[str]) -> tuple[str, ...]:
+    """The voters of a sequential vote's ``order`` who have not voted yet."""
+    done = {voter for voter, _ in state.cast}
+    return tuple(v for v in order if v not in done)
+
+
+def cast_vote(
+    state: WerewolfState,
+    actions: Mapping[str, Action],
+    purpose: str,
+    events: list[Event],
+    visibility: Visibility = PUBLIC,
+) -> WerewolfState:
+    """The one voter of a sequential vote's step votes, seen at once."""
+    vote = ballots(actions)
+    events += vote_events(state, vote, purpose, visibility)
+    return replace(state, cast=(*state.cast, *vote.items()))
 
 
 class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
@@ -330,19 +420,55 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
                 + (f", among them a {' and a '.join(specials)}." if specials else "."),
                 "Each night the werewolves secretly choose a victim; the doctor protects one "
                 "player (a protected victim survives); the seer privately learns one player's "
-                "role.",
-                "Each day the death is announced, then players debate: before each turn "
-                f"everyone bids 0-{c.max_bid} to speak (higher = more urgent); the highest "
-                "bid speaks. Then everyone votes to exile one player"
-                + (
-                    ", which needs more than half of the votes."
-                    if c.exile_rule == "majority"
-                    else "; the most votes exile, and a tie exiles nobody."
-                ),
+                f"{c.seer_learns}.",
+                *self._variant_rules(),
+                "Each day the death is announced, then players debate: "
+                + self._discussion_text()
+                + " Then everyone votes to exile one player"
+                + self._exile_text(),
                 "The village wins when every werewolf is gone; the werewolves win when they "
                 f"equal or outnumber the others. After {c.max_rounds} rounds it is a draw.",
             ]
         )
+
+    def _variant_rules(self) -> list[str]:
+        """The rules text of the options Werewolf Arena does not have (none at the defaults)."""
+        c, lines = self.config, []
+        if c.wolf_voting == "sequential":
+            lines.append(
+                "The werewolves vote their victim one by one, each seeing the votes before."
+            )
+        if c.kill_tie == "nobody":
+            lines.append("If the werewolves' votes tie, nobody is attacked that night.")
+        if c.doctor and not c.doctor_self_protect:
+            lines.append("The doctor may not protect themself.")
+        if c.doctor and not c.doctor_repeat:
+            lines.append("The doctor may not protect the same player two nights in a row.")
+        for what, level in (("An exile", c.exile_reveals), ("A death", c.death_reveals)):
+            if level != "nothing":
+                lines.append(f"{what} reveals the player's {level}.")
+        return lines
+
+    def _discussion_text(self) -> str:
+        c = self.config
+        if c.discussion == "round_robin":
+            first = {"fixed": "the first seat", "rotate": "a seat that moves on each day"}
+            return (
+                f"every living player speaks in seat order, {c.discussion_rounds} times, "
+                f"starting from {first.get(c.first_speaker, 'a random seat')}."
+            )
+        return (
+            f"before each turn everyone bids 0-{c.max_bid} to speak (higher = more urgent); "
+            "the highest bid speaks."
+        )
+
+    def _exile_text(self) -> str:
+        c = self.config
+        order = " one by one, each seeing the votes before" if c.voting == "sequential" else ""
+        if c.exile_rule == "majority":
+            return f"{order}, which needs more than half of the votes."
+        tie = "a tie exiles nobody" if c.exile_tie == "nobody" else "a tie is broken at random"
+        return f"{order}; the most votes exile, and {tie}."
 
     # --- setup -----------------------------------------------------------------------
 
@@ -365,7 +491,11 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
     def _start_night(self, state: WerewolfState, events: list[Event]) -> WerewolfState:
         if self.config.werewolf_talk:
             return self.goto(state, "night_talk", events, queue=state.living(WEREWOLF))
-        return self.goto(state, "night", events)
+        return self._after_night_talk(state, events)
+
+    def _after_night_talk(self, state: WerewolfState, events: list[Event]) -> WerewolfState:
+        sequential = self.config.wolf_voting == "sequential"
+        return self.goto(state, "wolf_vote" if sequential else "night", events)
 
     def _speech(self, speaker: str, purpose: str, others: tuple[str, ...]) -> ActionRequest:
         night = purpose == "night_talk"
@@ -384,63 +514,128 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
         state = take_turn(state, actions, events, WOLVES)
-        return state if state.queue else self.goto(state, "night", events)
+        return state if state.queue else self._after_night_talk(state, events)
 
     def _target(
         self, actor: str, purpose: str, prompt: str, pool: Sequence[str], allow_self: bool = False
     ) -> ActionRequest:
         return vote_request(actor, purpose, prompt, (p for p in pool if allow_self or p != actor))
 
+    def _kill_request(self, wolf: str, state: WerewolfState, cast: str = "") -> ActionRequest:
+        return self._target(wolf, "kill_vote", f"Vote for tonight's victim.{cast}", state.village())
+
+    def _wolf_order(self, state: WerewolfState) -> tuple[tuple[str, ...], WerewolfState]:
+        return seat_order(state, state.living(WEREWOLF), self.config.first_wolf, KILL)
+
+    def _plan_wolf_vote(self, state: WerewolfState) -> Step:
+        wolf = still_to_vote(state, self._wolf_order(state)[0])[0]
+        return turn(state, self._kill_request(wolf, state, " " + standing(state.cast)))
+
+    def _apply_wolf_vote(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        state = cast_vote(state, actions, KILL, events, WOLVES)
+        order, moved = self._wolf_order(state)
+        return self.goto(moved, "night", events) if not still_to_vote(state, order) else state
+
     def _plan_night(self, state: WerewolfState) -> Step:
-        requests = {
-            w: self._target(w, "kill_vote", "Vote for tonight's victim.", state.village())
-            for w in state.living(WEREWOLF)
-        }
+        c = self.config
+        requests = {}
+        if c.wolf_voting == "simultaneous":
+            requests = {w: self._kill_request(w, state) for w in state.living(WEREWOLF)}
         for doctor in state.living(DOCTOR):
+            barred = () if c.doctor_repeat or state.protected is None else (state.protected,)
             requests[doctor] = self._target(
                 doctor,
                 "protect",
                 "Choose a player to protect tonight.",
-                state.alive,
-                allow_self=self.config.doctor_self_protect,
+                [p for p in state.alive if p not in barred],
+                allow_self=c.doctor_self_protect,
             )
         for seer in state.living(SEER):
             requests[seer] = self._target(
-                seer, "investigate", "Choose a player whose role you learn.", state.alive
+                seer,
+                "investigate",
+                f"Choose a player whose {c.seer_learns} you learn.",
+                state.alive,
             )
         return together(state, dict(sorted(requests.items())))
 
-    def _apply_night(
+    def _attack(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
-    ) -> WerewolfState:
-        _, counts, top = count_votes(state, actions, KILL, events, WOLVES, state.living(WEREWOLF))
+    ) -> str | None:
+        """The werewolves' votes counted (logged now if simultaneous) and their victim."""
+        if self.config.wolf_voting == "sequential":
+            counts = tally(dict(state.cast))
+            top = leaders(counts)
+        else:
+            wolves = state.living(WEREWOLF)
+            _, counts, top = count_votes(state, actions, KILL, events, WOLVES, wolves)
+        if self.config.kill_tie == "nobody":
+            victim = top[0] if len(top) == 1 else None
+            events.append(vote_result(state, KILL, counts, victim, WOLVES, tied=top[1:] and top))
+            return victim
         victim, tied = settle(top or state.village(), state.seed, KILL, state.round)
         events.append(
             vote_result(state, KILL, counts, victim, WOLVES, tied=tied, random_pick=bool(tied))
         )
+        return victim
+
+    def _apply_night(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> WerewolfState:
+        victim = self._attack(state, actions, events)
         protected = None
         for doctor in state.living(DOCTOR):
             guarded = ballots(actions, (doctor,))
             protected = guarded[doctor]
             events += vote_events(state, guarded, "protect", Private(agent=doctor))
+            if victim is not None and victim == protected and self.config.doctor_learns_save:
+                events.append(
+                    SaveEvent(**stamp(state, doctor, Private(agent=doctor)), target=victim)
+                )
         for seer in state.living(SEER):
             seen = ballots(actions, (seer,))
             events += vote_events(state, seen, "investigate", Private(agent=seer))
             target = seen[seer]
             if target is not None:
-                events.append(revealed(state, target, Private(agent=seer)))
+                events.append(
+                    self._shown(state, target, self.config.seer_learns, Private(agent=seer))
+                )
         dead = None if victim == protected else victim
+        state = replace(state, protected=protected, cast=())
         if dead is not None:  # announced at dawn; a saved victim goes unannounced
             events.append(
                 EliminationEvent(round=state.round, phase="dawn", target=dead, cause=KILL)
             )
+            if self.config.death_reveals != "nothing":
+                dawn = replace(state, phase="dawn")
+                events.append(self._shown(dawn, dead, self.config.death_reveals))
         state = self._check_end(replace(state, alive=tuple(p for p in state.alive if p != dead)))
         if state.phase == GAME_OVER:
             return state
-        day = "bid" if self.config.debate_turns else self._vote_phase()
-        return self.goto(state, day, events, turn=0)
+        return self._start_day(state, events)
+
+    def _shown(
+        self, state: WerewolfState, player: str, level: str, visibility: Visibility = PUBLIC
+    ) -> Event:
+        """``player``'s role, or only its team, shown to ``visibility``'s audience."""
+        if level == "role":
+            return revealed(state, player, visibility)
+        team = self.words.faction(state.roles[player]).name
+        return TeamRevealEvent(**stamp(state, visibility=visibility), player=player, team=team)
 
     # --- the day -------------------------------------------------------------------------
+
+    def _start_day(self, state: WerewolfState, events: list[Event]) -> WerewolfState:
+        c = self.config
+        if c.discussion == "bidding":
+            day = "bid" if c.debate_turns else self._vote_phase()
+            return self.goto(state, day, events, turn=0)
+        if not c.discussion_rounds:
+            return self.goto(state, self._vote_phase(), events)
+        order, state = seat_order(state, state.alive, c.first_speaker, "debate")
+        return self.goto(state, "debate", events, queue=order * c.discussion_rounds)
 
     def _plan_bids(self, state: WerewolfState) -> Step:
         requests = {
@@ -466,14 +661,16 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         return self.goto(state, "debate", events, speaker=speaker)
 
     def _plan_debate(self, state: WerewolfState) -> Step:
-        assert state.speaker is not None
-        others = tuple(p for p in state.alive if p != state.speaker)
-        return turn(state, self._speech(state.speaker, "debate", others))
+        speaker = state.speaker or state.queue[0]
+        others = tuple(p for p in state.alive if p != speaker)
+        return turn(state, self._speech(speaker, "debate", others))
 
     def _apply_debate(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
-        assert state.speaker is not None
+        if state.speaker is None:  # round-robin
+            state = take_turn(state, actions, events)
+            return state if state.queue else self.goto(state, self._vote_phase(), events)
         events += spoken(state, state.speaker, actions[state.speaker])
         state = replace(state, turn=state.turn + 1, speaker=None)
         if state.turn < self.config.debate_turns:
@@ -484,23 +681,65 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         """Where the day goes after the debate: the belief probe if on, else the vote."""
         return "belief_probe" if self.config.belief_probe else "exile_vote"
 
+    def _exile_prompt(self, state: WerewolfState) -> str:
+        if self.config.voting == "sequential":
+            return f"Vote to exile one player. {standing(state.cast)}"
+        return "Vote to exile one player."
+
+    def _voter_order(self, state: WerewolfState) -> tuple[tuple[str, ...], WerewolfState]:
+        return seat_order(state, state.alive, self.config.first_voter, EXILE)
+
     def _plan_exile(self, state: WerewolfState) -> Step:
-        prompt = "Vote to exile one player."
+        prompt = self._exile_prompt(state)
+        if self.config.voting == "sequential":
+            voter = still_to_vote(state, self._voter_order(state)[0])[0]
+            return turn(state, self._target(voter, "exile_vote", prompt, state.alive))
         return together(
             state, {p: self._target(p, "exile_vote", prompt, state.alive) for p in state.alive}
         )
 
+    def _exile_count(
+        self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
+    ) -> tuple[WerewolfState, dict[str, int] | None]:
+        """The exile vote's count once every voter has voted (None: a sequential vote goes
+        on), and the state after it."""
+        if self.config.voting == "simultaneous":
+            return state, count_votes(state, actions, EXILE, events).counts
+        state = cast_vote(state, actions, EXILE, events)
+        order, moved = self._voter_order(state)
+        if still_to_vote(state, order):
+            return state, None
+        return replace(moved, cast=()), tally(dict(state.cast))
+
+    def _exiled(
+        self, state: WerewolfState, counts: Mapping[str, int]
+    ) -> tuple[str | None, tuple[str, ...], bool]:
+        """Who the count exiles, the tied leaders, and whether a random pick decided."""
+        c, top = self.config, leaders(counts)
+        if c.exile_rule == "majority":
+            cast = sum(counts.values())
+            single = len(top) == 1 and counts[top[0]] * 2 > cast
+            return (top[0] if single else None), top[1:] and top, False
+        if len(top) == 1:
+            return top[0], (), False
+        if c.exile_tie == "nobody":
+            return None, top, False
+        exiled, _ = settle(top or state.alive, state.seed, EXILE, state.round)
+        return exiled, top, True
+
     def _apply_exile(
         self, state: WerewolfState, actions: Mapping[str, Action], events: list[Event]
     ) -> WerewolfState:
-        _, counts, top = count_votes(state, actions, EXILE, events)
-        cast = sum(counts.values())
-        exiled: str | None = None
-        if len(top) == 1 and (self.config.exile_rule == "plurality" or counts[top[0]] * 2 > cast):
-            exiled = top[0]
-        events.append(vote_result(state, EXILE, counts, exiled, tied=top if len(top) > 1 else ()))
+        state, counts = self._exile_count(state, actions, events)
+        if counts is None:
+            return state
+        exiled, tied, picked = self._exiled(state, counts)
+        events.append(vote_result(state, EXILE, counts, exiled, tied=tied, random_pick=picked))
         if exiled is not None:
-            state = eliminate(state, exiled, EXILE, events, self.config.exile_reveals == "role")
+            reveals = self.config.exile_reveals
+            state = eliminate(state, exiled, EXILE, events, reveals == "role")
+            if reveals == "team":
+                events.append(self._shown(state, exiled, reveals))
         state = self._check_end(state)
         if state.phase == GAME_OVER:
             return state
@@ -510,13 +749,20 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         return self._start_night(replace(state, round=state.round + 1), events)
 
     phase_table: ClassVar[PhaseTable] = {
-        "setup": Phase(automatic, _begin, ("night_talk", "night")),
-        "night_talk": Phase(_plan_night_talk, _apply_night_talk, ("night",)),
-        "night": Phase(_plan_night, _apply_night, ("bid", "belief_probe", "exile_vote", GAME_OVER)),
+        "setup": Phase(automatic, _begin, ("night_talk", "wolf_vote", "night")),
+        "night_talk": Phase(_plan_night_talk, _apply_night_talk, ("wolf_vote", "night")),
+        "wolf_vote": Phase(_plan_wolf_vote, _apply_wolf_vote, ("night",)),
+        "night": Phase(
+            _plan_night,
+            _apply_night,
+            ("bid", "debate", "belief_probe", "exile_vote", GAME_OVER),
+        ),
         "bid": Phase(_plan_bids, _apply_bids, ("debate",)),
         "debate": Phase(_plan_debate, _apply_debate, ("bid", "belief_probe", "exile_vote")),
         "belief_probe": probe_phase("a werewolf", then="exile_vote"),
-        "exile_vote": Phase(_plan_exile, _apply_exile, ("night_talk", "night", GAME_OVER)),
+        "exile_vote": Phase(
+            _plan_exile, _apply_exile, ("night_talk", "wolf_vote", "night", GAME_OVER)
+        ),
     }
     """Phase -> how it plans, how it applies, where it may go."""
 
@@ -530,7 +776,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         """The game's secrets: the werewolves' talk and votes, roles, and night choices."""
         wolf = viewer in state.channels[CHANNEL]
         secret_night = event.phase in ("night_talk", "night") and event.kind != "phase"
-        if isinstance(event, RevealEvent):
+        if isinstance(event, RevealEvent | TeamRevealEvent):
             if state.roles.get(viewer) == SEER and event.visibility == Private(agent=viewer):
                 return None  # the seer's own investigation
             if event.player in state.alive or secret_night:

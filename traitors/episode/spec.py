@@ -207,12 +207,14 @@ ID_LATER_FIELDS: dict[str, dict[str, Any]] = {
 }
 """Fields added after episode ids were fixed: left out of the id while at these defaults, so
 an episode keeps its id (and a sweep resumes) across versions. ``section.*`` names each
-entry of a mapping section (every layer of ``agents``)."""
+entry of a mapping section (every layer of ``agents``); a game's rule options say their own
+(``RulesConfig.later_options``)."""
 
 
 def episode_id(spec: ScenarioSpec, seed: int) -> str:
     """Stable id of an episode: a hash of the spec (minus its name and seed) and the seed."""
     body = spec.model_dump(mode="json", exclude={"name", "seed"})
+    body["rules"] = build_rules(spec.scenario, spec.rules).config.id_options()
     for section, defaults in ID_LATER_FIELDS.items():
         name, _, each = section.partition(".")
         entries = list(body[name].values()) if each == "*" else [body[name]]

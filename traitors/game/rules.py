@@ -22,6 +22,18 @@ class RulesConfig(BaseModel):
     max_rounds: int = 12
     """Rounds after which the game ends as a draw (truncated)."""
 
+    later_options: ClassVar[Mapping[str, Any]] = {}
+    """Options added after episode ids were fixed -> their default: left out of the id while
+    at it, so that an episode keeps its id (and a sweep resumes) across versions."""
+
+    def id_options(self) -> dict[str, Any]:
+        """The options as an episode's id hashes them."""
+        options = self.model_dump(mode="json")
+        for name, default in self.later_options.items():
+            if options.get(name) == default:
+                del options[name]
+        return options
+
 
 class IllegalTransition(RuntimeError):
     """A phase change the scenario's state machine does not allow."""
