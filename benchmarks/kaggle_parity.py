@@ -465,9 +465,11 @@ def report(
         table.add_column(column, justify="left" if column in ("config", "metric") else "right")
     all_ok = True
     for config in configs:
-        if config in failed or not kaggle.get(config):
-            why = failed.get(config, "no games")
-            table.add_row(config, "not runnable on Kaggle's side", why, "", "", "-")
+        if config in failed:
+            table.add_row(config, "not runnable on Kaggle's side", failed[config], "", "", "-")
+            continue
+        if not kaggle.get(config):
+            table.add_row(config, "no Kaggle games (--kaggle-from)", "", "", "", "-")
             continue
         theirs, mine = summarize(kaggle[config]), summarize(ours[config])
         label = f"{config}\nKaggle {theirs.games} games ({theirs.undecided} undecided)"
