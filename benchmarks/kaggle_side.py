@@ -66,6 +66,7 @@ def night_stats(records: list[dict[str, Any]], night: int) -> dict[str, Any]:
         "target": target is not None,
         "saved": any(r["data_type"] == "DoctorSaveDataEntry" for r in mine),
         "killed": any(r["data_type"] == "WerewolfNightEliminationDataEntry" for r in mine),
+        "healed": bool(heals),
         "doctor_self": any(h["target_id"] == h["actor_id"] for h in heals),
         "doctor_on_wolf_target": bool(heals) and heals[0]["target_id"] == target,
     }
