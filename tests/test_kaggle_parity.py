@@ -28,6 +28,7 @@ KAGGLE_LIKE = {
         "exile_reveals": "role",
         "debate_turns": 1,
         "werewolf_talk": False,
+        "doctor_learns_save": True,
     },
     "agents": {"default": {"policy": "random"}},
 }
@@ -87,8 +88,8 @@ def test_our_stats_follow_the_log(episodes: list[EpisodeResult]) -> None:
             if isinstance(e, VoteResultEvent) and e.purpose == "kill"
         )
         assert len(deaths) == sum(stats.exiles) + targeted - sum(stats.saves)
-        for save in (e for e in result.events if e.kind == "save"):
-            assert stats.saves[save.round - 1]
+        told = {e.round for e in result.events if e.kind == "save"}
+        assert told == {r + 1 for r, saved in enumerate(stats.saves) if saved}
 
 
 def test_our_episodes_cover_saves_and_days_without_exile(
@@ -153,14 +154,21 @@ def test_rows_meet_the_goal_only_when_they_agree() -> None:
     assert not kp.length_row(5.0, 4.4).ok
 
 
-def test_every_kaggle_config_maps_to_valid_options(preset: Path) -> None:
+def test_every_kaggle_config_maps_to_valid_options() -> None:
     assert kp.chosen_configs(["all"]) == list(kp.CONFIGS)
-    for name, match in kp.CONFIGS.items():
-        assert match.preset in kp.PRESETS, name
-        load_spec(preset, list(match.overrides))  # every override names a real option
+    for name in kp.CONFIGS:
+        path, overrides = kp.our_spec_args(name)
+        rules = load_spec(path, overrides).rules  # the preset exists, every option is real
+        assert rules["n_players"] == 8 and rules["n_werewolves"] == 2, name
     path, overrides = kp.our_spec_args("balanced", "random")
     assert path.name == "werewolf_kaggle_balanced.yaml"
     assert overrides == ["agents.default.policy=random"]
+    _, overrides = kp.our_spec_args("standard_parallel_voting_no_tie_exile")
+    assert load_spec(path.with_name("werewolf_kaggle_standard.yaml"), overrides).rules == {
+        **load_spec(path.with_name("werewolf_kaggle_standard.yaml")).rules,
+        "voting": "simultaneous",
+        "exile_tie": "nobody",
+    }
 
 
 def test_bad_input_gets_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
