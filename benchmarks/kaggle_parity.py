@@ -409,8 +409,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--kaggle-from", type=Path, help="Kaggle's JSON lines of an earlier run")
     parser.add_argument("--kaggle-out", type=Path, help="save Kaggle's JSON lines here")
     args = parser.parse_args(argv)
-    if args.games < 1:
-        parser.error("--games must be at least 1")
+    if args.games < 1 or args.jobs < 1:
+        parser.error("--games and --jobs must be at least 1")
     return args
 
 
@@ -433,8 +433,11 @@ def run_kaggle(
         "base_seed": args.base_seed,
         "jobs": args.jobs,
     }
+    try:
+        saved = args.kaggle_out.open("w") if args.kaggle_out else None
+    except OSError as error:
+        raise BenchError(f"--kaggle-out {args.kaggle_out}: {error}") from None
     task = progress.add_task("Kaggle games", total=args.games * len(configs))
-    saved = args.kaggle_out.open("w") if args.kaggle_out else None
     played: dict[str, int] = {}
     try:
         for line in kaggle_lines(python, job):
