@@ -273,9 +273,9 @@ def our_spec_args(
 
 
 def play_ours(
-    config: str, games: int, policy: str, presets: Path, tick: Callable[[], None]
+    config: str, seeds: range, policy: str, presets: Path, tick: Callable[[], None]
 ) -> list[GameStats]:
-    """Play ``games`` episodes of our engine under ``config``'s preset, nothing written."""
+    """Play an episode of our engine per seed under ``config``'s preset, nothing written."""
     if policy not in registry.names("policy"):
         known = ", ".join(registry.names("policy"))
         raise BenchError(f"--policy {policy}: no such policy installed; known: {known}")
@@ -289,7 +289,7 @@ def play_ours(
 
     async def play() -> list[GameStats]:
         found = []
-        for seed in range(games):
+        for seed in seeds:
             result = await run_episode(spec, seed)
             found.append(our_game_stats(result.events))
             tick()
@@ -405,7 +405,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--policy", default=DEFAULT_POLICY, help="our seats' policy")
     parser.add_argument("--presets", type=Path, default=SCENARIOS, help="folder of our presets")
     parser.add_argument("--jobs", type=int, default=1, help="Kaggle games played at once")
-    parser.add_argument("--base-seed", type=int, default=0, help="Kaggle's first game seed")
+    parser.add_argument("--base-seed", type=int, default=0, help="first game's seed")
     parser.add_argument("--kaggle-from", type=Path, help="Kaggle's JSON lines of an earlier run")
     parser.add_argument("--kaggle-out", type=Path, help="save Kaggle's JSON lines here")
     args = parser.parse_args(argv)
@@ -498,10 +498,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             kaggle, failed = split_lines(run_kaggle(args, configs, console, progress))
             runnable = [c for c in configs if kaggle.get(c)]
             task = progress.add_task("our games", total=args.games * len(runnable))
+            seeds = range(args.base_seed, args.base_seed + args.games)
             ours = {
-                c: play_ours(
-                    c, args.games, args.policy, args.presets, lambda: progress.advance(task)
-                )
+                c: play_ours(c, seeds, args.policy, args.presets, lambda: progress.advance(task))
                 for c in runnable
             }
     except BenchError as error:
