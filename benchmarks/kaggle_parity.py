@@ -464,8 +464,10 @@ def report(
     """Print the table; whether every compared config meets the goal."""
     title = f"Werewolf parity: Kaggle's random agents vs our {policy} (95% intervals)"
     table = Table(title=title)
-    for column in ("config", "metric", "Kaggle", "ours", "ours - Kaggle", "ok"):
-        table.add_column(column, justify="left" if column in ("config", "metric") else "right")
+    table.add_column("config", overflow="fold", max_width=34)
+    table.add_column("metric")
+    for column in ("Kaggle", "ours", "ours - Kaggle", "ok"):
+        table.add_column(column, justify="right")
     all_ok = True
     for config in configs:
         if config in failed:

@@ -55,6 +55,9 @@ def night_stats(records: list[dict[str, Any]], night: int) -> dict[str, Any]:
     elected = [r for r in mine if r["data_type"] == "WerewolfNightEliminationElectedDataEntry"]
     target = elected[0]["data"]["elected_target_player_id"] if elected else None
     heals = [r["data"] for r in mine if r["data_type"] == "DoctorHealActionDataEntry"]
+    requests = [r["data"] for r in mine if r["data_type"] == "RequestWerewolfVotingDataEntry"]
+    wolves = len(requests[0]["alive_werewolve_player_ids"]) if requests else 0
+    villagers = len(requests[0]["valid_targets"]) if requests else 0
     counts = Counter(v for v in votes if v != ABSTAIN)
     top = max(counts.values(), default=0)
     return {
@@ -66,6 +69,9 @@ def night_stats(records: list[dict[str, Any]], night: int) -> dict[str, Any]:
         "target": target is not None,
         "saved": any(r["data_type"] == "DoctorSaveDataEntry" for r in mine),
         "killed": any(r["data_type"] == "WerewolfNightEliminationDataEntry" for r in mine),
+        "wolves_alive": wolves,
+        "villagers_alive": villagers,
+        "doctor_asked": any(r["data_type"] == "RequestDoctorSaveDataEntry" for r in mine),
         "healed": bool(heals),
         "doctor_self": any(h["target_id"] == h["actor_id"] for h in heals),
         "doctor_on_wolf_target": bool(heals) and heals[0]["target_id"] == target,
