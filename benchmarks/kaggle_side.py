@@ -73,6 +73,17 @@ def night_stats(records: list[dict[str, Any]], night: int) -> dict[str, Any]:
         "villagers_alive": villagers,
         "doctor_asked": any(r["data_type"] == "RequestDoctorSaveDataEntry" for r in mine),
         "healed": bool(heals),
+        "heal_target": heals[0]["target_id"] if heals else None,
+        "heal_options": next(
+            (
+                r["data"]["valid_candidates"]
+                for r in mine
+                if r["data_type"] == "RequestDoctorSaveDataEntry"
+            ),
+            None,
+        ),
+        "wolf_targets": votes,
+        "elected": target,
         "doctor_self": any(h["target_id"] == h["actor_id"] for h in heals),
         "doctor_on_wolf_target": bool(heals) and heals[0]["target_id"] == target,
     }
