@@ -24,10 +24,12 @@ from scenarios.werewolf_kaggle.table import Table
 from traitors.cli import main
 from traitors.commands.spectate import add_watch_parser, run_watch
 from traitors.game.events import (
+    ActEvent,
     Channel,
     EliminationEvent,
     Event,
     GameOverEvent,
+    GodOnly,
     Private,
     Public,
     ReasoningEvent,
@@ -37,6 +39,7 @@ from traitors.game.events import (
     VoteResultEvent,
     player_view,
 )
+from traitors.store.import_journal import JOURNAL
 from traitors.store.imported import BadReplay, ImportedEpisode
 from traitors.store.log import read_episode
 
@@ -93,10 +96,15 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def entries(run: Path) -> list[Path]:
+    """What an import wrote in ``run``, but its journal."""
+    return sorted(d for d in run.iterdir() if d.name != JOURNAL)
+
+
 def episode_dir(run: Path, source: str) -> Path:
     found = [
         d
-        for d in run.iterdir()
+        for d in entries(run)
         if source in json.loads((d / "manifest.json").read_text())["source"]["file"]
     ]
     assert len(found) == 1
@@ -110,7 +118,7 @@ def test_a_directory_of_replays_becomes_one_episode_directory_each(
     imported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fixtures = sorted(FIXTURES.glob("*.json"))
-    dirs = sorted(d for d in imported.iterdir())
+    dirs = entries(imported)
     assert len(dirs) == len(fixtures) == 8
     assert not [d for d in dirs if d.name.startswith(".")]  # no temp directory left
     log = read_episode(episode_dir(imported, "standard_randomized"))
@@ -121,11 +129,11 @@ def test_a_directory_of_replays_becomes_one_episode_directory_each(
 def test_importing_again_gives_the_same_ids_and_keeps_the_episodes(
     imported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = sorted(d.name for d in imported.iterdir())
+    before = entries(imported)
     code, out, err = import_cli(capsys, FIXTURES, "--out", imported)
     assert code == 0 and err == ""
     assert "imported 0 game(s)" in out and "8 already there" in out
-    assert sorted(d.name for d in imported.iterdir()) == before
+    assert entries(imported) == before
     assert (
         read("standard_randomized").manifest.episode_id
         == read("standard_randomized").manifest.episode_id
@@ -139,7 +147,7 @@ def test_the_default_output_directory_is_under_runs(
     code, _out, _ = import_cli(capsys, FIXTURES / "bidding.json")
     assert code == 0
     (run,) = (tmp_path / "runs").iterdir()
-    assert run.name.startswith("import-kaggle-werewolf-") and len(list(run.iterdir())) == 1
+    assert run.name.startswith("import-kaggle-werewolf-") and len(entries(run)) == 1
 
 
 def test_an_unknown_format_is_refused_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -320,9 +328,10 @@ def test_every_speech_is_public_once_with_reasoning_and_threat_private_to_the_sp
     assert all(s.visibility == Public() and s.phase == "debate" for s in speeches)
     index = {id(e): i for i, e in enumerate(episode.events)}
     for speech in speeches:
-        before = episode.events[index[id(speech)] - 2 : index[id(speech)]]
-        assert [type(e) for e in before] == [ReasoningEvent, ThreatEvent]
-        assert all(e.visibility == Private(agent=speech.actor) for e in before)
+        before = episode.events[index[id(speech)] - 3 : index[id(speech)]]
+        assert [type(e) for e in before] == [ReasoningEvent, ThreatEvent, ActEvent]
+        assert all(e.visibility == Private(agent=speech.actor) for e in before[:2])
+        assert before[2].visibility == GodOnly() and before[2].actor == speech.actor
 
 
 def test_votes_by_purpose_with_their_visibility() -> None:
@@ -433,7 +442,9 @@ def test_bids_are_private_bid_events() -> None:
         if r["event_name"] == "bid_action" and r["source"] != "MODERATOR"
     ]
     assert len(bids) == len(typed) > 0
-    assert [b.amount for b in bids] == [r["data"]["bid_amount"] for r in typed]
+    assert sorted((b.actor, b.amount) for b in bids) == sorted(  # each turn's, by name
+        (r["data"]["actor_id"], r["data"]["bid_amount"]) for r in typed
+    )
     assert all(b.visibility == Private(agent=b.actor) and b.phase == "bid" for b in bids)
 
 
@@ -602,7 +613,7 @@ def test_bad_files_get_one_line_each_and_the_import_goes_on(
         assert message in line
     assert "Traceback" not in err
     assert "imported 1 game(s)" in stdout and f"{len(bad)} file(s) skipped" in stdout
-    assert [d.name for d in out.iterdir()] == [read("no_reveals").manifest.episode_id]
+    assert [d.name for d in entries(out)] == [read("no_reveals").manifest.episode_id]
 
 
 def test_archives_are_read_member_by_member(
@@ -627,8 +638,8 @@ def test_archives_are_read_member_by_member(
     assert f"skipped {tmp_path / 'junk.zip'}: not a readable archive" in err
     assert f"skipped {tmp_path / 'missing.json'}: no such file or directory" in err
     assert len(err.splitlines()) == 3
-    assert len(list(out.iterdir())) == 3
-    sources = sorted(read_episode(d).manifest.source.file for d in out.iterdir())  # type: ignore[union-attr]
+    assert len(entries(out)) == 3
+    sources = sorted(read_episode(d).manifest.source.file for d in entries(out))  # type: ignore[union-attr]
     assert sources == sorted(
         [f"{zipped}:a/bidding.json", f"{tarred}:team_reveals.json", f"{tarred}:x/no_reveals.json"]
     )
@@ -637,12 +648,14 @@ def test_archives_are_read_member_by_member(
 def test_an_interrupted_write_leaves_no_episode_behind(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from traitors.store import imported as store
+    write_bytes = Path.write_bytes
 
-    def crash(self: object, manifest: object) -> None:
-        raise OSError(28, "No space left on device")
+    def crash(self: Path, data: bytes) -> int:
+        if self.name == "manifest.json":  # the events are written, the manifest is not
+            raise OSError(28, "No space left on device")
+        return write_bytes(self, data)
 
-    monkeypatch.setattr(store.EpisodeWriter, "finish", crash)
+    monkeypatch.setattr(Path, "write_bytes", crash)
     code, _, err = import_cli(capsys, FIXTURES / "no_reveals.json", "--out", tmp_path)
     assert code == 1 and "cannot write its episode: No space left on device" in err
-    assert list(tmp_path.iterdir()) == []
+    assert entries(tmp_path) == [] and (tmp_path / JOURNAL).read_text() == ""

@@ -323,15 +323,15 @@ def test_a_directory_written_while_it_is_packed_is_kept(
     run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second, *_ = episode_dirs(run)
-    write_shard = shards._write_shard
+    write_shard = shards.write_shard
 
-    def rerun_during(shard_dir: Path, batch: list[Any]) -> Path:
-        path = write_shard(shard_dir, batch)
+    def rerun_during(run_dir: Path, rows: list[Any]) -> Path:
+        path = write_shard(run_dir, rows)
         with (first / EVENTS).open("a") as log:  # a writer at work in the directory
             log.write("\n")
         return path
 
-    monkeypatch.setattr(shards, "_write_shard", rerun_during)
+    monkeypatch.setattr(shards, "write_shard", rerun_during)
     report = compact(run)
     assert (report.packed, report.removed) == (EPISODES, EPISODES - 1)
     assert episode_dirs(run) == [first]  # kept: it changed after it was read

@@ -131,14 +131,23 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.set_defaults(handler=_cmd_check)
 
-    from traitors.commands import analyze, dataset, export, import_, influence, models, plan
+    from traitors.commands import (
+        analyze,
+        dataset,
+        export,
+        import_,
+        influence,
+        judge,
+        models,
+        plan,
+    )
     from traitors.commands.fork import add_fork_parser
     from traitors.commands.spectate import add_play_parser, add_watch_parser
 
     add_fork_parser(commands)
     add_watch_parser(commands)
     add_play_parser(commands)
-    for module in (analyze, dataset, export, import_, influence, plan, models):
+    for module in (analyze, dataset, judge, export, import_, influence, plan, models):
         module.add_parser(commands)
     for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
         entry.load()(commands)  # commands other packages add

@@ -1,6 +1,11 @@
 """The manifest of an imported Kaggle Werewolf game: the spec its rules make, the seats and
 their true roles and agents, tokens and cost per seat, the outcome, and where it came from.
 
+The spec is what restores the game in our engine: its rules add the deal (the true roles in
+seat order), Kaggle's random draws and a speech limit that fits the longest speech; its
+seats are played by the policy ``imported`` (played elsewhere: replays and forks play them
+from the log).
+
 Its episode id is a hash of the source episode (Kaggle's id when the replay has one), so
 importing a file twice gives the same id.
 """
@@ -13,9 +18,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from scenarios.werewolf import WORDS
+from scenarios.werewolf import WORDS, WerewolfConfig
 from scenarios.werewolf_kaggle.events import AGENT_ERROR, Translator
-from scenarios.werewolf_kaggle.table import Table
+from scenarios.werewolf_kaggle.table import IMPORTED, Table
 from traitors.episode.spec import validate_spec
 from traitors.store.manifest import Manifest, OutcomeRecord, SeatHealth, SourceRecord
 
@@ -54,7 +59,8 @@ def build_manifest(
             "name": preset or NAME,
             "scenario": "werewolf",
             "players": list(table.players),
-            "rules": rules,
+            "rules": restorable(rules, table, game),
+            "agents": {"default": {"policy": IMPORTED}},
         },
         source=source,
     )
@@ -101,6 +107,17 @@ def build_manifest(
             details=details,
         ),
     )
+
+
+def restorable(rules: dict[str, Any], table: Table, game: Translator) -> dict[str, Any]:
+    """``rules`` with what restores the game: the deal, the draws, a speech limit."""
+    limit = WerewolfConfig.model_fields["max_speech_chars"].default
+    return {
+        **rules,
+        "max_speech_chars": max(limit, game.longest),
+        "deal": [table.roles[p] for p in table.players],
+        "draws": dict(game.draws),
+    }
 
 
 def record_times(stamps: list[str]) -> tuple[float, float]:

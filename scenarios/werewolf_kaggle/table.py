@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -57,6 +57,8 @@ class Table:
     """Our player name -> true role, in our words."""
     agents: Mapping[str, dict[str, Any]]
     """Our player name -> what played the seat (``policy``, ``model``, Kaggle's agent id)."""
+    configuration: Mapping[str, Any] = field(default_factory=dict)
+    """The replay's configuration: the rules the table played by."""
 
     @property
     def players(self) -> tuple[str, ...]:
@@ -104,6 +106,7 @@ def read_table(replay: Mapping[str, Any], records: Sequence[Record]) -> Table:
         names=names,
         roles={names[i]: role(r) for i, r in zip(ids, kaggle_roles, strict=True)},
         agents={names[i]: seat_agent(a) for i, a in zip(ids, agents, strict=True)},
+        configuration=replay["configuration"],
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from traitors.commands.analyze_detectors import DETECTORS
+
 if TYPE_CHECKING:
     from analysis.loader import RunData
     from analysis.summary import Table
@@ -25,17 +27,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "analyze",
         help="compute the metric suite over episode logs (tables, CSV/JSON, figures, report)",
         usage=(
-            "%(prog)s PATH [--by FACTOR ...] [--metrics GROUP ...] [--out DIR] "
+            "%(prog)s PATH... [--by FACTOR ...] [--metrics GROUP ...] [--out DIR] "
             "[--format table|csv|json] [--compact] [--include-degraded]"
         ),
         description=(
             "Read every complete episode under PATH (an episode, run or sweep directory) and "
             "compute the metric groups, split by the factors given with --by; one line says "
             "how many episodes were left out and why. See analysis/METRICS.md for every "
-            "formula."
+            "formula. With --metrics detectors, PATH... are judge or probe runs, scored against "
+            "their datasets' labels."
         ),
     )
-    parser.add_argument("path", type=Path, metavar="PATH", help="episode, run or sweep directory")
+    parser.add_argument(
+        "paths",
+        type=Path,
+        nargs="+",
+        metavar="PATH",
+        help="episode, run or sweep directory (judge or probe runs with --metrics detectors)",
+    )
     parser.add_argument(
         "--by",
         action="extend",
@@ -54,7 +63,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="GROUP",
         help="metric groups: outcome deception honesty trust inference ratings validity "
         "causal, and each installed game's own (a wrong name lists them all; default: the "
-        "groups that fit the runs' scenarios; causal for a directory of forks)",
+        "groups that fit the runs' scenarios; causal for a directory of forks); detectors "
+        "scores judge and probe runs",
     )
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="write CSV tables, PNG figures and report.html"
@@ -90,11 +100,21 @@ def run(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from analysis.detector_runs import is_detector_run
     from analysis.errors import AnalysisError
     from analysis.loader import compact, load
     from analysis.render import print_tables, to_csv, to_json
     from analysis.suite import check_groups, compute
 
+    if DETECTORS in args.metrics or is_detector_run(args.paths[0]):
+        from traitors.commands.analyze_detectors import analyze_detectors
+
+        return analyze_detectors(args)
+    if len(args.paths) > 1:
+        raise AnalysisError(
+            "several PATHs are read only as judge or probe runs (--metrics detectors)"
+        )
+    args.path = args.paths[0]
     check_groups(args.metrics)
     if not args.path.exists():  # an episode packed into its run's shard
         from traitors.store.shards import resolve_episode, shard_files

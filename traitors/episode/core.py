@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from traitors.episode.policy import Decision, Observation
 from traitors.game.actions import ActionBase, ActionError, ActionRequest, describe
 from traitors.game.events import (
-    DECISION_KINDS,
     ActEvent,
     EventBase,
     GameOverEvent,
@@ -31,6 +30,7 @@ from traitors.game.events import (
     Private,
     ReasoningEvent,
     audience,
+    of_decision,
 )
 from traitors.game.rules import GameRules, GameState, Outcome
 from traitors.game.seeds import derive_rng
@@ -173,6 +173,8 @@ class EpisodeCore:
             events.append(
                 ReasoningEvent(**base, visibility=Private(agent=agent), text=move.reasoning)
             )
+        private = {**base, "visibility": Private(agent=agent), "seq": -1}
+        events += [note.model_copy(update=private) for note in move.notes]
         action = move.action
         if action is None or error is not None:
             attempted = describe(action) if action is not None else (move.raw or "")
@@ -308,6 +310,7 @@ def _recorded_moves(
 ) -> tuple[dict[str, Decision], int]:
     """The moves recorded for the pending actors from ``start`` on, and where they end."""
     reasoning: dict[str, str] = {}
+    notes: dict[str, list[EventBase]] = {}
     invalid: dict[str, InvalidActionEvent] = {}
     moves: dict[str, Decision] = {}
     index = start
@@ -316,22 +319,25 @@ def _recorded_moves(
             raise RestoreError(f"the log ends at event {len(log)} inside a decision")
         event = log[index]
         agent = event.actor or ""
-        if event.kind not in DECISION_KINDS or agent not in pending:
+        if not of_decision(event) or agent not in pending:
             raise RestoreError(
                 f"event {index} ({event.kind}) is not a recorded decision of "
                 f"{', '.join(sorted(pending))}"
             )
         if isinstance(event, ReasoningEvent):
             reasoning[agent] = event.text
+        elif event.note:
+            notes.setdefault(agent, []).append(event)
         elif isinstance(event, InvalidActionEvent):
             invalid[agent] = event
         elif isinstance(event, ActEvent):
-            action = event.action
             failed = invalid.get(agent)
-            moves[agent] = (
-                Decision(None, failed.error, failed.attempted, reasoning.get(agent))
-                if failed
-                else Decision(action, reasoning=reasoning.get(agent))
+            moves[agent] = Decision(
+                None if failed else event.action,
+                failed.error if failed else None,
+                failed.attempted if failed else None,
+                reasoning.get(agent),
+                notes=tuple(notes.get(agent, ())),
             )
         index += 1
     return moves, index
@@ -339,6 +345,6 @@ def _recorded_moves(
 
 def _step_end(log: Sequence[EventBase], index: int) -> int:
     """Where the events a step derived (from ``index`` on) end: the next decision's start."""
-    while index < len(log) and log[index].kind not in DECISION_KINDS:
+    while index < len(log) and not of_decision(log[index]):
         index += 1
     return index

@@ -279,11 +279,13 @@ def swap(overrides: Sequence[str]) -> Intervention:
 
 
 def stand_ins(parent: Parent) -> tuple[str, ...]:
-    """Overrides giving each seat played in person an agent for the continuation (the
-    scenario's heuristic), in both arms: no one is there to play on."""
-    agents = parent.log.manifest.agents
+    """Overrides giving each agent layer played in person or elsewhere (a human seat, an
+    imported game's ``default``) the scenario's heuristic for the continuation, in both
+    arms: no one is there to play on (``--set`` overrides come after them)."""
     return tuple(
-        f"agents.{seat}.policy=heuristic" for seat, agent in agents.items() if not replayable(agent)
+        f"agents.{layer}.policy=heuristic"
+        for layer, agent in parent.spec.agents.items()
+        if agent.policy is not None and not replayable({"policy": agent.policy})
     )
 
 

@@ -57,6 +57,9 @@ class Decision:
     """Private reasoning, logged as a private event."""
     call_ids: tuple[str, ...] = ()
     """Ids of the model calls behind the decision."""
+    notes: tuple[Event, ...] = ()
+    """Private notes beyond the reasoning, of kinds marked ``note`` (an imported player's
+    perceived threat level); the core records them, re-stamped, before the act."""
 
 
 class SeatTerminal(Protocol):

@@ -19,7 +19,7 @@ import inspect
 import json
 from abc import abstractmethod
 from collections.abc import Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, Union
 
 from pydantic import (
     BaseModel,
@@ -174,6 +174,10 @@ class EventBase(_Frozen):
     """Player who caused the event, or None for the game itself."""
     visibility: Visibility = PUBLIC
     """Who may see the event; decided by ``visible_to``."""
+
+    note: ClassVar[bool] = False
+    """A kind an actor may attach to a decision beyond its reasoning (``Decision.notes``,
+    e.g. an imported player's perceived threat level): recorded private, before the act."""
 
     @abstractmethod
     def prompt_text(self, viewer: str, words: Words) -> str | None:
@@ -445,6 +449,12 @@ ENGINE_EVENT_KINDS: tuple[type[EventBase], ...] = (
 
 DECISION_KINDS = frozenset({"reasoning", "invalid_action", "act"})
 """Kinds the engine records for a decision, before the rules apply it."""
+
+
+def of_decision(event: EventBase) -> bool:
+    """Whether the engine recorded ``event`` for a decision (its reasoning, notes, invalid
+    attempt or act), not as an effect of the rules."""
+    return event.kind in DECISION_KINDS or event.note
 
 
 # --- the kind registry ----------------------------------------------------------------------

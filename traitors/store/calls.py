@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from traitors.store.log import EpisodeWriter, LogError, problem
+from traitors.store.log import LogError, problem
 from traitors.store.manifest import SeatHealth
+
+
+class CallWriter(Protocol):
+    """Where a live log appends its records (an episode's ``EpisodeWriter``, a judge run's
+    ``calls.jsonl``)."""
+
+    def call(self, line: str) -> None:
+        """Append one record line (JSON, no newline)."""
 
 
 class ReplayMiss(LookupError):
@@ -112,7 +120,7 @@ line while None."""
 class CallLog:
     """One episode's calls: written to ``calls.jsonl`` when live, served from it in replay."""
 
-    writer: EpisodeWriter | None = None
+    writer: CallWriter | None = None
     recorded: dict[str, CallRecord] | None = None
     """key -> record; set for replay."""
     counters: dict[str, int] = field(default_factory=dict)

@@ -48,6 +48,9 @@ the copy in the shard with the highest sequence number (:func:`shard_index`).
 - :func:`compact` ``(run_dir, *, per_shard=10_000, min_episodes=1,
   max_shard_bytes=32 MiB) -> CompactReport``: pack the loose finished episodes (a
   compaction holds about four times ``max_shard_bytes`` in memory at once).
+- :func:`write_shard` ``(run_dir, rows) -> Path``: write episodes given as rows (one
+  ``SCHEMA`` mapping each) as the next shard, with the same guarantees (for writers, such as
+  ``traitors import``, that never had the episodes loose).
 - :func:`shard_files` ``(run_dir) -> list[Path]``: the shards, in sequence order.
 - :func:`shard_index` ``(run_dir) -> dict[str, Path]``: episode id -> the shard read for it.
 - :func:`read_sharded_manifests` ``(run_dir) -> Iterator[tuple[str, str]]``: (episode id,
@@ -380,7 +383,7 @@ def compact(
     def flush() -> None:
         nonlocal packed, removed, size
         if batch:
-            shards.append(_write_shard(run_dir / SHARD_DIR, batch))
+            shards.append(write_shard(run_dir, [loose.texts for loose in batch]))
             packed += len(batch)
             removed += sum(_remove(loose) for loose in batch)
             batch.clear()
@@ -461,11 +464,14 @@ def _read_loose(directory: Path) -> _Loose | str | None:
     return _Loose(directory, texts, stamps)
 
 
-def _write_shard(shard_dir: Path, batch: Sequence[_Loose]) -> Path:
-    """Write ``batch`` as the next shard, atomically and durably; return its path."""
+def write_shard(run_dir: Path, rows: Sequence[Mapping[str, str | None]]) -> Path:
+    """Write ``rows`` (one per episode: the columns of :data:`SCHEMA`, texts as the
+    episode's files hold them) as the next shard of ``run_dir``, sorted by episode id,
+    atomically and durably; return its path."""
+    shard_dir = Path(run_dir) / SHARD_DIR
     shard_dir.mkdir(exist_ok=True)
-    rows = sorted((loose.texts for loose in batch), key=lambda t: str(t["episode_id"]))
-    frame = pl.DataFrame(rows, schema=SCHEMA)
+    ordered = sorted(rows, key=lambda row: str(row["episode_id"]))
+    frame = pl.DataFrame(ordered, schema=SCHEMA)
     fd, temp = tempfile.mkstemp(dir=shard_dir, prefix=".shard-", suffix=".parquet.tmp")
     os.close(fd)
     try:

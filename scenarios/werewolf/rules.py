@@ -1,28 +1,17 @@
-"""Werewolf, with the rules of Werewolf Arena (Bailis et al. 2024).
-
-Night: the werewolves talk in their private channel and vote a victim; the doctor
-protects one player; the seer learns one player's role privately. Day: the death (if the
-doctor did not save the victim) is announced, then up to ``debate_turns`` turns of debate
-chosen by bidding (every living player privately bids 0-4; the highest bid speaks; ties
-are a seeded pick), then an exile vote that needs more than half of the votes cast.
-Werewolves win at parity; the village wins when no werewolf lives.
-"""
+"""Werewolf's phase machine: nights, the day's discussion and the exile vote, as the rule
+options (``config``) say."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Literal
+from dataclasses import replace
+from typing import ClassVar
 
-from pydantic import Field, model_validator
-
-from agents.scripted import SuspicionPolicy
 from scenarios.common import (
     GAME_OVER,
     Phase,
     PhaseTable,
-    TableState,
     TeamRules,
     automatic,
     ballots,
@@ -44,18 +33,28 @@ from scenarios.common import (
     vote_request,
     vote_result,
 )
-from traitors.episode.policy import Observation
+from scenarios.werewolf.bidding import Bid, BidEvent, highest_bidder
+from scenarios.werewolf.config import Order, WerewolfConfig
+from scenarios.werewolf.events import SaveEvent, TeamRevealEvent, ThreatEvent
+from scenarios.werewolf.state import WerewolfState, cast_vote, seat_order, standing, still_to_vote
+from scenarios.werewolf.words import (
+    CHANNEL,
+    DOCTOR,
+    EXILE,
+    KILL,
+    SEER,
+    VILLAGER,
+    WEREWOLF,
+    WOLVES,
+    WORDS,
+)
 from traitors.game.actions import (
     Action,
     ActionBase,
     ActionRequest,
-    Vote,
-    reply_field,
-    require,
 )
 from traitors.game.events import (
     PUBLIC,
-    Channel,
     EliminationEvent,
     Event,
     EventBase,
@@ -64,327 +63,9 @@ from traitors.game.events import (
     RevealEvent,
     RoleEvent,
     Visibility,
-    game,
 )
 from traitors.game.rules import Outcome, RulesConfig, Step
-from traitors.game.seeds import derive_rng
-from traitors.game.words import Faction, Words
-
-WEREWOLF, SEER, DOCTOR, VILLAGER = "werewolf", "seer", "doctor", "villager"
-CHANNEL = "werewolves"
-WOLVES = Channel(name=CHANNEL)
-EXILE, KILL = "exile", "kill"
-
-WORDS = Words(
-    factions=(
-        Faction(name="villagers", member=VILLAGER),
-        Faction(name="werewolves", member=WEREWOLF, hidden=True, allies="your fellow werewolves"),
-    ),
-    roles={VILLAGER: "villagers", SEER: "villagers", DOCTOR: "villagers", WEREWOLF: "werewolves"},
-    channels={CHANNEL: "the werewolves' channel"},
-    phases={
-        "night_talk": "the werewolves' night talk",
-        "night": "the night",
-        "bid": "bidding for the next turn",
-        "exile_vote": "the exile vote",
-    },
-    eliminations={EXILE: "exiled", KILL: "killed"},
-    votes={EXILE: "to exile", KILL: "to kill", "protect": "to protect", "investigate": "to see"},
-    suspect=WEREWOLF,
-)
-"""Werewolf in its own words."""
-
-
-def highest_bidder(bids: Mapping[str, int], seed: int, *labels: object) -> str:
-    """The speaker with the highest bid (Werewolf Arena's turn-taking); ties broken by a
-    seeded pick among the tied."""
-    if not bids:
-        raise ValueError("no bids")
-    best = max(bids.values())
-    tied = sorted(p for p, amount in bids.items() if amount == best)
-    return tied[0] if len(tied) == 1 else derive_rng(seed, "bid", *labels).choice(tied)
-
-
-class Bid(ActionBase):
-    """Bid for the next turn to speak."""
-
-    kind: Literal["bid"] = "bid"
-    amount: int
-    """Bid size: 0 observe ... the largest, addressed directly and must respond."""
-
-    def check(self, request: ActionRequest) -> None:
-        require(0 <= self.amount <= request.max_amount, f"bid must be 0..{request.max_amount}")
-
-    @classmethod
-    def reply_fields(cls, request: ActionRequest) -> dict[str, Any]:
-        return {"bid": {"type": "integer", "minimum": 0, "maximum": request.max_amount}}
-
-    @classmethod
-    def from_reply(cls, data: dict[str, Any], request: ActionRequest) -> dict[str, Any]:
-        return {"kind": "bid", "amount": reply_field(data, "bid")}
-
-    @classmethod
-    def sample(cls, request: ActionRequest, rng: random.Random) -> Bid:
-        return Bid(amount=rng.randint(0, request.max_amount))
-
-    @classmethod
-    def catalogue(cls, rules: Any, seats: Sequence[str]) -> list[tuple[str, ActionBase]]:
-        return [(f"bid {b}", Bid(amount=b)) for b in range(rules.config.max_bid + 1)]
-
-
-class BidEvent(EventBase):
-    """A player's private bid for the next speaking turn."""
-
-    kind: Literal["bid"] = "bid"
-    amount: int
-    """Bid size; the highest bid speaks next."""
-
-    def prompt_text(self, viewer: str, words: Words) -> None:
-        return None  # the bid's winner shows in who speaks next
-
-    def line_text(self, words: Words) -> str:
-        return f"{self.actor} bids {self.amount}"
-
-
-class TeamRevealEvent(EventBase):
-    """A player's team (not their role) was revealed: to all on an exile or a death when the
-    rules reveal only teams, or to the seer who learns only teams."""
-
-    kind: Literal["team_reveal"] = "team_reveal"
-    player: str
-    """Player whose team is revealed."""
-    team: str
-    """The revealed team (a faction's name)."""
-
-    def prompt_text(self, viewer: str, words: Words) -> str:
-        return game(f"{self.player} is on the {self.team}' side.")
-
-    def line_text(self, words: Words) -> str:
-        return f"** {self.player} is on the {self.team}' side"
-
-
-class SaveEvent(EventBase):
-    """The doctor's protection stopped the werewolves' attack (told to the doctor alone)."""
-
-    kind: Literal["save"] = "save"
-    target: str
-    """The player who was attacked and saved."""
-
-    def prompt_text(self, viewer: str, words: Words) -> str:
-        return game(f"Your protection saved {self.target} from the werewolves tonight.")
-
-    def line_text(self, words: Words) -> str:
-        return f"** the doctor saved {self.target}"
-
-
-THREAT_LEVELS = ("SAFE", "UNEASY", "DANGER")
-"""How endangered a player says they feel with each action (Kaggle Game Arena's records)."""
-
-
-class ThreatEvent(EventBase):
-    """How endangered a player privately felt when acting (kept from imported games)."""
-
-    kind: Literal["threat"] = "threat"
-    level: str
-    """The perceived threat level, e.g. SAFE, UNEASY, DANGER."""
-
-    def prompt_text(self, viewer: str, words: Words) -> None:
-        return None  # a private feeling, never shown in a prompt
-
-    def line_text(self, words: Words) -> str:
-        return f"{self.actor} feels {self.level}"
-
-
-Order = Literal["fixed", "rotate", "random"]
-"""Who goes first in a round-robin order: the first living seat in seating order (fixed),
-the seat after last time's first (rotate), or a seeded random seat (random)."""
-Reveal = Literal["nothing", "team", "role"]
-"""What an exile or a night death shows everyone about the player."""
-
-
-class WerewolfConfig(RulesConfig):
-    """Rule options of Werewolf; defaults follow Werewolf Arena, and the ``werewolf_kaggle_*``
-    presets set them to Kaggle Game Arena's rule configs."""
-
-    n_players: int = Field(8, ge=4, le=20)
-    """Players at the table."""
-    n_werewolves: int = Field(2, ge=1)
-    """Werewolves among them; they know each other."""
-    seer: bool = True
-    """Whether one villager is a seer, who learns one player's role each night."""
-    seer_learns: Literal["role", "team"] = "role"
-    """What the seer learns of the player they look at: the role, or only the team."""
-    doctor: bool = True
-    """Whether one villager is a doctor, who protects one player each night."""
-    doctor_self_protect: bool = True
-    """Whether the doctor may protect themself."""
-    doctor_repeat: bool = True
-    """Whether the doctor may protect the same player on consecutive nights."""
-    doctor_learns_save: bool = False
-    """Whether the doctor is told when their protection stopped the attack."""
-    werewolf_talk: bool = True
-    """Whether the werewolves speak (each once) in their channel before choosing a victim."""
-    wolf_voting: Literal["simultaneous", "sequential"] = "simultaneous"
-    """How the werewolves vote their victim: all at once, or one by one (each seeing the
-    votes before theirs), in an order set by ``first_wolf``."""
-    first_wolf: Order = "rotate"
-    """Who votes first among the werewolves when ``wolf_voting`` is sequential."""
-    kill_tie: Literal["random", "nobody"] = "random"
-    """A werewolf vote without a single leader: a random pick among the leaders (among all
-    villagers when nobody voted), or no attack that night."""
-    discussion: Literal["bidding", "round_robin"] = "bidding"
-    """How the day's speakers are chosen: by private bids (Werewolf Arena), or every living
-    player in seat order, ``discussion_rounds`` times (Kaggle's round-robin)."""
-    debate_turns: int = Field(8, ge=0)
-    """Debate turns per day, each won by the highest bid (bidding discussion)."""
-    max_bid: int = Field(4, ge=1)
-    """Largest bid: 0 observe ... 4 addressed directly, must respond."""
-    discussion_rounds: int = Field(2, ge=0)
-    """Times every living player speaks each day (round-robin discussion)."""
-    first_speaker: Order = "rotate"
-    """Who speaks first each day in a round-robin discussion."""
-    voting: Literal["simultaneous", "sequential"] = "simultaneous"
-    """How the exile vote is cast: all at once, or one by one in seat order from
-    ``first_voter``, each voter seeing the votes before theirs."""
-    first_voter: Order = "rotate"
-    """Who votes first in a sequential exile vote."""
-    exile_rule: Literal["majority", "plurality"] = "majority"
-    """majority: exile needs more than half of the votes cast; plurality: most votes."""
-    exile_tie: Literal["nobody", "random"] = "nobody"
-    """A plurality vote without a single leader: nobody is exiled, or a random pick among the
-    leaders (among every living player when nobody voted)."""
-    exile_reveals: Reveal = "nothing"
-    """What the exiled player's exile shows: nothing, their team, or their role."""
-    death_reveals: Reveal = "nothing"
-    """What a night death shows: nothing, the victim's team, or their role."""
-    belief_probe: bool = False
-    """After the debate, every living player privately reports P(werewolf) for each other
-    (not in Werewolf Arena; for the analysis' inference metrics)."""
-    max_rounds: int = Field(10, ge=1)
-    """Rounds (night + day) after which the game is a draw."""
-    max_speech_chars: int = Field(600, ge=1)
-    """Longest legal speech."""
-
-    later_options: ClassVar[Mapping[str, Any]] = {
-        "seer_learns": "role",
-        "doctor_repeat": True,
-        "doctor_learns_save": False,
-        "wolf_voting": "simultaneous",
-        "first_wolf": "rotate",
-        "kill_tie": "random",
-        "discussion": "bidding",
-        "discussion_rounds": 2,
-        "first_speaker": "rotate",
-        "voting": "simultaneous",
-        "first_voter": "rotate",
-        "exile_tie": "nobody",
-        "death_reveals": "nothing",
-    }
-
-    def id_options(self) -> dict[str, Any]:
-        """As before these options: ``exile_reveals`` nothing/role hashed as the boolean
-        ``reveal_on_exile`` it replaced."""
-        options = super().id_options()
-        if options["exile_reveals"] in ("nothing", "role"):
-            options["reveal_on_exile"] = options.pop("exile_reveals") == "role"
-        return options
-
-    @model_validator(mode="before")
-    @classmethod
-    def _legacy_reveal(cls, data: Any) -> Any:
-        """``reveal_on_exile: true|false`` (before ``exile_reveals``) still reads."""
-        if isinstance(data, dict) and "reveal_on_exile" in data:
-            data = dict(data)
-            legacy = data.pop("reveal_on_exile")
-            if "exile_reveals" in data:
-                raise ValueError("give exile_reveals or reveal_on_exile, not both")
-            data["exile_reveals"] = "role" if legacy else "nothing"
-        return data
-
-    @model_validator(mode="after")
-    def _tie_rule_fits(self) -> WerewolfConfig:
-        if self.exile_rule == "majority" and self.exile_tie == "random":
-            raise ValueError(
-                "exile_tie: random needs exile_rule: plurality (a majority has no tie)"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _roles_fit(self) -> WerewolfConfig:
-        specials = self.n_werewolves + self.seer + self.doctor
-        if specials > self.n_players or self.n_werewolves * 2 >= self.n_players:
-            raise ValueError(
-                f"{self.n_werewolves} werewolves (plus seer/doctor) do not fit {self.n_players} "
-                "players; werewolves must be fewer than half"
-            )
-        return self
-
-
-@dataclass(frozen=True, kw_only=True)
-class WerewolfState(TableState):
-    """The full state of a game; replaced, never mutated."""
-
-    turn: int = 0
-    """Debate turns held today."""
-    speaker: str | None = None
-    """Winner of the last bid, about to speak."""
-    cast: tuple[tuple[str, str | None], ...] = ()
-    """Votes cast so far in a sequential vote (voter, target or None), in order."""
-    protected: str | None = None
-    """Whom the doctor protected last night (None: nobody)."""
-    cursors: Mapping[str, int] = field(default_factory=dict)
-    """Order name -> the seat after the last first one (``rotate`` orders)."""
-
-    def village(self) -> tuple[str, ...]:
-        """Living players who are not werewolves."""
-        return tuple(p for p in self.alive if self.roles[p] != WEREWOLF)
-
-
-def seat_order(
-    state: WerewolfState, among: Sequence[str], strategy: Order, name: str
-) -> tuple[tuple[str, ...], WerewolfState]:
-    """``among`` in seat order from a first seat chosen by ``strategy`` (Kaggle's pivot: the
-    first seat, a seeded random seat, or the seat after last time's first; dead seats are
-    passed over), and the state with the ``rotate`` cursor moved on."""
-    seats, members = state.players, set(among)
-    n = len(seats)
-    if strategy == "fixed":
-        pivot = 0
-    elif strategy == "random":
-        pivot = derive_rng(state.seed, "order", name, state.round).randrange(n)
-    else:
-        start = state.cursors.get(name, 0)
-        pivot = next((i % n for i in range(start, start + n) if seats[i % n] in members), 0)
-        state = replace(state, cursors={**state.cursors, name: (pivot + 1) % n})
-    order = tuple(seats[(pivot + i) % n] for i in range(n) if seats[(pivot + i) % n] in members)
-    return order, state
-
-
-def standing(cast: Sequence[tuple[str, str | None]]) -> str:
-    """The votes so far of a sequential vote, for the next voter's prompt."""
-    counts = tally(dict(cast))
-    if not counts:
-        return "No votes yet."
-    return "Votes so far: " + ", ".join(f"{t} {n}" for t, n in counts.items()) + "."
-
-
-def still_to_vote(state: WerewolfState, order: Sequence[str]) -> tuple[str, ...]:
-    """The voters of a sequential vote's ``order`` who have not voted yet."""
-    done = {voter for voter, _ in state.cast}
-    return tuple(v for v in order if v not in done)
-
-
-def cast_vote(
-    state: WerewolfState,
-    actions: Mapping[str, Action],
-    purpose: str,
-    events: list[Event],
-    visibility: Visibility = PUBLIC,
-) -> WerewolfState:
-    """The one voter of a sequential vote's step votes, seen at once."""
-    vote = ballots(actions)
-    events += vote_events(state, vote, purpose, visibility)
-    return replace(state, cast=(*state.cast, *vote.items()))
+from traitors.game.words import Words
 
 
 class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
@@ -474,6 +155,9 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
 
     def initial_state(self, players: Sequence[str], rng: random.Random) -> WerewolfState:
         players = tuple(players)
+        if self.config.deal:
+            roles = dict(zip(players, self.config.deal, strict=True))
+            return self.seat(WerewolfState, players, roles, rng)
         dealt = list(players)
         rng.shuffle(dealt)
         c = self.config
@@ -525,7 +209,23 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         return self._target(wolf, "kill_vote", f"Vote for tonight's victim.{cast}", state.village())
 
     def _wolf_order(self, state: WerewolfState) -> tuple[tuple[str, ...], WerewolfState]:
-        return seat_order(state, state.living(WEREWOLF), self.config.first_wolf, KILL)
+        return self._order(state, state.living(WEREWOLF), self.config.first_wolf, KILL)
+
+    def _order(
+        self, state: WerewolfState, among: Sequence[str], strategy: Order, name: str
+    ) -> tuple[tuple[str, ...], WerewolfState]:
+        """``seat_order`` with the recorded first seat of a random order, if any."""
+        first = self.config.drawn(among, "order", name, state.round)
+        return seat_order(state, among, strategy, name, first)
+
+    def _settle(
+        self, state: WerewolfState, options: Sequence[str], purpose: str
+    ) -> tuple[str, tuple[str, ...]]:
+        """``settle`` with the recorded pick of a random tie-break, if any."""
+        drawn = self.config.drawn(options, "pick", purpose, state.round)
+        if drawn is not None and len(options) > 1:
+            return drawn, tuple(options)
+        return settle(options, state.seed, purpose, state.round)
 
     def _plan_wolf_vote(self, state: WerewolfState) -> Step:
         wolf = still_to_vote(state, self._wolf_order(state)[0])[0]
@@ -575,7 +275,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
             victim = top[0] if len(top) == 1 else None
             events.append(vote_result(state, KILL, counts, victim, WOLVES, tied=top[1:] and top))
             return victim
-        victim, tied = settle(top or state.village(), state.seed, KILL, state.round)
+        victim, tied = self._settle(state, top or state.village(), KILL)
         events.append(
             vote_result(state, KILL, counts, victim, WOLVES, tied=tied, random_pick=bool(tied))
         )
@@ -634,7 +334,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
             return self.goto(state, day, events, turn=0)
         if not c.discussion_rounds:
             return self.goto(state, self._vote_phase(), events)
-        order, state = seat_order(state, state.alive, c.first_speaker, "debate")
+        order, state = self._order(state, state.alive, c.first_speaker, "debate")
         return self.goto(state, "debate", events, queue=order * c.discussion_rounds)
 
     def _plan_bids(self, state: WerewolfState) -> Step:
@@ -657,7 +357,8 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
     ) -> WerewolfState:
         bids = {p: a.amount if isinstance(a, Bid) else 0 for p, a in sorted(actions.items())}
         events += own_events(state, BidEvent, "amount", bids)
-        speaker = highest_bidder(bids, state.seed, state.round, state.turn)
+        drawn = self.config.drawn(tuple(bids), "bid", state.round, state.turn)
+        speaker = highest_bidder(bids, state.seed, state.round, state.turn, drawn=drawn)
         return self.goto(state, "debate", events, speaker=speaker)
 
     def _plan_debate(self, state: WerewolfState) -> Step:
@@ -687,7 +388,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         return "Vote to exile one player."
 
     def _voter_order(self, state: WerewolfState) -> tuple[tuple[str, ...], WerewolfState]:
-        return seat_order(state, state.alive, self.config.first_voter, EXILE)
+        return self._order(state, state.alive, self.config.first_voter, EXILE)
 
     def _plan_exile(self, state: WerewolfState) -> Step:
         prompt = self._exile_prompt(state)
@@ -724,7 +425,7 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
             return top[0], (), False
         if c.exile_tie == "nobody":
             return None, top, False
-        exiled, _ = settle(top or state.alive, state.seed, EXILE, state.round)
+        exiled, _ = self._settle(state, top or state.alive, EXILE)
         return exiled, top, True
 
     def _apply_exile(
@@ -790,27 +491,3 @@ class Werewolf(TeamRules[WerewolfState, WerewolfConfig]):
         if isinstance(event.visibility, GodOnly):
             return "god-only event shown to a player"
         return None
-
-
-class WerewolfHeuristic(SuspicionPolicy):
-    """Werewolf's scripted player: villagers exile their top suspect, the doctor guards
-    itself, the seer looks at unknown suspects, werewolves kill whoever presses them, and
-    a player bids high when accused."""
-
-    speech_purposes: ClassVar[frozenset[str]] = frozenset({"debate"})
-    public_votes: ClassVar[frozenset[str]] = frozenset({EXILE})
-    hidden_kills: ClassVar[frozenset[str]] = frozenset({KILL})
-    plot_purposes: ClassVar[frozenset[str]] = frozenset({"night_talk"})
-    kill_votes: ClassVar[frozenset[str]] = frozenset({"kill_vote"})
-
-    def choose(self, observation: Observation, request: ActionRequest) -> Action:
-        purpose, targets = request.purpose, request.targets
-        if purpose == "protect" and targets:
-            return Vote(target=self.seat if self.seat in targets else self.victim(targets))
-        if purpose == "investigate" and targets:
-            unknown = tuple(p for p in targets if p not in self.known)
-            return Vote(target=self.suspect(unknown or targets))
-        if purpose == "bid":
-            pressed = self.round_accusations[self.seat] > 0
-            return Bid(amount=request.max_amount if pressed else self.rng.randint(0, 2))
-        return super().choose(observation, request)
