@@ -59,9 +59,7 @@ class HiddenStates:
     def stop(self) -> dict[int, list[float]]:
         """Stop summing; each layer's mean row."""
         self.on = False
-        return {
-            layer: (total / self.counts[layer]).tolist() for layer, total in self.sums.items()
-        }
+        return {layer: (total / self.counts[layer]).tolist() for layer, total in self.sums.items()}
 
     def _seen(self, tensor: Any, ask: bool, user_data: Any) -> bool:
         if not self.on:
@@ -98,7 +96,7 @@ def capturing_llama(make: Callable[[], Llama], states: HiddenStates) -> Llama:
 @contextlib.contextmanager
 def _patched(params: Callable[[], Any]) -> Iterator[None]:
     default = llama_lib.llama_context_default_params
-    llama_lib.llama_context_default_params = params  # type: ignore[assignment]
+    llama_lib.llama_context_default_params = params
     try:
         yield
     finally:

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from traitors.store.log import LogError, write_bytes_atomic
+from traitors.store.log import ACTIVATIONS, LogError, write_bytes_atomic
 
-ACTIVATIONS = "activations.npz"
 POSITIONS = "mean over the reply: the last prompt token and each generated token fed back"
 """How one row is taken from a statement's call."""
 
@@ -61,14 +60,14 @@ def add_rows(
             layer: np.concatenate([old.layers[layer], arrays[layer]])
             for layer in layers & set(old.layers)
         }
+    named: dict[str, Any] = {
+        "seq": np.asarray(seq, np.int64),
+        "seat": np.asarray(seats, np.str_),
+        "meta": np.asarray(json.dumps(dict(meta), sort_keys=True)),
+    }
+    named.update({f"layer_{layer}": array for layer, array in sorted(arrays.items())})
     buffer = io.BytesIO()
-    np.savez(
-        buffer,
-        seq=np.asarray(seq, np.int64),
-        seat=np.asarray(seats, np.str_),
-        meta=np.asarray(json.dumps(dict(meta), sort_keys=True)),
-        **{f"layer_{layer}": array for layer, array in sorted(arrays.items())},
-    )
+    np.savez(buffer, **named)
     write_bytes_atomic(path, buffer.getvalue())
 
 
