@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
+from pathlib import Path
 from string import Template
 from typing import Any
 
@@ -21,12 +22,15 @@ import yaml
 from agents.memory import Memory
 from traitors.episode.policy import Decision, ModelGateway, Observation, SeatContext
 from traitors.episode.spec import AgentSpec, Persona
-from traitors.game.actions import PROBABILITIES, ActionError, ActionRequest
-from traitors.game.events import PhaseEvent, RoleEvent
+from traitors.game.actions import PROBABILITIES, ActionError, ActionRequest, Speak
+from traitors.game.events import PhaseEvent, ProbeScoreEvent, RoleEvent, SpeakEvent
 from traitors.game.words import Words
 from traitors.llm.gateway import Gateway, ModelRequest, ModelResponse
 from traitors.llm.models import model_problem, options_problem, unknown_model_problem
+from traitors.store.activations import POSITIONS, add_rows
 from traitors.store.calls import CallLog
+from traitors.store.log import LogError
+from traitors.store.probe_file import read_probe
 
 REFLECTION_TOKENS = 120
 LESSON_TOKENS = 96
@@ -115,8 +119,10 @@ class LLMPolicy:
             "thinking_budget": agent.thinking_budget,
             "api_base": agent.api_base,
         }
-        return options_problem(agent.model, options) or unknown_model_problem(
-            agent.model, agent.api_base
+        return (
+            options_problem(agent.model, options)
+            or unknown_model_problem(agent.model, agent.api_base)
+            or white_box_problem(agent)
         )
 
     def __init__(self, context: SeatContext) -> None:
@@ -145,6 +151,12 @@ class LLMPolicy:
         self.rules_text = context.rules.describe()
         self.persona = persona_text(agent.persona, context.personas)
         self._last_reply = ""
+        self.activations = bool(agent.activations)
+        self.probe = read_probe(agent.probe) if agent.probe else None
+        self.probe_path = agent.probe
+        self.directory = services.directory
+        self.captured: list[tuple[str, dict[int, list[float]]]] = []
+        """(statement text, layer -> hidden state) of each statement made, in order."""
 
     @classmethod
     def create(cls, context: SeatContext) -> LLMPolicy:
@@ -193,7 +205,8 @@ class LLMPolicy:
                 {"role": "assistant", "content": self._last_reply},
                 {"role": "user", "content": repair},
             ]
-        response = await self._call(messages, self.max_tokens, schema)
+        capture = (self.activations or self.probe is not None) and "speak" in request.kinds
+        response = await self._call(messages, self.max_tokens, schema, capture)
         if response.error is not None:
             self._last_reply = ""
             return Decision(
@@ -211,7 +224,44 @@ class LLMPolicy:
             )
         written = data.get("reasoning") if isinstance(data.get("reasoning"), str) else None
         reasoning = "\n\n".join(part for part in (thought, written) if part) or None
-        return Decision(action, raw=text, reasoning=reasoning, call_ids=(response.call_id,))
+        notes = self._white_box(observation, action, response) if capture else ()
+        return Decision(
+            action, raw=text, reasoning=reasoning, call_ids=(response.call_id,), notes=notes
+        )
+
+    def _white_box(
+        self, observation: Observation, action: Any, response: ModelResponse
+    ) -> tuple[ProbeScoreEvent, ...]:
+        """Keep a statement's hidden state (to store at the end) and note its probe score."""
+        if not isinstance(action, Speak):
+            return ()
+        if self.activations and response.activations:
+            self.captured.append((action.text, response.activations))
+        if self.probe is None or self.probe_path is None or response.probe_score is None:
+            return ()
+        score = ProbeScoreEvent(
+            round=observation.round,
+            phase=observation.phase,
+            probe=Path(self.probe_path).stem,
+            layer=self.probe.layer,
+            score=response.probe_score,
+        )
+        return (score,)
+
+    def _store_activations(self, observation: Observation) -> None:
+        """Write the captured states of the statements the log holds (matched in order by
+        their text) into the episode's ``activations.npz``."""
+        if self.directory is None or not self.captured:
+            return
+        said = [e for e in observation.events if isinstance(e, SpeakEvent) and e.actor == self.seat]
+        rows, start = [], 0
+        for text, layers in self.captured:
+            found = next((i for i in range(start, len(said)) if said[i].text == text), None)
+            if found is not None:
+                rows.append((said[found].seq, self.seat, layers))
+                start = found + 1
+        if rows:
+            add_rows(self.directory, rows, {"model": self.model, "positions": POSITIONS})
 
     async def _reflect(self, observation: Observation) -> None:
         """Write new notes once a round has ended."""
@@ -222,7 +272,9 @@ class LLMPolicy:
         self.memory.write_notes(notes, observation.round - 1, len(observation.events))
 
     async def finish(self, observation: Observation) -> str | None:
-        """Write lessons for the next episode when the spec asks to persist memory."""
+        """Store the captured activations; write lessons for the next episode when the spec
+        asks to persist memory."""
+        self._store_activations(observation)
         if not self.keep_lessons:
             return None
         over = next((e for e in reversed(observation.events) if e.kind == "game_over"), None)
@@ -242,7 +294,11 @@ class LLMPolicy:
         return (response.text or "").strip()
 
     async def _call(
-        self, messages: list[dict[str, str]], max_tokens: int | None, schema: dict[str, Any] | None
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int | None,
+        schema: dict[str, Any] | None,
+        capture: bool = False,
     ) -> ModelResponse:
         response_format = None
         if schema is not None:
@@ -260,11 +316,31 @@ class LLMPolicy:
             reasoning_effort=self.reasoning_effort,
             thinking_budget=self.thinking_budget,
             api_base=self.api_base,
+            activations=capture,
+            probe=self.probe_path if capture else None,
         )
         response: ModelResponse = await self.gateway.complete(
             request, agent=self.seat, log=self.calls
         )
         return response
+
+
+def white_box_problem(agent: AgentSpec) -> tuple[str, str] | None:
+    """Why the seat's ``activations`` or ``probe`` cannot be had: not a local model, or a
+    probe file that cannot be read or reads another model."""
+    asked = [name for name in ("probe", "activations") if getattr(agent, name)]
+    if not asked or not agent.model:
+        return None
+    if not agent.model.startswith("local/"):
+        return asked[0], f"needs a local model (local/<preset or file.gguf>), not {agent.model}"
+    if agent.probe:
+        try:
+            refused = read_probe(agent.probe).refuses(agent.model)
+        except LogError as exc:
+            return "probe", str(exc)
+        if refused:
+            return "probe", f"{agent.probe}: {refused}"
+    return None
 
 
 PROBABILITY = "<probability 0 to 1, steps of 0.05>"

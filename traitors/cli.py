@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
         judge,
         models,
         plan,
+        probe,
     )
     from traitors.commands.fork import add_fork_parser
     from traitors.commands.spectate import add_play_parser, add_watch_parser
@@ -147,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     add_fork_parser(commands)
     add_watch_parser(commands)
     add_play_parser(commands)
-    for module in (analyze, dataset, judge, export, import_, influence, plan, models):
+    for module in (analyze, dataset, judge, probe, export, import_, influence, plan, models):
         module.add_parser(commands)
     for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
         entry.load()(commands)  # commands other packages add

@@ -26,6 +26,7 @@ from traitors.game.events import (
     ActEvent,
     EventBase,
     GameOverEvent,
+    GodOnly,
     InvalidActionEvent,
     Private,
     ReasoningEvent,
@@ -173,8 +174,10 @@ class EpisodeCore:
             events.append(
                 ReasoningEvent(**base, visibility=Private(agent=agent), text=move.reasoning)
             )
-        private = {**base, "visibility": Private(agent=agent), "seq": -1}
-        events += [note.model_copy(update=private) for note in move.notes]
+        for note in move.notes:  # re-stamped; private unless the kind is god-only
+            hidden = isinstance(note.visibility, GodOnly)
+            seen = note.visibility if hidden else Private(agent=agent)
+            events.append(note.model_copy(update={**base, "visibility": seen, "seq": -1}))
         action = move.action
         if action is None or error is not None:
             attempted = describe(action) if action is not None else (move.raw or "")

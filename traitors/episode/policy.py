@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from traitors.episode.spec import AgentSpec, Persona
@@ -100,6 +101,9 @@ class Services:
     """Whether seats write lessons for their next episode."""
     terminal: SeatTerminal | None = None
     """Where a human seat plays (``traitors play``)."""
+    directory: Path | None = None
+    """The live episode's directory, where seats keep files beside the log (the captured
+    activations); None in replay."""
 
 
 @dataclass(frozen=True)

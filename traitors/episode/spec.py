@@ -67,6 +67,12 @@ class AgentSpec(BaseModel):
     api_base: str | None = Field(None, pattern=r"^https?://[^\s]+$")
     """Where a litellm model is served (e.g. an OpenAI-compatible server, or a test's
     simulator): litellm's ``api_base``. Not part of the request key."""
+    activations: bool | None = None
+    """Capture the hidden states behind the seat's statements into the episode's
+    ``activations.npz`` (local models only)."""
+    probe: str | None = None
+    """A probe file (``traitors probe train``) scoring each of the seat's statements as it is
+    made, in a god-only ``probe_score`` event (local models only)."""
 
 
 DEFAULT_AGENT = AgentSpec(
@@ -203,7 +209,13 @@ def seat_policies(spec: ScenarioSpec) -> set[str]:
 
 ID_LATER_FIELDS: dict[str, dict[str, Any]] = {
     "health": {"play_on": False},
-    "agents.*": {"reasoning_effort": None, "thinking_budget": None, "api_base": None},
+    "agents.*": {
+        "reasoning_effort": None,
+        "thinking_budget": None,
+        "api_base": None,
+        "activations": None,
+        "probe": None,
+    },
 }
 """Fields added after episode ids were fixed: left out of the id while at these defaults, so
 an episode keeps its id (and a sweep resumes) across versions. ``section.*`` names each

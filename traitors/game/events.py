@@ -413,6 +413,29 @@ class ActEvent(EventBase):
         return None  # the step's own events say what happened
 
 
+class ProbeScoreEvent(EventBase):
+    """A white-box probe's reading of the hidden state behind a seat's statement (god-only):
+    recorded with the decision, before its act (``agents.<seat>.probe``)."""
+
+    kind: Literal["probe_score"] = "probe_score"
+    visibility: Visibility = GOD_ONLY
+    """Seen by no player."""
+    probe: str
+    """The probe file's name."""
+    layer: int
+    """The layer it reads."""
+    score: float
+    """P(lie), as the probe says."""
+
+    note: ClassVar[bool] = True
+
+    def prompt_text(self, viewer: str, words: Words) -> None:
+        return None  # god-only
+
+    def line_text(self, words: Words) -> str:
+        return f"{self.actor} probe {self.probe} (layer {self.layer}): P(lie) {self.score:.2f}"
+
+
 class GameOverEvent(EventBase):
     """The episode ended."""
 
@@ -443,6 +466,7 @@ ENGINE_EVENT_KINDS: tuple[type[EventBase], ...] = (
     ReasoningEvent,
     InvalidActionEvent,
     ActEvent,
+    ProbeScoreEvent,
     GameOverEvent,
 )
 """The kinds every game shares."""

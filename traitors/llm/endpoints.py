@@ -396,6 +396,16 @@ class LocalEndpoint(InProcessEndpoint):
             return f"unknown local model {name!r}: use {', '.join(LOCAL_PRESETS)} or a .gguf path"
         return None
 
+    def prepare(self, request: ModelRequest, timeout: float) -> dict[str, Any]:
+        """The in-process call, asking for the reply's hidden states (and their probe score)
+        when the request does."""
+        call = super().prepare(request, timeout)
+        if request.activations:
+            call["activations"] = True
+            if request.probe:
+                call["probe"] = request.probe
+        return call
+
     def register_provider(self) -> None:
         from traitors.llm.local import register_local_provider
 

@@ -75,6 +75,12 @@ class ModelRequest(BaseModel):
     """How many leading messages are the same from call to call (the prompt layout says);
     where the provider caches prompts on request (Anthropic), the last of them gets a cache
     breakpoint, as the system message does. Not part of the key."""
+    activations: bool = False
+    """Return the reply's hidden states (local models only; ``traitors.llm.local``). Not
+    part of the key: they change no text."""
+    probe: str | None = None
+    """A probe file scoring those hidden states; its score is recorded with the call. Not
+    part of the key."""
 
     def params(self) -> dict[str, Any]:
         """The output-affecting options that are set."""
@@ -110,6 +116,10 @@ class Reply(NamedTuple):
     """The model's refusal, when it refused instead of answering (OpenAI's ``refusal``)."""
     cache_saving: float | None = None
     """Dollars the cached prompt tokens saved (None when none was cached)."""
+    activations: dict[int, list[float]] | None = None
+    """Layer -> the reply's hidden state, when the request asked for them."""
+    probe_score: float | None = None
+    """The request's probe's P(lie) of that state."""
 
 
 Answer = Reply | tuple[str, dict[str, int], float]
@@ -131,6 +141,10 @@ class ModelResponse:
     attempts: int = 1
     reasoning: str | None = None
     """The model's own thinking, where the provider returns it (private to the seat)."""
+    probe_score: float | None = None
+    """The request's probe's P(lie) of the reply's hidden state (recorded with the call)."""
+    activations: dict[int, list[float]] | None = None
+    """Layer -> the reply's hidden state (live calls that asked for them; never recorded)."""
 
     @property
     def call_id(self) -> str:
@@ -263,12 +277,13 @@ class Gateway:
             usage=Usage(**reply.usage) if reply is not None else Usage(),
             cost=reply.cost if reply is not None else 0.0,
             cache_saving=reply.cache_saving if reply is not None else None,
+            probe_score=reply.probe_score if reply is not None else None,
             latency_s=round(latency, 4),
             attempts=attempts,
             started_at=started,
         )
         log.add(record)
-        return _response(record, latency)
+        return _response(record, latency, reply.activations if reply is not None else None)
 
     def _delay(self, attempt: int, asked: float | None = None) -> float:
         """The wait the provider ``asked`` for (its ``Retry-After``, at most ``max_backoff``),
@@ -288,6 +303,7 @@ class Gateway:
         refusal = getattr(message, "refusal", None)
         usage = usage_counts(getattr(response, "usage", None))
         cached = usage.get("cached_tokens", 0)
+        hidden = getattr(response, "_hidden_params", None) or {}
         return Reply(
             text=message.content or "",
             usage=usage,
@@ -296,6 +312,8 @@ class Gateway:
             reasoning=thinking_text(message),
             finish_reason=finish if isinstance(finish, str) and finish != "stop" else None,
             refusal=refusal if isinstance(refusal, str) and refusal else None,
+            activations=hidden.get("activations"),
+            probe_score=hidden.get("probe_score"),
         )
 
     def _replay(self, log: CallLog, key: str, agent: str, index: int) -> ModelResponse:
@@ -310,7 +328,9 @@ class Gateway:
         return _response(record, 0.0)
 
 
-def _response(record: CallRecord, latency: float) -> ModelResponse:
+def _response(
+    record: CallRecord, latency: float, activations: dict[int, list[float]] | None = None
+) -> ModelResponse:
     return ModelResponse(
         record.key,
         record.text,
@@ -321,6 +341,8 @@ def _response(record: CallRecord, latency: float) -> ModelResponse:
         latency,
         record.attempts,
         record.reasoning,
+        record.probe_score,
+        activations,
     )
 
 

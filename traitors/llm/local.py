@@ -11,6 +11,13 @@ Options read from the request (all others are ignored): `max_tokens` (or
 (default 1.2: SmolLM2 loops without it; litellm passes it through as a plain keyword, and it
 is also read from `extra_body`) and `response_format`. A JSON schema in `response_format`
 constrains decoding with a grammar; `maxLength` is not enforced, so bound text by max_tokens.
+
+`activations: true` asks for the reply's hidden states (the middle and last layers, and
+`probe`'s layer): such a request is served by a second context of the same file that captures
+them (`traitors.llm.local_capture`), always evaluating the prompt in aligned blocks, so it
+gets the text the first context would give in exact mode. They come back in the response's
+`_hidden_params["activations"]` (layer -> the mean row), with `probe`'s score of its layer
+(a probe file, `traitors.store.probe_file`) in `_hidden_params["probe_score"]`.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -41,6 +48,9 @@ from llama_cpp.llama_cache import LlamaRAMCache
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
 from llama_cpp.llama_types import ChatCompletionRequestMessage, CreateCompletionResponse
+
+from traitors.llm.local_capture import HiddenStates, capturing_llama
+from traitors.store.probe_file import ProbeFile, read_probe
 
 PROVIDER = "local"
 INSTALL_HINT = "pip install -e '.[local]'"
@@ -156,7 +166,7 @@ class _PrefixCache(LlamaRAMCache):
 class LocalModel:
     """One loaded GGUF model; calls are serialised because a Llama object is not thread-safe."""
 
-    def __init__(self, path: Path, exact: bool = True) -> None:
+    def __init__(self, path: Path, exact: bool = True, capture: bool = False) -> None:
         _quiet_llama_logs()
         self.path = path
         self.exact = exact
@@ -164,14 +174,21 @@ class LocalModel:
         evaluated in aligned blocks). Fast: llama.cpp's own prefix reuse, quicker but
         dependent on the previous call."""
         self.lock = threading.Lock()
-        self.llama = Llama(
-            model_path=str(path),
-            n_ctx=N_CTX,
-            n_batch=BLOCK,
-            n_ubatch=BLOCK,
-            n_threads=usable_cores(),
-            verbose=False,
-        )
+        self.hidden = HiddenStates() if capture else None
+        """Set on a context that captures hidden states (its callback costs every call)."""
+
+        def make() -> Llama:
+            return Llama(
+                model_path=str(path),
+                n_ctx=N_CTX,
+                n_batch=BLOCK,
+                n_ubatch=BLOCK,
+                n_threads=usable_cores(),
+                verbose=False,
+            )
+
+        self.llama = make() if self.hidden is None else capturing_llama(make, self.hidden)
+        self.layers: int = llama_cpp.llama_model_n_layer(self.llama.model)
         self.states = _PrefixCache(CACHE_BYTES)
         self.clean: Sequence[int] = ()
         """The live context's tokens whose KV values were computed in aligned blocks."""
@@ -183,18 +200,25 @@ class LocalModel:
         """Run one request; the answer comes back stripped, with llama.cpp's token counts."""
         options = sampling_options(params)
         grammar = grammar_for(params.get("response_format"))
+        probe = _probe(params.get("probe"))
+        layers = {self.layers // 2 or 1, self.layers} | ({probe.layer} if probe else set())
         if self.template is None:
             options["stop"] = [*options["stop"], *TRANSCRIPT_STOPS]
+        hidden: dict[int, list[float]] = {}
         with self.lock:
             tokens = self.tokenize(messages)
-            if self.exact:
-                self.prefill(tokens)
-            output = cast(
-                CreateCompletionResponse,
-                self.llama.create_completion(tokens, grammar=grammar, **options),
-            )
+            try:
+                if self.exact or self.hidden is not None:
+                    self.prefill(tokens, layers if self.hidden is not None else set())
+                output = cast(
+                    CreateCompletionResponse,
+                    self.llama.create_completion(tokens, grammar=grammar, **options),
+                )
+            finally:
+                if self.hidden is not None:
+                    hidden = self.hidden.stop()
         choice, usage = output["choices"][0], output["usage"]
-        return litellm.ModelResponse(
+        response = litellm.ModelResponse(
             model=self.path.name,
             choices=[
                 {
@@ -209,6 +233,11 @@ class LocalModel:
                 total_tokens=usage["total_tokens"],
             ),
         )
+        if self.hidden is not None:
+            response._hidden_params["activations"] = hidden
+            if probe is not None:
+                response._hidden_params["probe_score"] = _probe_score(probe, hidden)
+        return response
 
     def tokenize(self, messages: list[dict[str, Any]]) -> list[int]:
         """The prompt: the model's chat template, or a plain transcript for a base model.
@@ -235,8 +264,9 @@ class LocalModel:
             raise LocalModelError(f"the prompt ({len(tokens)} tokens) exceeds {N_CTX}", 400)
         return tokens
 
-    def prefill(self, tokens: Sequence[int]) -> None:
-        """Evaluate the prompt so that its numbers do not depend on earlier calls.
+    def prefill(self, tokens: Sequence[int], layers: Collection[int] = ()) -> None:
+        """Evaluate the prompt so that its numbers do not depend on earlier calls (capturing
+        ``layers`` from the block holding the last token on).
 
         llama.cpp's values for a token depend on which tokens share its batch. So the prompt is
         evaluated in blocks aligned on multiples of BLOCK, resuming from the live context or a
@@ -259,6 +289,8 @@ class LocalModel:
         self.llama.eval(tokens[start:end])
         if end > start:
             self.states[tokens[:end]] = self.llama.save_state()
+        if layers and self.hidden is not None:
+            self.hidden.start(self.llama.n_embd(), layers)
         self.llama.eval(tokens[end:])
         self.clean = tokens[:end]
 
@@ -286,17 +318,37 @@ def _chat_template(llama: Llama) -> Jinja2ChatFormatter | None:
     )
 
 
-_MODELS: dict[Path, LocalModel] = {}
+def _probe(path: str | None) -> ProbeFile | None:
+    """The probe file a request names (a 400 when it cannot be read)."""
+    if not path:
+        return None
+    try:
+        return read_probe(path)
+    except Exception as error:
+        raise LocalModelError(str(error), 400) from error
+
+
+def _probe_score(probe: ProbeFile, hidden: dict[int, list[float]]) -> float:
+    """The probe's P(lie) of the captured state, rounded for the log."""
+    try:
+        return round(probe.score(hidden[probe.layer]), 4)
+    except (KeyError, ValueError) as error:
+        raise LocalModelError(f"probe of layer {probe.layer}: {error}", 400) from error
+
+
+_MODELS: dict[tuple[Path, bool], LocalModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def load_model(name: str) -> LocalModel:
-    """The process-wide model for a preset name or .gguf path, loaded on first use."""
+def load_model(name: str, capture: bool = False) -> LocalModel:
+    """The process-wide model for a preset name or .gguf path, loaded on first use (a second
+    context of it with ``capture``)."""
     path = resolve_model_path(name)
     with _MODELS_LOCK:
-        if path not in _MODELS:
-            _MODELS[path] = LocalModel(path, exact=os.environ.get(MODE_ENV, "exact") != "fast")
-        return _MODELS[path]
+        if (path, capture) not in _MODELS:
+            exact = os.environ.get(MODE_ENV, "exact") != "fast"
+            _MODELS[path, capture] = LocalModel(path, exact=exact, capture=capture)
+        return _MODELS[path, capture]
 
 
 @atexit.register
@@ -399,7 +451,8 @@ class LocalProvider(CustomLLM):
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
     ) -> litellm.ModelResponse:
         """Serve one request in this thread."""
-        return load_model(model).complete(messages, kwargs["optional_params"])
+        params = kwargs["optional_params"]
+        return load_model(model, bool(params.get("activations"))).complete(messages, params)
 
     async def acompletion(
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any

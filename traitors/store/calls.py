@@ -93,6 +93,9 @@ class CallRecord(BaseModel):
     cache_saving: float | None = None
     """Dollars the cached prompt tokens saved against the model's full input price (None
     when no prompt token was read from a cache)."""
+    probe_score: float | None = None
+    """The seat's probe's P(lie) of the reply's hidden state (``agents.<seat>.probe``):
+    what a replay serves, as the activations are not recorded."""
     latency_s: float
     """Seconds from the first attempt to the answer."""
     attempts: int
@@ -111,7 +114,14 @@ class CallRecord(BaseModel):
         return self.model_dump_json(exclude=exclude)
 
 
-LATER_FIELDS = ("error_kind", "reasoning", "finish_reason", "refusal", "cache_saving")
+LATER_FIELDS = (
+    "error_kind",
+    "reasoning",
+    "finish_reason",
+    "refusal",
+    "cache_saving",
+    "probe_score",
+)
 """Fields of ``CallRecord`` added after ``calls.jsonl`` files were written: left out of a
 line while None."""
 

@@ -27,6 +27,7 @@ MANIFEST = "manifest.json"
 EVENTS = "events.jsonl"
 CALLS = "calls.jsonl"
 ERROR = "error.txt"
+ACTIVATIONS = "activations.npz"
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -61,7 +62,7 @@ class EpisodeWriter:
         try:
             self.dir.mkdir(parents=True)
         except FileExistsError:  # an earlier attempt: nothing of it may look current
-            for name in (MANIFEST, ERROR, CALLS):
+            for name in (MANIFEST, ERROR, CALLS, ACTIVATIONS):
                 (self.dir / name).unlink(missing_ok=True)
         self._events: IO[str] = open(self.dir / EVENTS, "w")  # noqa: SIM115
         self._calls: IO[str] | None = None

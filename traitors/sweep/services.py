@@ -48,6 +48,7 @@ def live_services(
         calls=CallLog(writer=writer),
         lessons=dict(lessons or {}),
         persist_memory=persist,
+        directory=writer.dir if writer is not None else None,
     )
 
 
