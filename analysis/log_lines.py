@@ -178,25 +178,24 @@ def _parse(
         return pl.DataFrame(schema={"episode_id": pl.String()})
     tagged = tagged.sort(ORDER, maintain_order=True)
     dtype = pl.Struct({"episode_id": pl.String(), **schema})
-    parsed = [
-        _parse_batch(tagged.slice(first, PARSE_BATCH), dtype, damaged)
-        for first in range(0, tagged.height, PARSE_BATCH)
-    ]
+    batches = [tagged.slice(first, PARSE_BATCH) for first in range(0, tagged.height, PARSE_BATCH)]
+    try:  # the batches at once, on every core
+        parsed = pl.collect_all([_decode(batch, dtype) for batch in batches])
+    except pl.exceptions.PolarsError:
+        parsed = [_parse_batch(batch, dtype, damaged) for batch in batches]
     return pl.concat(parsed, rechunk=False)
 
 
 def _parse_batch(tagged: pl.DataFrame, dtype: pl.Struct, damaged: set[str]) -> pl.DataFrame:
-    try:
-        return _decode(tagged, dtype)
-    except pl.exceptions.PolarsError:
-        good = []
-        for rows in tagged.partition_by("episode_id", maintain_order=True):
-            try:
-                good.append(_decode(rows, dtype))
-            except pl.exceptions.PolarsError:
-                damaged.add(rows["episode_id"][0])
-        return pl.concat([_decode(tagged.clear(), dtype), *good])
+    """The lines of the episodes of ``tagged`` that parse; the others go into ``damaged``."""
+    good = [_decode(tagged.clear(), dtype).collect()]
+    for rows in tagged.partition_by("episode_id", maintain_order=True):
+        try:
+            good.append(_decode(rows, dtype).collect())
+        except pl.exceptions.PolarsError:
+            damaged.add(rows["episode_id"][0])
+    return pl.concat(good)
 
 
-def _decode(tagged: pl.DataFrame, dtype: pl.Struct) -> pl.DataFrame:
-    return tagged.select(pl.col("line").str.json_decode(dtype)).unnest("line")
+def _decode(tagged: pl.DataFrame, dtype: pl.Struct) -> pl.LazyFrame:
+    return tagged.lazy().select(pl.col("line").str.json_decode(dtype)).unnest("line")

@@ -16,8 +16,11 @@ import pytest
 from rich.console import Console
 
 import analysis
-from analysis.frames import frame_names
-from analysis.log_lines import ASCII_SPACE, ORDER, _lines, _parse, _tagged, tag
+from analysis import log_lines
+from analysis.discover import discover, list_episodes
+from analysis.episode_files import read_episode_files
+from analysis.frames import DECISION_RECORD, frame_names
+from analysis.log_lines import ASCII_SPACE, ORDER, _lines, _parse, _tagged, parse_logs, tag
 from analysis.suite import compute
 from traitors.cli import main
 from traitors.commands.spectate import add_watch_parser, run_watch
@@ -479,6 +482,41 @@ def test_a_line_that_does_not_parse_or_starts_with_a_non_ascii_character_damages
     assert damaged == {"non-ascii first", "cut"}
     assert counts == {"good": 2, "non-ascii first": 2, "cut": 2, "bad act": 2}
     assert parsed.rows() == [("good", "a", 0), ("bad act", "a", 2)]
+
+
+def test_logs_parse_as_one_json_reader_of_every_tagged_line_whatever_the_batches(
+    run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [d.name for d in episode_dirs(run)]
+    holding = tmp_path / "later"
+    move_out(run, names[::2], holding)
+    compact(run)
+    move_back(run, holding)  # packed and loose episodes, interleaved
+    want_frames = frames(run)
+    monkeypatch.setattr(log_lines, "PARSE_BATCH", 7)
+    monkeypatch.setattr(log_lines, "LOOSE_BATCH", 3)
+    assert_same_frames(frames(run), want_frames)
+
+    # How they were parsed before batches: every episode's lines tagged, then one reader.
+    discovery = discover(list_episodes(run))
+    episodes = [(m["episode_id"], d, m) for d, m in discovery.played]
+    schema = {"seq": pl.Int64(), "kind": pl.String(), "actor": pl.String(), "text": pl.String()}
+    calls = {"model": pl.String(), "key": pl.String()}
+    events, parsed_calls, _, damaged = parse_logs(
+        episodes, discovery.sharded, (schema, calls), DECISION_RECORD
+    )
+    assert not damaged
+    for parsed, fields, name in ((events, schema, "events"), (parsed_calls, calls, "calls")):
+        tagged = []
+        for eid, directory, _ in episodes:
+            files = read_episode_files(eid, directory, {})
+            assert files is not None
+            for line in getattr(files, name).splitlines():
+                text = line.strip().decode()
+                if text and not text.startswith(DECISION_RECORD):
+                    tagged.append(tag(eid) + text[1:])
+        data = io.BytesIO("\n".join(tagged).encode())
+        assert parsed.equals(pl.read_ndjson(data, schema={"episode_id": pl.String(), **fields}))
 
 
 # --- watch and replay ----------------------------------------------------------------------
