@@ -1,9 +1,10 @@
 """Build the polars frames of a set of episode directories from their JSON logs.
 
-All ``events.jsonl`` lines are tagged with their episode id and parsed in one polars call;
-the columns are then fixed to one schema, whatever kinds of event the run happened to hold.
-The engine's god-only ``act`` records (the action applied for each decision, kept so that
-an episode can be restored) are not game facts: they are dropped before parsing.
+The ``events.jsonl`` lines are tagged with their episode id and parsed in polars, a batch of
+episodes at a time (``analysis.log_lines``); the columns are then fixed to one schema,
+whatever kinds of event the run happened to hold. The engine's god-only ``act`` records (the
+action applied for each decision, kept so that an episode can be restored) are not game
+facts: they are dropped before parsing.
 
 Factions come from each manifest's ``words`` (the scenario's own vocabulary): which roles
 play for which faction, and which faction is ``hidden`` (the deceiving side). Nothing here
@@ -13,9 +14,8 @@ knows any game's names: a game's own event fields and frames come from its analy
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,8 @@ import polars as pl
 
 from analysis.discover import Discovery, read_json
 from analysis.errors import AnalysisError
+from analysis.log_lines import parse_logs
 from analysis.plugin import Frame, game_analyses, game_frames
-from traitors.store.log import CALLS, EVENTS
 
 FRAME_NAMES = (
     "episodes",
@@ -45,7 +45,7 @@ strings, and joins and groupings on them compare small integer codes."""
 MODEL_FREE_POLICIES = frozenset({"random", "heuristic", "human"})
 """Built-in policies that never call a model (a spec may still name one for its seats)."""
 
-DECISION_RECORD = b'{"kind":"act"'
+DECISION_RECORD = '{"kind":"act"'
 """How an ``act`` line starts (the engine writes ``kind`` first, without spaces)."""
 
 WORD_LISTS = ("factions", "hidden_factions", "elimination_causes")
@@ -232,44 +232,36 @@ def build_frames(
     games = GameFields.installed()
     episodes = [(m["episode_id"], d, m) for d, m in discovery.select(include_degraded)]
     players = sorted({p for _, _, m in episodes for p in m.get("players") or m.get("roles") or ()})
-    event_chunks, call_chunks, event_lines, unreadable = _chunks(episodes, discovery.sharded)
-    events, bad_events = _read_each(event_chunks, _event_schema(players, games))
-    calls, bad_calls = _read_each(call_chunks, _CALL_JSON_SCHEMA)
-    damaged = bad_events | bad_calls | unreadable | _cut_short(event_lines, episodes)
+    schemas = (_event_schema(players, games), _CALL_JSON_SCHEMA)
+    factors = sweep_factors(discovery.listing.sweeps)
+    # The logs are parsed in polars (which releases the GIL) while this thread makes the
+    # manifests' rows: on two cores the one hides most of the other.
+    with ThreadPoolExecutor(1) as pool:
+        parsing = pool.submit(parse_logs, episodes, discovery.sharded, schemas, DECISION_RECORD)
+        rows = [manifest_rows(d, m, factors.get(eid, {})) for eid, d, m in episodes]
+        events, calls, lines, damaged = parsing.result()
+    damaged |= _cut_short(lines, episodes)
     if damaged:
         keep = ~pl.col("episode_id").is_in(sorted(damaged))
         events, calls = events.filter(keep), calls.filter(keep)
     damaged_dirs = tuple(str(d) for eid, d, _ in episodes if eid in damaged)
     damaged_dirs += tuple(str(shard) for shard in discovery.unreadable)
-    episodes = (
-        [e for e in episodes if e[0] not in damaged] if len(damaged) < len(episodes) else episodes
-    )
-    factors = sweep_factors(discovery.listing.sweeps)
-    return _frames(episodes, events, calls, factors, games), damaged_dirs
+    if len(damaged) < len(episodes):
+        rows = [row for row, (eid, _, _) in zip(rows, episodes, strict=True) if eid not in damaged]
+    return _frames(rows, events, calls, games), damaged_dirs
 
 
 def _frames(
-    episodes: list[tuple[str, Path, dict[str, Any]]],
-    events: pl.DataFrame,
-    calls: pl.DataFrame,
-    factors: dict[str, dict[str, Any]],
-    games: GameFields,
+    rows: list[ManifestRows], events: pl.DataFrame, calls: pl.DataFrame, games: GameFields
 ) -> dict[str, pl.DataFrame]:
     return {
         "episodes": _keys(
-            pl.from_dicts(
-                [episode_row(d, m, factors.get(eid, {})) for eid, d, m in episodes],
-                infer_schema_length=None,
-            ),
+            pl.from_dicts([row.episode for row in rows], infer_schema_length=None),
         ).with_columns(pl.col(c).cast(pl.List(pl.String())) for c in WORD_LISTS),
         "players": _keys(
-            pl.from_dicts(
-                [row for _, _, m in episodes for row in player_rows(m)], infer_schema_length=None
-            ),
+            pl.from_dicts([seat for row in rows for seat in row.players], infer_schema_length=None),
         ).with_columns(pl.col("hidden").cast(pl.Boolean())),
-        "roles": pl.DataFrame(
-            [row for _, _, m in episodes for row in role_rows(m)], schema=ROLE_SCHEMA
-        ),
+        "roles": pl.DataFrame([role for row in rows for role in row.roles], schema=ROLE_SCHEMA),
         "events": _events(events, games.columns),
         "claims": _claims(events),
         "beliefs": _beliefs(events),
@@ -279,6 +271,25 @@ def _frames(
 
 
 # --- manifests ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestRows:
+    """The rows one episode's manifest gives the ``episodes``, ``players`` and ``roles``
+    frames."""
+
+    episode: dict[str, Any]
+    players: list[dict[str, Any]]
+    roles: list[dict[str, Any]]
+
+
+def manifest_rows(
+    directory: Path, manifest: Mapping[str, Any], factors: Mapping[str, Any]
+) -> ManifestRows:
+    """The rows of one episode (``factors``: its sweep's, if any)."""
+    return ManifestRows(
+        episode_row(directory, manifest, factors), player_rows(manifest), role_rows(manifest)
+    )
 
 
 def sweep_factors(sweeps: Iterable[Path]) -> dict[str, dict[str, Any]]:
@@ -340,6 +351,7 @@ def episode_row(
     agents: Mapping[str, Mapping[str, Any]] = manifest.get("agents") or {}
     words: Mapping[str, Any] = manifest.get("words") or {}
     sides = Sides.of(manifest)
+    labels = {seat: seat_label(agent) for seat, agent in agents.items()}
     started, finished = manifest.get("started_at"), manifest.get("finished_at")
     row: dict[str, Any] = {
         "episode_id": manifest["episode_id"],
@@ -368,14 +380,14 @@ def episode_row(
         "completion_tokens": int(usage.get("completion_tokens", 0)),
         "cost": float(usage.get("cost", 0.0)),
         **{name: int(health.get(name, 0)) for name in HEALTH},
-        "model": _labels(agents.values()),
+        "model": _joined(labels.values()),
     }
     for role in sorted(set(roles.values())):
-        row[f"{role}_model"] = _labels(a for s, a in agents.items() if roles.get(s) == role)
+        row[f"{role}_model"] = _joined(lab for s, lab in labels.items() if roles.get(s) == role)
     for faction in sides.factions:  # a role named like its faction keeps its column
         row.setdefault(
             f"{faction}_model",
-            _labels(a for s, a in agents.items() if sides.faction(roles.get(s)) == faction),
+            _joined(lab for s, lab in labels.items() if sides.faction(roles.get(s)) == faction),
         )
     row.update(fork_columns(manifest))
     spec = {k: v for k, v in (manifest.get("spec") or {}).items() if k not in row and v is not None}
@@ -460,9 +472,10 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _labels(agents: Iterable[Mapping[str, Any]]) -> str | None:
-    labels = sorted({seat_label(a) for a in agents})
-    return "+".join(labels) if labels else None
+def _joined(labels: Iterable[str]) -> str | None:
+    """The distinct seat labels, sorted and joined by ``+`` (None for no seat)."""
+    distinct = sorted(set(labels))
+    return "+".join(distinct) if distinct else None
 
 
 def _keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -493,177 +506,6 @@ def _cut_short(
         for eid, _, manifest in episodes
         if isinstance(manifest.get("n_events"), int) and lines.get(eid, 0) != manifest["n_events"]
     }
-
-
-Chunk = tuple[str, bytes]
-"""An episode's id and its JSON lines, each rewritten to start with its ``episode_id``,
-joined by newlines: what the lines of every episode are parsed from, in one polars call."""
-
-
-def _chunks(
-    episodes: list[tuple[str, Path, dict[str, Any]]], sharded: Mapping[Path, Path]
-) -> tuple[list[Chunk], list[Chunk], dict[str, int], set[str]]:
-    """The events chunks (``act`` records left out) and the calls chunks of ``episodes``, in
-    their order, from their files or their shards; each episode's number of event lines;
-    and the packed episodes whose shard cannot be read."""
-    events: dict[str, bytes] = {}
-    calls: dict[str, bytes] = {}
-    lines: dict[str, int] = {}
-    by_shard: dict[Path, list[str]] = {}
-    for episode_id, directory, _ in episodes:
-        shard = sharded.get(directory)
-        if shard is not None:
-            by_shard.setdefault(shard, []).append(episode_id)
-            continue
-        _file_chunk(episode_id, directory / EVENTS, DECISION_RECORD, events, lines)
-        _file_chunk(episode_id, directory / CALLS, None, calls)
-    unreadable: set[str] = set()
-    for shard, ids in by_shard.items():
-        try:
-            texts = (
-                pl.scan_parquet(shard)
-                .filter(pl.col("episode_id").is_in(ids))
-                .select("episode_id", "events", "calls")
-                .unique("episode_id", keep="last", maintain_order=True)
-                .collect()
-            )
-        except (OSError, pl.exceptions.PolarsError):
-            unreadable.update(ids)
-            continue
-        _text_chunks(texts, "events", DECISION_RECORD, events, lines)
-        _text_chunks(texts, "calls", None, calls)
-    return (
-        [(eid, events[eid]) for eid, _, _ in episodes if eid in events],
-        [(eid, calls[eid]) for eid, _, _ in episodes if eid in calls],
-        lines,
-        unreadable,
-    )
-
-
-def _prefix(episode_id: str) -> bytes:
-    """How each line of an episode starts once tagged: its ``episode_id`` field first."""
-    return b'{"episode_id":' + json.dumps(episode_id).encode() + b","
-
-
-def _file_chunk(
-    episode_id: str,
-    path: Path,
-    skip: bytes | None,
-    chunks: dict[str, bytes],
-    counts: dict[str, int] | None = None,
-) -> None:
-    """Add the chunk of one JSONL file (none if it does not exist or has no line to parse)."""
-    if path.is_file():
-        _bytes_chunk(episode_id, path.read_bytes(), skip, chunks, counts)
-
-
-def _bytes_chunk(
-    episode_id: str,
-    data: bytes,
-    skip: bytes | None,
-    chunks: dict[str, bytes],
-    counts: dict[str, int] | None = None,
-) -> None:
-    """Add the chunk of one episode's JSON lines (none if no line is left to parse); lines
-    starting with ``skip`` are left out; ``counts`` gets the number of lines."""
-    prefix = _prefix(episode_id)
-    stripped = [line.strip() for line in data.splitlines()]
-    stripped = [line for line in stripped if line]
-    if counts is not None:
-        counts[episode_id] = len(stripped)
-    kept = [prefix + line[1:] for line in stripped if not (skip and line.startswith(skip))]
-    if kept:
-        chunks[episode_id] = b"\n".join(kept)
-
-
-ASCII_SPACE = " \t\n\r\x0b\x0c"
-"""What ``bytes.strip`` strips (a line is stripped the same way from a file or a shard)."""
-
-
-def _text_chunks(
-    texts: pl.DataFrame,
-    column: str,
-    skip: bytes | None,
-    chunks: dict[str, bytes],
-    counts: dict[str, int] | None = None,
-) -> None:
-    """:func:`_bytes_chunk` of every JSONL text in a shard's ``column`` at once, in polars:
-    the same lines (split like ``bytes.splitlines``, stripped like ``bytes.strip``), counts
-    and chunks, byte for byte."""
-    line = pl.element()
-    text = pl.col(column).fill_null("")
-    if texts[column].str.contains("\r", literal=True).any():
-        text = text.str.replace_all("\r\n", "\n", literal=True)
-        text = text.str.replace_all("\r", "\n", literal=True)
-    lines = text.str.split("\n").list.eval(line.str.strip_chars(ASCII_SPACE))
-    kept = pl.col("lines")
-    if skip:
-        kept = kept.list.eval(line.filter(~line.str.starts_with(skip.decode())))
-    prefix = pl.Series("prefix", [_prefix(eid).decode() for eid in texts["episode_id"]])
-    per_episode = (
-        texts.lazy()
-        .select("episode_id", lines.list.eval(line.filter(line != "")).alias("lines"))
-        .with_columns(kept.list.eval(line.str.slice(1)).alias("kept"))
-        .select(
-            "episode_id",
-            pl.col("lines").list.len().alias("count"),
-            # A line starting with a non-ASCII character loses only its first byte, as from
-            # a file (then it is not UTF-8, and damaged): such episodes are cut as bytes.
-            pl.col("lines").list.eval(~line.str.contains(r"^[\x00-\x7f]")).list.any().alias("odd"),
-            pl.when(pl.col("kept").list.len() > 0)
-            .then(pl.concat_str(pl.lit(prefix), pl.col("kept").list.join(pl.lit("\n") + prefix)))
-            .alias("chunk"),
-        )
-        .collect()
-    )
-    odd: list[str] = []
-    for episode_id, lines_count, non_ascii, chunk in per_episode.iter_rows():
-        if non_ascii:
-            odd.append(episode_id)
-            continue
-        if counts is not None:
-            counts[episode_id] = lines_count
-        if chunk is not None:
-            chunks[episode_id] = chunk.encode()
-    if odd:
-        rows = texts.filter(pl.col("episode_id").is_in(odd)).select("episode_id", column)
-        for episode_id, data in rows.iter_rows():
-            _bytes_chunk(episode_id, (data or "").encode(), skip, chunks, counts)
-
-
-def _read_each(
-    chunks: list[Chunk], schema: Mapping[str, pl.DataType]
-) -> tuple[pl.DataFrame, set[str]]:
-    """``_read_jsonl`` of every chunk, and the episode ids whose lines are damaged (left
-    out).
-
-    All chunks are parsed at once; only when that fails is each parsed alone to find which.
-    """
-    try:
-        return _read_jsonl(chunks, schema), set()
-    except pl.exceptions.PolarsError:
-        damaged = set()
-        for episode_id, chunk in chunks:
-            try:
-                _read_jsonl([(episode_id, chunk)], schema)
-            except pl.exceptions.PolarsError:
-                damaged.add(episode_id)
-        good = [(eid, chunk) for eid, chunk in chunks if eid not in damaged]
-        return _read_jsonl(good, schema), damaged
-
-
-def _read_jsonl(
-    chunks: Iterable[Chunk], schema: Mapping[str, pl.DataType] | None = None
-) -> pl.DataFrame:
-    """Parse the JSON lines of many episodes at once, each line tagged with its episode id."""
-    data = b"\n".join(chunk for _, chunk in chunks)
-    if not data:
-        return pl.DataFrame(schema={"episode_id": pl.String()})
-    return pl.read_ndjson(
-        io.BytesIO(data),
-        schema={"episode_id": pl.String(), **schema} if schema else None,
-        infer_schema_length=None,
-    )
 
 
 def _column(raw: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:

@@ -7,7 +7,9 @@ left out and counted unless ``include_degraded``; failed and unfinished ones nev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,8 +85,9 @@ def load(path: str | Path, include_degraded: bool = False) -> RunData:
     listing = list_episodes(path)
     cached = load_cache(listing)
     if cached is None:
-        discovery = _discover_episodes(listing, include_degraded)
-        built, damaged = build_frames(discovery, include_degraded)
+        with _collector_paused():
+            discovery = _discover_episodes(listing, include_degraded)
+            built, damaged = build_frames(discovery, include_degraded)
         frames = {k: v.lazy() for k, v in built.items()}
         degraded = len(discovery.played) - len(discovery.select(include_degraded))
         counts = (discovery.incomplete, discovery.failed, discovery.duplicates)
@@ -120,8 +123,23 @@ def compact(path: str | Path) -> Path:
 
     The cache holds the complete and the degraded episodes; each load picks from it.
     """
-    discovery = _discover_episodes(list_episodes(path), include_degraded=True)
-    return save_cache(discovery, *build_frames(discovery, include_degraded=True))
+    with _collector_paused():
+        discovery = _discover_episodes(list_episodes(path), include_degraded=True)
+        built = build_frames(discovery, include_degraded=True)
+    return save_cache(discovery, *built)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off: the parsed manifests are many containers without cycles,
+    which its full passes would walk again and again as they pile up."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _complete_only(frames: dict[str, pl.LazyFrame]) -> tuple[dict[str, pl.LazyFrame], int]:

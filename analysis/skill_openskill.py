@@ -47,7 +47,9 @@ def openskill_ratings(games: Sequence[TeamGame], teams_of: TeamsOf) -> dict[Enti
     current: dict[Entity, PlackettLuceRating] = {}
     for game in games:
         sides = teams_of(game)
-        teams = [[current.setdefault(e, model.rating()) for e in side] for side in sides]
+        for entity in {e for side in sides for e in side} - current.keys():
+            current[entity] = model.rating()  # a new rating object costs a uuid: only once
+        teams = [[current[e] for e in side] for side in sides]
         rated = model.rate(teams, ranks=list(RANKS[game.hidden_score]))
         seats: dict[Entity, list[PlackettLuceRating]] = {}
         for side, new in zip(sides, rated, strict=True):

@@ -16,7 +16,11 @@ import pytest
 from rich.console import Console
 
 import analysis
-from analysis.frames import ASCII_SPACE, _file_chunk, _text_chunks, frame_names
+from analysis import log_lines
+from analysis.discover import discover, list_episodes
+from analysis.episode_files import read_episode_files
+from analysis.frames import DECISION_RECORD, frame_names
+from analysis.log_lines import ASCII_SPACE, ORDER, _lines, _parse, _tagged, parse_logs, tag
 from analysis.suite import compute
 from traitors.cli import main
 from traitors.commands.spectate import add_watch_parser, run_watch
@@ -437,32 +441,82 @@ def test_a_damaged_shard_is_named_and_the_rest_is_read(run: Path) -> None:
         shard_index(run)
 
 
-def test_lines_of_a_shard_are_cut_and_tagged_exactly_as_those_of_a_file(tmp_path: Path) -> None:
+def test_lines_are_cut_counted_and_tagged_as_bytes_splitlines_and_strip_would() -> None:
     texts = {
         "plain": '{"kind":"phase","seq":0}\n{"kind":"act","seq":1}\n{"kind":"x","seq":2}\n',
         "crlf": '{"kind":"a"}\r\n\r\n  {"kind":"b"}  \r{"kind":"act"}\r\n',
         "blank": "\n \t\n\x0b\x0c\n",
         "no newline": '{"kind":"a"}\n{"kind":"b"',
         "unicode space": '{"kind":"a"}\u00a0\n\u2028{"kind":"b"}\n',
-        "non-ascii first": 'é"kind":"a"}\n{"text":"ü"}\n',
         "empty": "",
         "tab act": '\t{"kind":"act","seq":3}\n',
     }
-    skip = b'{"kind":"act"'
-    from_files: dict[str, bytes] = {}
-    file_counts: dict[str, int] = {}
-    for eid, text in texts.items():
-        path = tmp_path / f"{len(from_files)}.jsonl"
-        path.write_bytes(text.encode())
-        _file_chunk(eid, path, skip, from_files, file_counts)
-    from_shard: dict[str, bytes] = {}
-    shard_counts: dict[str, int] = {}
     frame = pl.DataFrame({"episode_id": list(texts), "events": list(texts.values())})
-    _text_chunks(frame, "events", skip, from_shard, shard_counts)
-    assert from_shard == from_files
-    assert shard_counts == file_counts
-    assert file_counts["crlf"] == 3 and file_counts["blank"] == file_counts["empty"] == 0
+    frame = frame.with_row_index(ORDER)
+    got = _lines(frame, "events").collect()
+    for eid, text in texts.items():
+        want = [line.strip() for line in text.encode().splitlines() if line.strip()]
+        rows = got.filter(pl.col("episode_id") == eid)
+        assert [line.encode() for line in rows["line"]] == want
+        assert set(rows["prefix"]) <= {tag(eid)}
+    assert got.filter(pl.col("episode_id") == "crlf").height == 3
     assert sorted(ASCII_SPACE.encode()) == [c for c in range(256) if bytes([c]).isspace()]
+
+
+def test_a_line_that_does_not_parse_or_starts_with_a_non_ascii_character_damages_its_episode() -> (
+    None
+):
+    texts = {
+        "good": '{"kind":"a","seq":0}\n{"kind":"act","seq":1}\n',
+        "non-ascii first": '\u00e9"kind":"a"}\n{"kind":"b"}\n',
+        "cut": '{"kind":"a","seq":0}\n{"kind":"b","se',
+        "bad act": '{"kind":"act",\n{"kind":"a","seq":2}\n',
+    }
+    frame = pl.DataFrame({"episode_id": list(texts), "events": list(texts.values())})
+    frame = frame.with_row_index(ORDER)
+    damaged: set[str] = set()
+    counts: dict[str, int] = {}
+    schema = {"kind": pl.String(), "seq": pl.Int64()}
+    tagged = _tagged(frame, "events", '{"kind":"act"', damaged, counts)
+    parsed = _parse([tagged], schema, damaged)
+    assert damaged == {"non-ascii first", "cut"}
+    assert counts == {"good": 2, "non-ascii first": 2, "cut": 2, "bad act": 2}
+    assert parsed.rows() == [("good", "a", 0), ("bad act", "a", 2)]
+
+
+def test_logs_parse_as_one_json_reader_of_every_tagged_line_whatever_the_batches(
+    run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [d.name for d in episode_dirs(run)]
+    holding = tmp_path / "later"
+    move_out(run, names[::2], holding)
+    compact(run)
+    move_back(run, holding)  # packed and loose episodes, interleaved
+    want_frames = frames(run)
+    monkeypatch.setattr(log_lines, "PARSE_BATCH", 7)
+    monkeypatch.setattr(log_lines, "LOOSE_BATCH", 3)
+    assert_same_frames(frames(run), want_frames)
+
+    # How they were parsed before batches: every episode's lines tagged, then one reader.
+    discovery = discover(list_episodes(run))
+    episodes = [(m["episode_id"], d, m) for d, m in discovery.played]
+    schema = {"seq": pl.Int64(), "kind": pl.String(), "actor": pl.String(), "text": pl.String()}
+    calls = {"model": pl.String(), "key": pl.String()}
+    events, parsed_calls, _, damaged = parse_logs(
+        episodes, discovery.sharded, (schema, calls), DECISION_RECORD
+    )
+    assert not damaged
+    for parsed, fields, name in ((events, schema, "events"), (parsed_calls, calls, "calls")):
+        tagged = []
+        for eid, directory, _ in episodes:
+            files = read_episode_files(eid, directory, {})
+            assert files is not None
+            for line in getattr(files, name).splitlines():
+                text = line.strip().decode()
+                if text and not text.startswith(DECISION_RECORD):
+                    tagged.append(tag(eid) + text[1:])
+        data = io.BytesIO("\n".join(tagged).encode())
+        assert parsed.equals(pl.read_ndjson(data, schema={"episode_id": pl.String(), **fields}))
 
 
 # --- watch and replay ----------------------------------------------------------------------
