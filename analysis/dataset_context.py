@@ -45,6 +45,6 @@ def _public_events(
     events = (
         parse_event(line)
         for line in files.events.splitlines()
-        if line.strip() and not line.startswith(DECISION_RECORD)
+        if line.strip() and not line.startswith(DECISION_RECORD.encode())
     )
     return words, [e for e in events if isinstance(e.visibility, Public)]
