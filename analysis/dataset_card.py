@@ -118,10 +118,9 @@ def _judging_text() -> str:
         "`mistake` when one of its claims is, else `honest`.\n\n"
         "Only public statements are rows (a channel's talk among allies is not). Episodes "
         "without belief probes leave their accusations and defences `unknown`. Imported "
-        "episodes (e.g. Kaggle Game Arena's Werewolf replays) carry speech without "
-        "structured claims, so their statements are `unknown`; their private `threat` events "
-        "(how endangered a player felt) are not a belief about another player's side and are "
-        "not used.\n"
+        "episodes (games played elsewhere) carry speech without structured claims, so their "
+        "statements are `unknown`; the private notes kept with their actions (how threatened "
+        "a player felt) are not a belief about another player's side and are not used.\n"
     )
 
 

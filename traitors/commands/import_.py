@@ -1,6 +1,6 @@
 """``traitors import FORMAT PATH... [--out DIR] [--workers N] [--shards-past N]``: games
 played elsewhere read into episodes of ours, by the importer installed for FORMAT
-(entry-point group ``traitors.importers``, e.g. ``kaggle-werewolf``).
+(entry-point group ``traitors.importers``: each game brings its own).
 
 A PATH is a file, a directory of them (read recursively), or a .zip / .tar.gz / .tgz / .tar
 of many (``import_sources``). Files are read in worker processes (``import_pool``) and
@@ -41,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Add the ``import`` subcommand; its handler is :func:`run`."""
     parser = subparsers.add_parser(
         "import",
-        help="read games played elsewhere (e.g. kaggle-werewolf replays) into episode dirs",
+        help="read games played elsewhere (a game's importer) into episode dirs",
         description=(
             "Read every game in PATH (a file, a directory of them, or a .zip/.tar.gz of many) "
             "with the importer of FORMAT, in worker processes, into --out (default "
@@ -52,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "importing a file again keeps its episode (same id)."
         ),
     )
-    parser.add_argument("format", metavar="FORMAT", help="importer, e.g. kaggle-werewolf")
+    parser.add_argument("format", metavar="FORMAT", help="an installed importer")
     parser.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files to import")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output directory")
     parser.add_argument(

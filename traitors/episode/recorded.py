@@ -81,8 +81,8 @@ class PlayedElsewhere:
 
 def replayable(agent: Mapping[str, Any]) -> bool:
     """Whether a seat with these (manifest) agent settings can be asked again (not a
-    person, nor a player elsewhere, nor a policy not installed here, e.g. an imported
-    game's ``kaggle-random``)."""
+    person, nor a player elsewhere, nor a policy not installed here, such as an
+    imported game's own agents)."""
     try:
         factory = registry.lookup("policy", agent.get("policy") or "heuristic")
     except registry.UnknownName:

@@ -160,7 +160,7 @@ class SourceRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: str
-    """The importer that read it, e.g. ``kaggle-werewolf``."""
+    """The importer that read it (its ``traitors.importers`` entry point's name)."""
     file: str
     """The file it was read from (``archive.zip:member.json`` for a member of an archive)."""
     episode: str | None = None
