@@ -7,17 +7,8 @@ import time
 from collections import Counter
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-REFRESH_SECONDS = 0.1
-LINE_SECONDS = 10.0
+from traitors.sweep.progress import LINE_SECONDS, REFRESH_SECONDS, counting_bar
 
 
 class ImportProgress:
@@ -30,18 +21,7 @@ class ImportProgress:
         self.started = time.perf_counter()
         self._refreshed = self._lined = self.started
         self.live = console.is_terminal
-        self._progress = Progress(
-            TextColumn("[bold]games"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not self.live,
-            transient=True,
-        )
+        self._progress = counting_bar("games", console, self.live, transient=True)
         self._task = self._progress.add_task("import", total=0, stats="")
 
     def __enter__(self) -> ImportProgress:

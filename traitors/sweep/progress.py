@@ -23,6 +23,23 @@ REFRESH_SECONDS = 0.1
 LINE_SECONDS = 10.0
 
 
+def counting_bar(label: str, console: Console, live: bool, transient: bool = False) -> Progress:
+    """The bar of long work: ``label``, done of total, a ``stats`` field, elapsed and ETA
+    (disabled when not ``live``)."""
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not live,
+        transient=transient,
+    )
+
+
 class SweepProgress:
     """Counts episodes and LLM usage as results arrive and shows them."""
 
@@ -40,17 +57,7 @@ class SweepProgress:
         self.started = time.perf_counter()
         self._refreshed = self._lined = 0.0
         self.live = self.console.is_terminal
-        self._progress = Progress(
-            TextColumn("[bold]episodes"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=self.console,
-            disable=not self.live,
-        )
+        self._progress = counting_bar("episodes", self.console, self.live)
         self._task = self._progress.add_task("sweep", total=total, stats=self.stats())
 
     def __enter__(self) -> SweepProgress:
