@@ -38,6 +38,10 @@ from traitors.sweep.judge_prompt import REPLY_FORMAT, Context, Statement, messag
 from traitors.sweep.judge_record import CallsFile, KeptCallLog, outcome, read_records
 
 MILLION = 1_000_000
+STAGGER = 0.01
+"""Seconds between the workers' first calls: C answers of a model with a steady latency would
+otherwise arrive in one instant and queue behind each other's handling on the event loop,
+every round (about 4 ms of litellm's work each), instead of overlapping the other calls."""
 
 
 class JudgeError(ValueError):
@@ -226,8 +230,9 @@ async def _judge_all(
     stopped = False
     answered = 0
 
-    async def worker() -> None:
+    async def worker(index: int) -> None:
         nonlocal stopped, answered
+        await asyncio.sleep(index * STAGGER)
         for statement in pending:  # shared: each statement goes to one worker
             request = settings.request(statement)
             characters = _characters(request.messages)
@@ -245,7 +250,7 @@ async def _judge_all(
                 budget.finished(statement.key, spend, characters, response.prompt_tokens)
 
     workers = max(1, gateway.limits.get(endpoint_of(settings.model), gateway.default_limit))
-    await asyncio.gather(*(worker() for _ in range(min(workers, len(todo)) or 1)))
+    await asyncio.gather(*(worker(i) for i in range(min(workers, len(todo)) or 1)))
     return stopped
 
 
