@@ -177,7 +177,7 @@ def short_game(traitors_yaml: Path, *extra: str):
     )
 
 
-def test_a_local_seat_captures_and_probes_its_statements(traitors_yaml, tmp_path) -> None:
+def test_a_local_seat_captures_and_probes_its_statements(traitors_yaml, tmp_path, capsys) -> None:
     probe = ProbeFile(model=MODEL, layer=30, weights=tuple(np.linspace(-0.01, 0.01, 576)),
                       bias=0.0, mean=(0.0,) * 576, scale=(1.0,) * 576)  # fmt: skip
     write_probe(tmp_path / "p.json", probe)
@@ -198,6 +198,11 @@ def test_a_local_seat_captures_and_probes_its_statements(traitors_yaml, tmp_path
         not any(isinstance(e, ProbeScoreEvent) for e in player_view(events, p))
         for p in ("Alice", "Bob")
     )
+    shown = f"Alice probe p (layer 30): P(lie) {scores[0].score:.2f}"
+    assert main(["watch", str(summary.dir), "--plain"]) == 0
+    assert shown in capsys.readouterr().out  # the terminal view shows the probe's reading
+    assert main(["export", str(summary.dir), "--html", str(tmp_path / "r.html")]) == 0
+    assert shown in (tmp_path / "r.html").read_text()  # and so does the HTML replay
     found = read_activations(summary.dir / ACTIVATIONS)
     assert found.seq.tolist() == said and set(found.layers) == {15, 30}
     assert found.layers[30].shape == (len(said), 576)
