@@ -299,3 +299,23 @@ def test_every_marker_is_known() -> None:
         assert example.marker in {"", "skip", "slow", "excerpt", "file"}, example.id
         if example.marker == "excerpt":
             assert example.language == "python" and (ROOT / example.argument).is_file(), example.id
+
+
+def test_shown_output_must_be_printed() -> None:
+    """The comparison is not vacuous: a line not printed fails; an elision, or a table row the
+    page shows wrapped narrower than the terminal printed it, does not."""
+    printed = [
+        _normal(line)
+        for line in [
+            "imported 8 game(s) into runs/kaggle in 0.3 s: 7 complete",
+            "│ 1 │ drop 14: Frank: My money is on Heidi. Too quiet, too careful. │ Heidi │ -0.95 │",
+        ]
+    ]
+    assert _shown_line_matches("imported 8 game(s) into runs/kaggle in ... s: 7 complete", printed)
+    assert not _shown_line_matches("imported 9 game(s) into runs/kaggle in ... s", printed)
+    wrapped = "│ 1 │ drop 14: Frank: My money is on Heidi. Too │ Heidi │ -0.95 │"
+    assert _shown_line_matches(wrapped, printed)
+    assert _shown_line_matches("│   │ quiet, too careful.   │       │       │", printed)
+    assert not _shown_line_matches(wrapped.replace("-0.95", "-0.59"), printed)
+    assert not _shown_line_matches(wrapped.replace("Heidi │", "Alice │"), printed)
+    assert _console("$ a \\\n  b\nout\n$ c\n") == [("a  b", ["out"]), ("c", [])]
