@@ -1,5 +1,6 @@
-"""Remake docs/watch.svg and docs/watch.txt: the interactive watch view of the README's sample
-episode (The Traitors, 10 players, ``fake/random`` agents), paused in round 1's murder vote.
+"""Remake docs/watch.svg and docs/watch.txt: the interactive watch view of the sample episode of
+docs/guides/watching.md (The Traitors, 10 players, ``fake/random`` agents), paused in round
+1's murder vote.
 
     .venv/bin/python docs/capture_watch.py
 """
