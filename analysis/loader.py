@@ -55,7 +55,8 @@ class RunData:
     failed: int = 0
     """Episode directories left out because the episode raised (manifest ``failed``)."""
     damaged: tuple[str, ...] = ()
-    """Directories of the episodes left out because a log of theirs is damaged."""
+    """The episodes left out because a file of theirs is damaged: their directories, or the
+    file (an unreadable shard or manifest)."""
     include_degraded: bool = False
     """Whether degraded episodes were read (``status`` tells them apart)."""
     extra: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
