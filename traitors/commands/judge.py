@@ -186,9 +186,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 def _preflight(model: str) -> None:
     """One line, before anything is read or called, for a model no provider serves, one
-    litellm does not know, or one whose key is not set."""
+    litellm does not know, one whose key is not set, or a model file that does not exist."""
     from traitors.llm.models import model_problem, unknown_model_problem
-    from traitors.llm.preflight import key_problem
+    from traitors.llm.preflight import file_problem, key_problem
 
     if problem := model_problem(model):
         raise UsageError(f"--model {problem}")
@@ -197,7 +197,7 @@ def _preflight(model: str) -> None:
             f"--model: litellm does not know {model!r} (a typo, or a model newer than its cost "
             "map); traitors models SPEC lists a spec's models with their prices"
         )
-    if problem := key_problem(model):
+    if problem := key_problem(model) or file_problem(model):
         raise UsageError(problem)
 
 
