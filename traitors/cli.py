@@ -341,7 +341,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         spec = validate_spec(raw, source=args.scenario)
     console = Console()
     started = time.perf_counter()
-    report = check_scenario(spec, range(args.seeds), args.policy)
+    source = f"{args.scenario} --policy {args.policy}"
+    report = check_scenario(spec, range(args.seeds), args.policy, source)
     elapsed = time.perf_counter() - started
     table = Table(title=f"conformance: {spec.scenario} ({args.policy} play)")
     table.add_column("check")
