@@ -66,11 +66,11 @@ def _columns(table: Table) -> tuple[list[Column], int]:
     frame = table.frame
     values = [c for c in frame.columns if c not in table.keys]
     if len(values) > frame.height and frame.height <= TURN_AT_MOST_ROWS:
-        keys = frame.select(table.keys).iter_rows() if table.keys else [("all",)] * frame.height
+        groups = frame.select(table.keys).iter_rows() if table.keys else [("all",)] * frame.height
         columns = [Column(", ".join(table.keys), values, False)]
         columns += [
-            Column(", ".join(map(cell, key)), [cell(frame.get_column(v)[i]) for v in values], True)
-            for i, key in enumerate(keys)
+            Column(", ".join(map(cell, group)), [cell(frame[v][i]) for v in values], True)
+            for i, group in enumerate(groups)
         ]
         return columns, 1
     keys = [c for c in frame.columns if c in table.keys]
