@@ -1,6 +1,7 @@
 """PettingZoo adapters: any registered scenario as an AEC or a parallel multi-agent env.
 
-``env("the_traitors", n_players=5)`` gives an AEC env, ``parallel_env(...)`` a parallel one.
+``env("the_traitors", n_players=5, n_traitors=2)`` gives an AEC env, ``parallel_env(...)`` a
+parallel one (rule options the scenario does not take raise a one-line ``ValueError``).
 Both are thin maps onto the ``EpisodeCore`` (the same loop ``run_episode`` drives): the
 actors of a sequential step act one by one, each applied on its own; a simultaneous step's
 actions are applied together, sorted by agent id; automatic steps run by themselves. Agents
