@@ -71,13 +71,15 @@ class Discovery:
     failed: int
     """Episode directories whose manifest says ``failed``."""
     incomplete: int
-    """Episode directories that did not finish: manifest ``running``, missing or unreadable."""
+    """Episode directories that did not finish: manifest ``running`` or missing."""
     duplicates: int
     """Played copies of an ``episode_id`` that was read from another directory."""
     sharded: dict[Path, Path] = field(default_factory=dict)
     """Directory of a packed episode in ``played`` -> the shard to read it from."""
     unreadable: tuple[Path, ...] = ()
     """Shard files that cannot be read (damaged): their episodes are left out."""
+    damaged: tuple[Path, ...] = ()
+    """Manifests that cannot be read: written atomically, so damaged, not unfinished."""
 
     def select(self, include_degraded: bool) -> tuple[tuple[Path, dict[str, Any]], ...]:
         """The played episodes to analyse: the complete ones, and the degraded ones too when
@@ -154,6 +156,7 @@ def discover(listing: Listing) -> Discovery:
     once), the rest counted."""
     packed, unreadable = _packed(listing.shards)
     copies: list[tuple[Path, dict[str, Any] | None]] = []
+    damaged: list[Path] = []
     for directory in listing.episode_dirs:
         manifest = _manifest(directory / MANIFEST)
         if directory in packed:
@@ -161,6 +164,9 @@ def discover(listing: Listing) -> Discovery:
             if status not in FINISHED_STATUSES:
                 continue  # unfinished (a re-run, or a crash while removing it): read the shard
             del packed[directory]  # finished: the same as the packed copy, or newer
+        elif manifest is None and (directory / MANIFEST).is_file():
+            damaged.append(directory / MANIFEST)
+            continue
         copies.append((directory, manifest))
     copies.extend((directory, _parse(text)) for directory, (_, text) in packed.items())
     copies.sort(key=lambda copy: copy[0].parts)  # the order of the directories as listed
@@ -178,7 +184,9 @@ def discover(listing: Listing) -> Discovery:
             unique[manifest["episode_id"]] = (directory, manifest)
     played = tuple(sorted(unique.values(), key=lambda episode: episode[0].parts))
     sharded = {d: packed[d][0] for d, _ in played if d in packed}
-    return Discovery(listing, played, failed, incomplete, duplicates, sharded, unreadable)
+    return Discovery(
+        listing, played, failed, incomplete, duplicates, sharded, unreadable, tuple(damaged)
+    )
 
 
 def _packed(

@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from analysis.discover import Discovery, read_json
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, no_complete_episodes
 from analysis.log_lines import parse_logs
 from analysis.plugin import Frame, game_analyses, game_frames
 
@@ -245,9 +245,14 @@ def build_frames(
         keep = ~pl.col("episode_id").is_in(sorted(damaged))
         events, calls = events.filter(keep), calls.filter(keep)
     damaged_dirs = tuple(str(d) for eid, d, _ in episodes if eid in damaged)
-    damaged_dirs += tuple(str(shard) for shard in discovery.unreadable)
-    if len(damaged) < len(episodes):
-        rows = [row for row, (eid, _, _) in zip(rows, episodes, strict=True) if eid not in damaged]
+    damaged_dirs += tuple(str(path) for path in (*discovery.unreadable, *discovery.damaged))
+    if len(damaged) == len(episodes):
+        degraded = len(discovery.played) - len(episodes)
+        root = discovery.listing.root
+        raise no_complete_episodes(
+            root, degraded, discovery.failed, discovery.incomplete, damaged_dirs
+        )
+    rows = [row for row, (eid, _, _) in zip(rows, episodes, strict=True) if eid not in damaged]
     return _frames(rows, events, calls, games), damaged_dirs
 
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from analysis.cache import load_cache, save_cache
 from analysis.discover import Discovery, Listing, discover, list_episodes
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, no_complete_episodes
 from analysis.frames import FRAME_NAMES, build_frames
 from analysis.memo import Memo
 
@@ -55,7 +55,8 @@ class RunData:
     failed: int = 0
     """Episode directories left out because the episode raised (manifest ``failed``)."""
     damaged: tuple[str, ...] = ()
-    """Directories of the episodes left out because a log of theirs is damaged."""
+    """The episodes left out because a file of theirs is damaged: their directories, or the
+    file (an unreadable shard or manifest)."""
     include_degraded: bool = False
     """Whether degraded episodes were read (``status`` tells them apart)."""
     extra: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
@@ -97,7 +98,9 @@ def load(path: str | Path, include_degraded: bool = False) -> RunData:
         if not include_degraded:
             frames, degraded = _complete_only(frames)
             if degraded and not frames["episodes"].select(pl.len()).collect().item():
-                raise _nothing_to_read(listing.root, degraded, counts[1], counts[0])
+                raise no_complete_episodes(
+                    listing.root, degraded, counts[1], counts[0], cached.damaged
+                )
     return RunData(
         root=listing.root,
         episodes=frames["episodes"],
@@ -158,15 +161,11 @@ def _discover_episodes(listing: Listing, include_degraded: bool) -> Discovery:
     discovery = discover(listing)
     if not discovery.select(include_degraded):
         degraded = len(discovery.played)
-        raise _nothing_to_read(listing.root, degraded, discovery.failed, discovery.incomplete)
+        raise no_complete_episodes(
+            listing.root,
+            degraded,
+            discovery.failed,
+            discovery.incomplete,
+            [str(path) for path in discovery.damaged],
+        )
     return discovery
-
-
-def _nothing_to_read(root: Path, degraded: int, failed: int, incomplete: int) -> AnalysisError:
-    notes = [
-        f"{degraded} degraded left out, --include-degraded keeps them" if degraded else "",
-        f"{failed} failed" if failed else "",
-        f"{incomplete} incomplete" if incomplete else "",
-    ]
-    details = "; ".join(n for n in notes if n) or "none found"
-    return AnalysisError(f"{root}: no complete episodes ({details})")

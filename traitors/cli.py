@@ -212,7 +212,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     def done(summary: EpisodeSummary) -> None:
         manifest = summary.manifest
         outcome = manifest.outcome
-        ended = f"{outcome.winner or 'draw'} after {outcome.rounds} rounds" if outcome else "-"
+        ended = "-"
+        if outcome is not None:
+            rounds = _rounds(outcome.rounds, _ended_in(summary.dir))
+            ended = f"{outcome.winner or 'draw'} after {rounds}"
         state = "kept (already complete)" if summary.skipped else manifest.status
         console.print(f"  {summary.episode_id}  seed {summary.seed}: {ended}, {state}")
         if not manifest.played:
@@ -231,7 +234,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         observers = [LinePrinter(words)] if show_events else []
         summaries = run_episodes(spec, seeds, out, done, observers)
     table = Table(title=f"{spec.name}: {len(summaries)} episode(s) in {out}")
-    for column in ("episode", "seed", "status", "winner", "rounds", "eliminated"):
+    for column in ("episode", "seed", "status", "winner", "rounds played", "eliminated"):
         table.add_column(column)
     for summary in summaries:
         manifest = summary.manifest
@@ -243,7 +246,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             str(summary.seed),
             manifest.status,
             winner,
-            str(outcome.rounds),
+            _rounds(outcome.rounds, _ended_in(summary.dir), short=True),
             ", ".join(_eliminations(summary.dir, words)),
         )
     console.print(table)
@@ -268,6 +271,26 @@ def _cmd_compact(args: argparse.Namespace) -> int:
     from traitors.commands.run import run_compact_command
 
     return run_compact_command(args)
+
+
+def _rounds(played: int, ended_in: int, short: bool = False) -> str:
+    """The rounds played (``short``: the number alone), and the round the game ended in
+    when that is a later one (it ended at the next round's opening), numbered as the log's
+    events are."""
+    if short:
+        return f"{played} (over in r{ended_in})" if ended_in > played else str(played)
+    text = f"{played} round{'' if played == 1 else 's'}"
+    return f"{text} (game over in round {ended_in})" if ended_in > played else text
+
+
+def _ended_in(directory: Path) -> int:
+    """The round of the episode's last event (0 for none)."""
+    from traitors.store.log import iter_events
+
+    last = 0
+    for event in iter_events(directory):
+        last = event.round
+    return last
 
 
 def _eliminations(directory: Path, words: Any) -> list[str]:
@@ -341,7 +364,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         spec = validate_spec(raw, source=args.scenario)
     console = Console()
     started = time.perf_counter()
-    report = check_scenario(spec, range(args.seeds), args.policy)
+    source = f"{args.scenario} --policy {args.policy}"
+    report = check_scenario(spec, range(args.seeds), args.policy, source)
     elapsed = time.perf_counter() - started
     table = Table(title=f"conformance: {spec.scenario} ({args.policy} play)")
     table.add_column("check")

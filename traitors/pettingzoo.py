@@ -1,6 +1,7 @@
 """PettingZoo adapters: any registered scenario as an AEC or a parallel multi-agent env.
 
-``env("the_traitors", n_players=5)`` gives an AEC env, ``parallel_env(...)`` a parallel one.
+``env("the_traitors", n_players=5, n_traitors=2)`` gives an AEC env, ``parallel_env(...)`` a
+parallel one (rule options the scenario does not take raise a one-line ``ValueError``).
 Both are thin maps onto the ``EpisodeCore`` (the same loop ``run_episode`` drives): the
 actors of a sequential step act one by one, each applied on its own; a simultaneous step's
 actions are applied together, sorted by agent id; automatic steps run by themselves. Agents
@@ -44,10 +45,11 @@ import numpy.typing as npt
 from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv  # type: ignore[import-untyped]
 from pettingzoo.utils import wrappers  # type: ignore[import-untyped]
+from pydantic import ValidationError
 
 from traitors.episode.core import EpisodeCore
 from traitors.episode.policy import Decision
-from traitors.episode.spec import DEFAULT_NAMES, build_rules
+from traitors.episode.spec import DEFAULT_NAMES, build_rules, format_errors
 from traitors.game.actions import (
     Accuse,
     Action,
@@ -316,7 +318,7 @@ class _Adapter:
     ) -> None:
         if render_mode not in (None, *self._RENDER_MODES):
             raise ValueError(f"render_mode must be one of {self._RENDER_MODES} or None")
-        self.rules: GameRules[Any] = build_rules(scenario, options)
+        self.rules: GameRules[Any] = _rules(scenario, options)
         self.shape = ScenarioShape.of(self.rules)
         self.catalogue = Catalogue(self.rules, self.shape)
         self.render_mode = render_mode
@@ -538,6 +540,14 @@ def raw_env(scenario: str, **options: Any) -> GameAECEnv:
 def parallel_env(scenario: str, **options: Any) -> GameParallelEnv:
     """A parallel env of ``scenario``; ``options`` as for ``env``."""
     return GameParallelEnv(scenario, *_split(options))
+
+
+def _rules(scenario: str, options: Mapping[str, Any]) -> GameRules[Any]:
+    """The scenario's rules; ValueError in one line for options it does not take."""
+    try:
+        return build_rules(scenario, options)
+    except ValidationError as exc:
+        raise ValueError(format_errors(scenario, exc, prefix="options")) from None
 
 
 def _split(options: dict[str, Any]) -> tuple[dict[str, Any], str | None, int]:

@@ -76,12 +76,7 @@ def run_fork_command(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from traitors.commands.preflight import check_jobs
-    from traitors.commands.run import (
-        budget_for,
-        check_run_options,
-        resume_command,
-        run_work,
-    )
+    from traitors.commands.run import budget_for, check_run_options, run_work
     from traitors.episode.fork import ForkError
 
     check_run_options(args)
@@ -107,10 +102,8 @@ def run_fork_command(args: argparse.Namespace) -> int:
         f"{len(work.jobs)} episodes into {out}",
         highlight=False,
     )
-    resume = resume_command(
-        args, ["traitors fork", str(args.episode_dir), *_change_args(args)], out
-    )
-    code = run_work(args, work, out, console, budget_for(args, cells), resume)
+    command = ["traitors fork", str(args.episode_dir), *_change_args(args)]
+    code = run_work(args, work, out, console, budget_for(args, cells), command)
     console.print(f"effects: traitors analyze {out} --group causal", highlight=False)
     return code
 

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     from traitors.commands.fork import fork_estimates, fork_table, fork_work, open_parent
     from traitors.commands.preflight import check_jobs
-    from traitors.commands.run import budget_for, check_run_options, resume_command, run_work
+    from traitors.commands.run import budget_for, check_run_options, run_work
     from traitors.episode.fork import ForkError
 
     check_run_options(args)
@@ -89,9 +89,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"{title}: {len(work.jobs)} forks into {out}", highlight=False)
     command = ["traitors influence", str(args.episode_dir), "--phase", args.phase]
     command += ["--unit", args.unit, "--samples", str(args.samples)]
-    code = run_work(
-        args, work, out, console, budget_for(args, cells), resume_command(args, command, out)
-    )
+    code = run_work(args, work, out, console, budget_for(args, cells), command)
     console.print(ranking(out, args.top))
     console.print(f"every outcome per message: traitors analyze {out} --group causal")
     return code

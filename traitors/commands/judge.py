@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from traitors.commands.options import UsageError
+from traitors.commands.run import budget_options
 
 if TYPE_CHECKING:
+    from traitors.sweep.budget import Spend
     from traitors.sweep.judge import JudgeResult, JudgeSettings
     from traitors.sweep.judge_prompt import Statement
 
@@ -186,9 +188,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 def _preflight(model: str) -> None:
     """One line, before anything is read or called, for a model no provider serves, one
-    litellm does not know, or one whose key is not set."""
+    litellm does not know, one whose key is not set, or a model file that does not exist."""
     from traitors.llm.models import model_problem, unknown_model_problem
-    from traitors.llm.preflight import key_problem
+    from traitors.llm.preflight import file_problem, key_problem
 
     if problem := model_problem(model):
         raise UsageError(f"--model {problem}")
@@ -197,7 +199,7 @@ def _preflight(model: str) -> None:
             f"--model: litellm does not know {model!r} (a typo, or a model newer than its cost "
             "map); traitors models SPEC lists a spec's models with their prices"
         )
-    if problem := key_problem(model):
+    if problem := key_problem(model) or file_problem(model):
         raise UsageError(problem)
 
 
@@ -232,7 +234,12 @@ def _report(
     resume = _resume_command(args, out)
     if result.budget_stopped:
         left = manifest.failed.get("not_started", 0)
-        print(f"budget reached: {left} statements not asked. A larger budget resumes:\n  {resume}")
+        total = _spend_with(usage, left)
+        print(
+            f"budget reached: {left} statements not asked. The budget counts this run's "
+            "earlier calls too; at their mean spend, with a fifth more for chance, this "
+            f"asks them all:\n  {_resume_command(args, out, total)}"
+        )
         return EXIT_BUDGET
     if failed:
         print(f"the same command asks them again:\n  {resume}")
@@ -241,7 +248,19 @@ def _report(
     return 0
 
 
-def _resume_command(args: argparse.Namespace, out: Path) -> str:
+def _spend_with(usage: Mapping[str, float], left: int) -> Spend:
+    """What the run is expected to have spent once ``left`` more statements are asked, at
+    the mean spend of its calls so far."""
+    from traitors.sweep.budget import Spend
+
+    calls = max(usage["calls"], 1)
+    spent = Spend(usage["cost"], usage["prompt_tokens"] + usage["completion_tokens"])
+    scale = 1 + left / calls
+    return Spend(spent.cost * scale, spent.tokens * scale)
+
+
+def _resume_command(args: argparse.Namespace, out: Path, total: Spend | None = None) -> str:
+    """The command that carries on (with a budget for a ``total`` spend, when given)."""
     parts = ["traitors judge", str(args.dataset), "--model", args.model, "--out", str(out)]
     if args.prompt:
         parts += ["--prompt", str(args.prompt)]
@@ -251,9 +270,7 @@ def _resume_command(args: argparse.Namespace, out: Path) -> str:
         parts += ["--split", split]
     if args.runs:
         parts += ["--runs", *map(str, args.runs)]
-    for name in ("max_cost", "max_tokens"):
-        if getattr(args, name) is not None:
-            parts += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    parts += budget_options(args, total)
     if args.reply_tokens != 64:
         parts += ["--reply-tokens", str(args.reply_tokens)]
     return " ".join(parts)

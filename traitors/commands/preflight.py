@@ -1,5 +1,6 @@
-"""Preflight: every model a command is about to call has its key set, checked before
-anything is written or any episode starts (one line and exit code 2 otherwise)."""
+"""Preflight: every model a command is about to call has its key set (and its file, for an
+embedded model read from a ``.gguf`` file), checked before anything is written or any
+episode starts (one line and exit code 2 otherwise)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ if TYPE_CHECKING:
 
 
 def check_specs(specs: Iterable[ScenarioSpec]) -> set[str]:
-    """The models the specs' seats call; SpecError naming the first one whose key is unset."""
-    from traitors.llm.preflight import key_problem
+    """The models the specs' seats call; SpecError naming the first one whose key is unset
+    or whose model file does not exist."""
+    from traitors.llm.preflight import file_problem, key_problem
 
     models: set[str] = set()
     seen: set[int] = set()
@@ -24,7 +26,7 @@ def check_specs(specs: Iterable[ScenarioSpec]) -> set[str]:
             seen.add(id(spec))
             models |= played_models(spec)
     for model in sorted(models):
-        if problem := key_problem(model):
+        if problem := key_problem(model) or file_problem(model):
             raise SpecError(problem)
     return models
 

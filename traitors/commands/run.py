@@ -7,6 +7,7 @@ Only argparse-level work happens at import; the runner is imported inside the co
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,14 +22,18 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from traitors.sweep.budget import Budget
+    from traitors.sweep.budget import Budget, Spend
     from traitors.sweep.estimate import Estimate
     from traitors.sweep.jobs import Job
     from traitors.sweep.spec import InferenceSpec
     from traitors.sweep.stopping import StopRule
 
 EXIT_BUDGET = 3
-"""Exit code of a sweep stopped by its budget (the same command with more budget resumes)."""
+"""Exit code of a sweep stopped by its budget (the command it prints, with the budget the
+episodes not started need, resumes)."""
+MARGIN = 1.2
+"""The budget printed to resume work stopped by its budget: the work's expected spend and a
+fifth more, for chance."""
 COMPACT_AT = 1_000
 """A sweep packs its finished episodes into shards at the end once this many are loose."""
 
@@ -77,8 +82,8 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / sweep.name
     console.print(f"sweep [bold]{sweep.name}[/]: {len(jobs)} episodes into {out}")
     work = Work(sweep.model_dump(mode="json"), jobs, sweep.inference, stop)
-    resume = resume_command(args, ["traitors sweep", str(args.sweep)], out)
-    return run_work(args, work, out, console, make_budget(args, jobs), resume)
+    command = ["traitors sweep", str(args.sweep)]
+    return run_work(args, work, out, console, make_budget(args, jobs), command)
 
 
 def check_run_options(args: argparse.Namespace) -> None:
@@ -110,36 +115,61 @@ def run_work(
     out: Path,
     console: Console,
     budget: Budget | None,
-    resume: str,
+    command: list[str],
 ) -> int:
     """Run ``work`` into ``out`` on the executor ``args`` choose: 0 done, 1 some episodes
-    failed, 3 stopped by the budget, 130 interrupted (``resume`` is printed)."""
+    failed, 3 stopped by the budget, 130 interrupted (then the ``command`` that resumes is
+    printed, with the options it needs)."""
     try:
         with sigterm_as_interrupt():
-            return _run(args, work, out, console, budget, resume)
+            return _run(args, work, out, console, budget, command)
     except KeyboardInterrupt:
         console.print(
             f"\n[yellow]interrupted[/]: finished episodes are kept in {out}; running ones were "
-            f"marked interrupted. Resume with:\n  {resume}",
+            f"marked interrupted. Resume with:\n  {resume_command(args, command, out)}",
             highlight=False,
             soft_wrap=True,
         )
         return 130
 
 
-def resume_command(args: argparse.Namespace, command: list[str], out: Path) -> str:
-    """The command that carries on where this one stopped."""
+def resume_command(
+    args: argparse.Namespace, command: list[str], out: Path, expected: Spend | None = None
+) -> str:
+    """The command that carries on where this one stopped (with a budget for the
+    ``expected`` spend of the work left, when given: see ``budget_options``)."""
     parts = [*command, "--out", str(out)]
     if args.executor != "local":
         parts += ["--executor", args.executor]
     if args.address:
         parts += ["--address", args.address]
-    for name in ("max_cost", "max_tokens"):
-        if getattr(args, name) is not None:
-            parts += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    parts += budget_options(args, expected)
     if args.breaker != DEFAULT_BREAKER:
         parts += ["--breaker", str(args.breaker)]
     return " ".join(parts)
+
+
+def budget_options(args: argparse.Namespace, expected: Spend | None = None) -> list[str]:
+    """The budget options given, as typed; with the ``expected`` spend of the work left,
+    the limits given set to it and ``MARGIN`` more (dollars to the cent, rounded up)."""
+    if expected is None:
+        return budget_flags(args.max_cost, args.max_tokens)
+    cents = max(math.ceil(round(expected.cost * MARGIN * 100, 6)), 1)
+    return budget_flags(
+        cents / 100 if args.max_cost is not None else None,
+        max(expected.tokens * MARGIN, 1) if args.max_tokens is not None else None,
+    )
+
+
+def budget_flags(max_cost: float | None, max_tokens: float | None) -> list[str]:
+    """``--max-cost`` and ``--max-tokens`` as one types them: dollars without trailing
+    zeros, whole tokens (rounded up)."""
+    parts = []
+    if max_cost is not None:
+        parts += ["--max-cost", f"{max_cost:.10f}".rstrip("0").rstrip(".")]
+    if max_tokens is not None:
+        parts += ["--max-tokens", str(math.ceil(max_tokens))]
+    return parts
 
 
 def _run(
@@ -148,7 +178,7 @@ def _run(
     out: Path,
     console: Console,
     budget: Budget | None,
-    resume: str,
+    command: list[str],
 ) -> int:
     from traitors.sweep.breaker import Breaker
     from traitors.sweep.design_view import stop_table
@@ -157,6 +187,7 @@ def _run(
 
     jobs = work.jobs
     stop = work.stop
+    resume = resume_command(args, command, out)
     breaker = Breaker(args.breaker) if args.breaker > 0 else None
     executor = _executor(args, work.inference)
     try:
@@ -188,10 +219,20 @@ def _run(
     if unstarted:
         assert budget is not None
         spent = budget.spent
+        waiting = [
+            job
+            for job, result in zip(jobs, results, strict=True)
+            if result.status == "pending"
+            and result.episode_id not in held
+            and (stop is None or stop.cells[job.cell].stopped_at is None)
+        ]
+        need = budget.needed(waiting)
         console.print(
             f"[yellow]budget reached[/]: {unstarted} episode(s) not started (spent "
-            f"${spent.cost:.4f} and {spent.tokens:,.0f} tokens). The same command with a "
-            f"larger budget resumes:\n  {resume}",
+            f"${spent.cost:.4f} and {spent.tokens:,.0f} tokens). A budget limits one "
+            f"command's spend; those episodes are expected to need ${need.cost:.4f} and "
+            f"{need.tokens:,.0f} tokens. This resumes them, with a fifth more for chance:\n  "
+            f"{resume_command(args, command, out, need)}",
             highlight=False,
             soft_wrap=True,
         )

@@ -111,14 +111,14 @@ def interactive(args: argparse.Namespace, console: Console) -> bool:
 
 def _watch_app(directory: Path, run_dir: Path | None, args: argparse.Namespace) -> int:
     """The interactive view of ``directory`` (and of its run's other episodes); a seat not
-    at the table is refused before the view opens (a damaged line is named in the view)."""
+    at the table, or a damaged manifest, is refused before the view opens (a damaged line is
+    named in the view)."""
     from traitors.game.board import check_seat
-    from traitors.store.log import read_manifest
+    from traitors.store.log import MANIFEST, load_manifest
     from traitors.view.spectate.app import DEFAULT_SPEED, POLL_SECONDS, WatchApp
 
-    manifest = read_manifest(directory)
-    if manifest is not None:
-        check_seat(args.as_player, manifest.players)
+    if (directory / MANIFEST).is_file():  # LogError if it is damaged
+        check_seat(args.as_player, load_manifest(directory).players)
     app = WatchApp(
         directory,
         run_dir=run_dir,

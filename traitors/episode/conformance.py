@@ -165,11 +165,12 @@ def _restore_problems(
 
 
 def check_scenario(
-    spec: ScenarioSpec, seeds: Iterable[int], policy: str = "random"
+    spec: ScenarioSpec, seeds: Iterable[int], policy: str = "random", source: str | None = None
 ) -> ConformanceReport:
     """Play one audited episode per seed with every seat on ``policy``, and check the rules
-    text the prompts state (:func:`check_rules_text`)."""
-    spec = with_policy(spec, policy)
+    text the prompts state (:func:`check_rules_text`); SpecError names ``source`` (default:
+    the spec's name and ``--policy``) for a policy that does not exist."""
+    spec = with_policy(spec, policy, source or f"{spec.name} --policy {policy}")
     report = ConformanceReport(spec.scenario, policy)
     report.rules_text = rules_text_of(spec)
 

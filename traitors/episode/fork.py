@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +25,7 @@ from traitors.episode.core import EpisodeCore, RestoreError
 from traitors.episode.policy import Decision
 from traitors.episode.recorded import replayable
 from traitors.episode.spec import ScenarioSpec, apply_override, validate_spec
+from traitors.game import registry
 from traitors.game.actions import ActionBase, ActionError, Pass, parse_action
 from traitors.game.events import ActEvent, EventBase
 from traitors.game.seeds import derive_seed
@@ -289,6 +290,24 @@ def stand_ins(parent: Parent) -> tuple[str, ...]:
     )
 
 
+def _check_heard(item: str, spec: ScenarioSpec, roles: Mapping[str, str]) -> None:
+    """ForkError for an agent setting other than the policy (``agents.Bob.model=M``) set for
+    seats whose policy calls no model: only model-calling policies read those settings."""
+    parts = item.partition("=")[0].split(".", 2)
+    if len(parts) < 3 or parts[2] == "policy":
+        return
+    layer = parts[1]
+    seats = [seat for seat, role in roles.items() if layer in ("default", seat, role)]
+    policies = {spec.agent_for(seat, roles[seat]).policy or "heuristic" for seat in seats}
+    if any(getattr(registry.lookup("policy", p), "calls_models", False) for p in policies):
+        return
+    played = ", ".join(sorted(policies)) or "no seat"
+    raise ForkError(
+        f"--set {item}: {layer} plays {played}, which calls no model, so this changes "
+        f"nothing; set agents.{layer}.policy=llm too"
+    )
+
+
 def check_continuation(parent: Parent, change: Intervention | None) -> None:
     """ForkError unless the continuation's agents make a valid spec that can run here."""
     probe = ForkRecord(
@@ -299,6 +318,8 @@ def check_continuation(parent: Parent, change: Intervention | None) -> None:
         then = ForkPlan(probe).continuation_spec(parent.spec)
     except ValueError as exc:
         raise ForkError(str(exc).splitlines()[0]) from None
+    for item in change.set if change is not None else ():
+        _check_heard(item, then, parent.log.manifest.roles)
     models = {agent.model or "" for agent in then.agents.values()}
     hosted = sorted(model for model in models if model.startswith("hosted/"))
     if hosted:

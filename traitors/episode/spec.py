@@ -163,23 +163,27 @@ def build_rules(scenario: str, options: Mapping[str, Any]) -> GameRules[Any]:
     return rules
 
 
-def with_policy(spec: ScenarioSpec, policy: str, source: str = "<spec>") -> ScenarioSpec:
-    """The spec with every seat on ``policy`` (other agent settings kept)."""
+def with_policy(spec: ScenarioSpec, policy: str, source: str | None = None) -> ScenarioSpec:
+    """The spec with every seat on ``policy`` (other agent settings kept); SpecError names
+    ``source`` (default: the spec's name)."""
     agents = {
         name: layer.model_copy(update={"policy": None}) for name, layer in spec.agents.items()
     }
     default = spec.agents.get("default", AgentSpec()).model_copy(update={"policy": policy})
     agents["default"] = default
-    return validate_spec(spec.model_copy(update={"agents": agents}).model_dump(), source=source)
+    raw = spec.model_copy(update={"agents": agents}).model_dump()
+    return validate_spec(raw, source=source or spec.name)
 
 
-def with_model(spec: ScenarioSpec, model: str, source: str = "<spec>") -> ScenarioSpec:
-    """The spec with every layer's model (and the default) set to ``model``."""
+def with_model(spec: ScenarioSpec, model: str, source: str | None = None) -> ScenarioSpec:
+    """The spec with every layer's model (and the default) set to ``model``; SpecError names
+    ``source`` (default: the spec's name)."""
     agents = {
         name: layer.model_copy(update={"model": model}) for name, layer in spec.agents.items()
     }
     agents.setdefault("default", AgentSpec(model=model))
-    return validate_spec(spec.model_copy(update={"agents": agents}).model_dump(), source=source)
+    raw = spec.model_copy(update={"agents": agents}).model_dump()
+    return validate_spec(raw, source=source or spec.name)
 
 
 def uses_policy(spec: ScenarioSpec, policy: str) -> bool:

@@ -469,8 +469,7 @@ class HostedEndpoint(OwnEndpoint):
         if self._router is None:
             if not self.routes:
                 raise ValueError("hosted/* models need the sweep's inference servers (routes)")
-            model_list = router_model_list(self.routes)
-            self._router = import_litellm().Router(model_list=model_list, num_retries=0)
+            self._router = hosted_router(self.routes, num_retries=0)
         return self._router
 
     def token_price(self, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
@@ -671,6 +670,12 @@ def as_json_object(response_format: dict[str, Any]) -> dict[str, Any]:
     if response_format.get("type") != "json_schema" or schema is None:
         return response_format
     return {"type": "json_object", "schema": schema}
+
+
+def hosted_router(routes: Mapping[str, list[str]], **options: Any) -> Any:
+    """A litellm ``Router`` over the inference servers' ``routes`` (``serve_as`` -> endpoints),
+    litellm imported with the project's offline settings (its bundled cost map)."""
+    return import_litellm().Router(model_list=router_model_list(routes), **options)
 
 
 def router_model_list(routes: Mapping[str, list[str]]) -> list[dict[str, Any]]:

@@ -1,12 +1,14 @@
 """What a model needs before a run calls it, and the facts ``traitors models`` shows.
 
-Only litellm's own providers need keys; the embedded, fake and hosted models need none.
+Only litellm's own providers need keys; the embedded, fake and hosted models need none. An
+embedded model read from a ``.gguf`` file needs the file.
 litellm is imported only when such a model is named.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from traitors.llm.endpoints import endpoint_for
@@ -53,6 +55,18 @@ def key_problem(model: str) -> str | None:
     if not missing:
         return None
     return f"{model}: {', '.join(missing)} not set (export the provider's key, or pick a model)"
+
+
+def file_problem(model: str) -> str | None:
+    """One line naming a ``local/`` model whose ``.gguf`` file does not exist, or None (a
+    preset's package is looked for when the model is loaded)."""
+    if endpoint_for(model).family != "local":
+        return None
+    name = model.partition("/")[2]
+    path = Path(name).expanduser()
+    if not name.endswith(".gguf") or path.is_file():
+        return None
+    return f"{model}: local model file {str(path)!r} does not exist"
 
 
 def model_facts(model: str) -> ModelFacts:

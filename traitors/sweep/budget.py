@@ -9,7 +9,7 @@ estimate of its cell before (``traitors.sweep.estimate``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from traitors.sweep.jobs import Job, JobResult
@@ -49,6 +49,13 @@ class Budget:
                 sum(s.cost for s in seen) / len(seen), sum(s.tokens for s in seen) / len(seen)
             )
         return self.estimate(job)
+
+    def needed(self, jobs: Iterable[Job]) -> Spend:
+        """What ``jobs`` are expected to spend together."""
+        total = Spend()
+        for job in jobs:
+            total += self.expected(job)
+        return total
 
     def admit(self, job: Job) -> bool:
         """Whether ``job`` may start within the budget."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 
@@ -41,10 +42,14 @@ def counting_bar(label: str, console: Console, live: bool, transient: bool = Fal
 
 
 class SweepProgress:
-    """Counts episodes and LLM usage as results arrive and shows them."""
+    """Counts episodes and LLM usage as results arrive and shows them: live in a terminal;
+    piped, a line every ``line_seconds`` while episodes run, and one per failure."""
 
-    def __init__(self, total: int, console: Console | None = None) -> None:
+    def __init__(
+        self, total: int, console: Console | None = None, line_seconds: float = LINE_SECONDS
+    ) -> None:
         self.console = console or Console()
+        self.line_seconds = line_seconds
         self.total = total
         self.counts: Counter[str] = Counter()
         self.usage: Counter[str] = Counter()
@@ -55,16 +60,23 @@ class SweepProgress:
         """Attempts that played to the end but came out degraded (each retry counts)."""
         self.running = 0
         self.started = time.perf_counter()
-        self._refreshed = self._lined = 0.0
+        self._refreshed = 0.0
         self.live = self.console.is_terminal
         self._progress = counting_bar("episodes", self.console, self.live)
         self._task = self._progress.add_task("sweep", total=total, stats=self.stats())
+        self._closed = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="sweep-progress", daemon=True)
 
     def __enter__(self) -> SweepProgress:
         self._progress.start()
+        if not self.live:
+            self._ticker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closed.set()
+        if self._ticker.is_alive():
+            self._ticker.join()
         self._progress.update(self._task, stats=self.stats())
         self._progress.stop()
 
@@ -85,11 +97,8 @@ class SweepProgress:
         self._refresh()
 
     def finish(self, result: JobResult, final: bool = True) -> None:
-        """A job ended; ``final`` is False when it failed but will be retried.
-
-        Piped, a line is printed for each failure and a progress line every
-        ``LINE_SECONDS``, so a sweep of 100,000 episodes is not 100,000 lines.
-        """
+        """A job ended; ``final`` is False when it failed but will be retried (piped, a line
+        says so)."""
         self.running -= 1
         self.usage.update(result.usage)
         if result.status == "complete":
@@ -114,16 +123,21 @@ class SweepProgress:
         self.counts["pending"] += count
 
     def _refresh(self) -> None:
-        """Redraw the stats at most every ``REFRESH_SECONDS`` (a line, piped: ``LINE_SECONDS``)."""
+        """Redraw the stats at most every ``REFRESH_SECONDS``."""
         now = time.perf_counter()
         if now - self._refreshed < REFRESH_SECONDS:
             return
         self._refreshed = now
         self._progress.update(self._task, stats=self.stats())
-        if not self.live and now - self._lined >= LINE_SECONDS:
-            self._lined = now
-            done = self.counts["complete"] + self.counts["skipped"]
-            self.console.print(f"{done}/{self.total} episodes | {self.stats()}", highlight=False)
+
+    def _tick(self) -> None:
+        """Piped: a progress line every ``line_seconds`` while episodes run, however long
+        they take (a sweep of 100,000 quick episodes is not 100,000 lines either)."""
+        while not self._closed.wait(self.line_seconds):
+            if self.running:
+                done = self.counts["complete"] + self.counts["skipped"]
+                line = f"{done}/{self.total} episodes | {self.stats()}"
+                self.console.print(line, highlight=False)
 
     def warning(self) -> str | None:
         """The validity warning line (``traitors.store.validity``): a rate of the complete

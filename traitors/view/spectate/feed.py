@@ -35,7 +35,7 @@ class EpisodeFeed:
             return False
         ended = self._tail.finished()  # checked before reading: the last read drains all
         calls: list[dict[str, Any]] = self._tail.calls()
-        events: list[Event] = self._tail.events()
+        events: list[Event] = self._tail.events(last=ended)
         self.timeline.add_calls(calls)
         self.timeline.extend(events)
         self.finished = ended

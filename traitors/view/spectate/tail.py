@@ -3,7 +3,9 @@
 Each read returns the lines completed since the last one; a partially written last line
 waits for its newline. The episode is over once ``manifest.json`` leaves the status
 ``running`` (or ``error.txt`` exists): both are written after the last log line, so one
-more read after that drains everything.
+more read after that drains everything: a last line still without its newline then is read
+as it is (named as cut off if it is not a whole event). A damaged ``manifest.json`` is
+named too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from typing import Any
 
 from traitors.game.events import Event
 from traitors.store.calls import CallRecord
-from traitors.store.log import CALLS, ERROR, EVENTS, LogError, parse_line, problem, read_manifest
+from traitors.store.log import (
+    CALLS,
+    ERROR,
+    EVENTS,
+    MANIFEST,
+    LogError,
+    load_manifest,
+    parse_line,
+    problem,
+)
 
 
 class JsonlTail:
@@ -36,6 +47,11 @@ class JsonlTail:
         *lines, self._partial = (self._partial + data).split(b"\n")
         return lines
 
+    def rest(self) -> bytes:
+        """The last line read without its newline, taken (empty if none)."""
+        rest, self._partial = self._partial, b""
+        return rest
+
 
 class EpisodeTail:
     """New events and model-call records of one episode directory."""
@@ -48,19 +64,25 @@ class EpisodeTail:
         self._call_lines = 0
 
     def finished(self) -> bool:
-        """True once the episode has ended (complete, degraded, or failed)."""
+        """True once the episode has ended (complete, degraded, or failed); LogError names a
+        damaged manifest."""
         if (self.dir / ERROR).is_file():
             return True
-        manifest = read_manifest(self.dir)
-        return manifest is not None and manifest.status != "running"
+        if not (self.dir / MANIFEST).is_file():
+            return False
+        return load_manifest(self.dir).status != "running"
 
-    def events(self) -> list[Event]:
-        """Events appended since the last call (LogError names a damaged line)."""
+    def events(self, last: bool = False) -> list[Event]:
+        """Events appended since the last call (LogError names a damaged line); ``last``: the
+        episode has ended, so a line without its newline is cut off."""
         events = []
         for line in self._events.read():
             self._lines += 1
             if line.strip():
                 events.append(parse_line(line + b"\n", self.dir / EVENTS, self._lines))
+        if last and (rest := self._events.rest()).strip():
+            self._lines += 1
+            events.append(parse_line(rest, self.dir / EVENTS, self._lines))
         return events
 
     def calls(self) -> list[dict[str, Any]]:

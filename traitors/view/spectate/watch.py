@@ -48,7 +48,7 @@ def watch_episode(
         while True:
             ended = tail.finished()  # checked before reading: the last read then drains all
             spectator.add_calls(tail.calls())
-            for event in spectator.visible(tail.events()):
+            for event in spectator.visible(tail.events(last=ended)):
                 spectator.board.update(event)
                 display.show(event)
                 if delay and event.line_text(spectator.board.words) is not None:
