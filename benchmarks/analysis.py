@@ -5,9 +5,13 @@ For scripted sweeps of The Traitors (built here, or reused when complete), times
 JSON logs and from the Parquet cache written by ``--compact``; the same tables computed by a
 plain Python loop over ``manifest.json`` and ``events.jsonl`` (``benchmarks/analysis_loop.py``,
 json and dicts); and the whole ``traitors analyze`` command in a fresh process. Both ways must
-give the same tables, value for value. Goals: under 5 s for 200 episodes, and at least 10x
-faster than the loop. The 20-episode sweep shows the fixed cost of polars' queries, which
-small runs cannot hide; the last lines give the cost of each extra episode between sizes.
+give the same tables, value for value, except the leaderboard, which has no loop version
+(``NO_LOOP_VERSION``): it is left out of the comparison, and polars is timed twice, computing
+the loop's tables (the leaderboard not computed, an empty table in its place) and every
+default table; the speed-ups compare the loop with the first. Goals: under 5 s for 200
+episodes, and at least 10x faster than the loop. The 20-episode sweep shows the fixed cost
+of polars' queries, which small runs cannot hide; the last lines give the cost of each extra
+episode between sizes.
 
     python benchmarks/analysis.py [--out /tmp/traitors_analysis_bench] [--sizes 20 200 2000]
 """
@@ -15,16 +19,18 @@ small runs cannot hide; the last lines give the cost of each extra episode betwe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import analysis_loop  # this script's directory is first on sys.path
+import polars as pl
 
 # This script is named like the package it measures: drop its directory from the path so that
 # ``import analysis`` finds the package, not this file.
@@ -32,10 +38,18 @@ HERE = Path(__file__).resolve().parent
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import analysis  # noqa: E402
+import analysis.ratings  # noqa: E402
 from analysis.cache import CACHE_DIR  # noqa: E402
 from analysis.suite import compute  # noqa: E402
 
 ROOT = HERE.parent
+NO_LOOP_VERSION = {
+    "leaderboard": "the OpenSkill and Bradley-Terry leaderboard has no loop version "
+    "(tests/test_ratings.py checks it against openskill called directly and against planted "
+    "skill gaps)"
+}
+"""Tables of the suite that the loop does not compute, and why."""
+LIKE_FOR_LIKE = "load + every default table but the leaderboard"
 CELLS = 4
 SWEEP = """\
 name: analysis_bench
@@ -67,6 +81,27 @@ def polars_tables(root: Path) -> dict[str, list[dict[str, object]]]:
     return {t.name: t.frame.to_dicts() for t in compute(analysis.load(root), [], [])}
 
 
+@contextlib.contextmanager
+def without_leaderboard() -> Iterator[None]:
+    """Within: the suite computes no leaderboard (an empty table stands in for it), so that
+    polars computes what the loop computes."""
+    assert set(NO_LOOP_VERSION) == {"leaderboard"}
+    real = analysis.ratings.leaderboard
+    analysis.ratings.leaderboard = lambda *args, **kwargs: pl.DataFrame()
+    try:
+        yield
+    finally:
+        analysis.ratings.leaderboard = real
+
+
+def loop_tables_in_polars(root: Path) -> dict[str, list[dict[str, object]]]:
+    """Load, then every default table but the leaderboard: the loop's tables."""
+    with without_leaderboard():
+        tables = polars_tables(root)
+    assert not tables.pop("leaderboard")
+    return tables
+
+
 def median_seconds(action: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -87,7 +122,10 @@ def command_seconds(root: Path, repeat: int) -> float:
 def measure(root: Path, repeat: int) -> list[tuple[str, str, float]]:
     """(computation, source, seconds) rows for one sweep, the loop last."""
     shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
-    mismatches = analysis_loop.compare(polars_tables(root), analysis_loop.loop_tables(root))
+    polars = polars_tables(root)
+    for name in NO_LOOP_VERSION:
+        polars.pop(name, None)
+    mismatches = analysis_loop.compare(polars, analysis_loop.loop_tables(root))
     if mismatches:
         raise SystemExit(f"{root}: polars and the loop differ:\n" + "\n".join(mismatches[:20]))
     rows = []
@@ -95,6 +133,11 @@ def measure(root: Path, repeat: int) -> list[tuple[str, str, float]]:
         if source == "Parquet":
             analysis.compact(root)
         rows += [
+            (
+                LIKE_FOR_LIKE,
+                source,
+                median_seconds(lambda: loop_tables_in_polars(root), repeat),
+            ),
             (
                 "load + every default table",
                 source,
@@ -104,7 +147,7 @@ def measure(root: Path, repeat: int) -> list[tuple[str, str, float]]:
         ]
     rows.append(
         (
-            "plain Python loop: the same tables",
+            "plain Python loop: the same tables but the leaderboard",
             "JSON",
             median_seconds(lambda: analysis_loop.loop_tables(root), repeat),
         )
@@ -148,7 +191,7 @@ def main() -> None:
             table.add_row(
                 str(size), name, source, f"{seconds:.3f}", f"{loop_seconds / seconds:.1f}"
             )
-        computed = {source: s for name, source, s in rows if name.startswith("load")}
+        computed = {source: s for name, source, s in rows if name == LIKE_FOR_LIKE}
         command = max(s for name, _, s in rows if name.startswith("traitors analyze"))
         speedups = {source: loop_seconds / s for source, s in computed.items()}
         parquet_and_loop[size] = (computed["Parquet"], loop_seconds)
@@ -158,8 +201,11 @@ def main() -> None:
             f"  polars vs the loop: {speedups['Parquet']:.1f}x from Parquet,"
             f" {speedups['JSON']:.1f}x from JSON (goal 10x: {met(max(speedups.values()) >= 10)})",
         ]
-    Console(width=110).print(table)
-    print("same tables both ways, value for value, at every size")
+    Console(width=120).print(table)
+    print("same tables both ways, value for value, at every size, but:")
+    for name, why in NO_LOOP_VERSION.items():
+        print(f"  left out: {name}: {why}")
+    print(f"speed-ups (and the per-episode costs below): '{LIKE_FOR_LIKE}' against the loop")
     print("\n".join(verdicts))
     for line in marginal_costs(parquet_and_loop):
         print(line)

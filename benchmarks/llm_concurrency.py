@@ -58,7 +58,10 @@ async def throughput(model: str, episodes: int, limit: int, seconds: float) -> f
             await run_episode(spec, next(seeds), services=Services(gateway=gateway, calls=log))
 
     tasks = [asyncio.create_task(slot()) for _ in range(episodes)]
-    await asyncio.sleep(1.0)  # warm up: first calls import litellm
+    # warm up: the first calls import litellm (seconds on a busy machine), then one more second
+    while not any(log.totals["calls"] for log in logs):
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)
     start_calls = sum(log.totals["calls"] for log in logs)
     started = time.perf_counter()
     await asyncio.sleep(seconds)
@@ -96,7 +99,7 @@ def main() -> None:
             f"{100 * rate / ideal:.0f}%",
             f"{rate / sequential:.1f}",
         )
-    Console().print(table)
+    Console(width=100).print(table)
     print(f"ideal = C / latency = {ideal:.1f} calls/s; goal: >= 90% of ideal at 16 episodes")
 
 

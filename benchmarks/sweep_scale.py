@@ -124,9 +124,10 @@ def main() -> None:
                     f"{got['peak_mb']:.0f}",
                     f"{got['analyze']:.1f}",
                 )
-    Console().print(table)
+    Console(width=110).print(table)
     local = [rates["local", s] for s in sizes]
-    print(f"local steady rate, largest vs smallest sweep: {local[-1] / local[0]:.2f}x")
+    if len(sizes) > 1:
+        print(f"local steady rate, largest vs smallest sweep: {local[-1] / local[0]:.2f}x")
     if not args.no_ray:
         for size in sizes:
             ratio = rates["ray", size] / rates["local", size]

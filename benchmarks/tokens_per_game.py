@@ -439,7 +439,7 @@ def main() -> None:
             "rounds",
             "calls",
             "prompt",
-            "completion",
+            "completion (replies / max_tokens)",
             "prompt / call",
             "prompt / player-round",
             "completion / player-round",

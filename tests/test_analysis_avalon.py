@@ -477,6 +477,7 @@ def scripted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_scripted_runs_match_the_logs(scripted: Path) -> None:
     data = analysis.load(scripted)
     expected = direct(scripted)
@@ -510,6 +511,7 @@ def test_scripted_runs_match_the_logs(scripted: Path) -> None:
         assert (seats[r]["episodes"], seats[r]["separated_games"]) == (len(found), sum(found))
 
 
+@pytest.mark.slow
 def test_analyze_end_to_end(
     scripted: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

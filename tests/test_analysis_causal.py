@@ -172,6 +172,7 @@ def test_the_bootstrap_is_seeded_and_brackets_the_difference() -> None:
 # --- effects of known size ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_message_that_moves_the_vote_has_an_effect_of_one(tmp_path: Path) -> None:
     directory = write_arms(tmp_path / "fork", ["Alice"] * 30, ["Bob"] * 30)
     table = influence_table(directory)
@@ -216,6 +217,7 @@ def test_a_message_that_moves_the_vote_has_an_effect_of_one(tmp_path: Path) -> N
     assert "Dave" not in set(found["subject"])
 
 
+@pytest.mark.slow
 def test_a_message_without_effect_has_an_interval_around_zero(tmp_path: Path) -> None:
     half = ["Alice"] * 15 + ["Bob"] * 15
     directory = write_arms(tmp_path / "fork", half, list(reversed(half)))
@@ -225,6 +227,7 @@ def test_a_message_without_effect_has_an_interval_around_zero(tmp_path: Path) ->
     assert (row["control"], row["treated"]) == pytest.approx((0.5, 0.5))
 
 
+@pytest.mark.slow
 def test_the_most_influential_message_is_ranked_first(tmp_path: Path) -> None:
     directory = tmp_path / "influence"
     write_arms(directory, ["Bob"] * 6 + ["Alice"] * 4, ["Bob"] * 5 + ["Alice"] * 5, "weak")
@@ -319,6 +322,7 @@ def test_forks_that_are_not_complete_are_left_out_and_counted(tmp_path: Path) ->
 # --- the group in `traitors analyze` -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_analyze_group_causal_prints_the_ranking_and_a_table_per_question(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -344,6 +348,7 @@ def test_analyze_group_causal_prints_the_ranking_and_a_table_per_question(
     assert tables["causal_influence"][1]["effect"] == pytest.approx(0.0)
 
 
+@pytest.mark.slow
 def test_a_fork_directory_gets_the_causal_group_by_default_and_a_figure(tmp_path: Path) -> None:
     directory = write_arms(tmp_path / "fork", ["Alice"] * 5, ["Bob"] * 5)
     assert "causal" in default_groups(analysis.load(directory))

@@ -37,6 +37,7 @@ def run(tmp_path: Path) -> Path:
     return directory
 
 
+@pytest.mark.slow
 def test_table_output(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert analyze(run, "--by", "rules.n_players") == 0
     out = capsys.readouterr().out
@@ -87,6 +88,7 @@ def test_bad_input_is_one_line_and_exit_2(
     assert captured.err.startswith("error: ") and message in captured.err
 
 
+@pytest.mark.slow
 def test_out_writes_figures_tables_and_a_self_contained_report(run: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     assert analyze(run, "--out", out, "--by", "rules.n_players") == 0
@@ -146,6 +148,7 @@ def test_a_principal_agent_sweep_shows_override_rates_by_condition(
         assert word in out
 
 
+@pytest.mark.slow
 def test_by_episode_id_splits_every_table_by_episode(
     run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -185,6 +188,7 @@ def test_degraded_episodes_are_left_out_and_counted_unless_asked(
     )
 
 
+@pytest.mark.slow
 def test_a_werewolf_run_names_villagers_and_werewolves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

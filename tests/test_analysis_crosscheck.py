@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 import analysis
 from analysis.suite import compute
 from traitors.cli import main
@@ -45,6 +47,7 @@ def recruited(run: Path) -> int:
     )
 
 
+@pytest.mark.slow
 def test_loop_gives_every_table_of_the_suite(tmp_path: Path) -> None:
     spec = tmp_path / "sweep.yaml"
     spec.write_text(SWEEP)
@@ -80,6 +83,7 @@ def test_loop_gives_every_table_of_the_suite(tmp_path: Path) -> None:
     assert {row["role"] for row in tables["ratings"]} == {"faithful", "traitor"}
 
 
+@pytest.mark.slow
 def test_loop_agrees_on_werewolf(tmp_path: Path) -> None:
     """The same on Werewolf (its own factions, exile and kill; no beliefs), every group the
     loop computes asked of the suite."""

@@ -36,6 +36,7 @@ def play(scenario: str, directory: Path, seeds: range = range(2)) -> Path:
 
 
 @pytest.mark.parametrize("scenario", GAMES)
+@pytest.mark.slow
 def test_every_group_figure_and_the_report_on_each_game(
     scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -61,6 +62,7 @@ def test_every_group_figure_and_the_report_on_each_game(
     assert set(printed) == {t.name for t in defaults if t.frame.width}
 
 
+@pytest.mark.slow
 def test_every_game_in_one_directory(tmp_path: Path) -> None:
     for scenario in GAMES:
         play(scenario, tmp_path / scenario, range(1))

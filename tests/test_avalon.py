@@ -459,6 +459,7 @@ def avalon_spec(policy: str = "random", **rules: Any) -> ScenarioSpec:
         ("heuristic", 60, {"n_players": 10, "oberon": True, "merlin_probe": "assassination"}),
     ],
 )
+@pytest.mark.slow
 def test_conformance(policy: str, seeds: int, rules: dict[str, Any]) -> None:
     report = check_scenario(avalon_spec(**rules), range(seeds), policy)
     assert report.problems == []
@@ -467,6 +468,7 @@ def test_conformance(policy: str, seeds: int, rules: dict[str, Any]) -> None:
         assert set(report.winners) == {"good", "evil"}  # both sides win sometimes
 
 
+@pytest.mark.slow
 def test_heuristic_play_is_sensible() -> None:
     spec = avalon_spec("heuristic", n_players=7)
     hits = shots = good_wins = 0
@@ -517,6 +519,7 @@ PZ_TABLES = [{"n_players": 5, "discussion": False}, {"n_players": 10, "oberon": 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # PettingZoo's style advice
 @pytest.mark.parametrize("options", PZ_TABLES)
+@pytest.mark.slow
 def test_pettingzoo_api_and_seed_tests(options: dict[str, Any]) -> None:
     from pettingzoo.test import (  # type: ignore[import-untyped]
         api_test,
@@ -589,6 +592,7 @@ def llm_episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return summary.dir
 
 
+@pytest.mark.slow
 def test_an_llm_game_with_a_fake_model_plays_to_the_end(llm_episode: Path) -> None:
     log = read_episode(llm_episode)
     events, roles = log.events, log.manifest.roles

@@ -19,6 +19,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_twenty_episodes_are_byte_identical_across_runs_and_replay_ok(
     traitors_yaml: Path, tmp_path: Path
 ) -> None:
@@ -118,6 +119,7 @@ BAD_SPECS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_SPECS))
+@pytest.mark.slow
 def test_bad_specs_exit_2_naming_file_and_field(case: str, tmp_path: Path) -> None:
     text, expected = BAD_SPECS[case]
     path = tmp_path / f"{case}.yaml"
@@ -128,6 +130,7 @@ def test_bad_specs_exit_2_naming_file_and_field(case: str, tmp_path: Path) -> No
     assert str(path) in result.stderr and expected in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_missing_file_and_bad_set_exit_2(traitors_yaml: Path, tmp_path: Path) -> None:
     missing = run_cli("run", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
@@ -142,6 +145,7 @@ def test_missing_file_and_bad_set_exit_2(traitors_yaml: Path, tmp_path: Path) ->
     assert unknown.returncode == 2 and "unknown scenario 'chess'" in unknown.stderr
 
 
+@pytest.mark.slow
 def test_every_command_has_help() -> None:
     for command in (
         [],

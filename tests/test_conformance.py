@@ -16,6 +16,7 @@ from traitors.game.registry import register_analysis, register_scenario
 
 
 @pytest.mark.parametrize("policy", ["random", "heuristic"])
+@pytest.mark.slow
 def test_300_seeds_hold_every_contract(traitors_yaml, policy: str) -> None:
     report = check_scenario(load_spec(traitors_yaml), range(300), policy)
     assert report.problems == []
@@ -42,6 +43,7 @@ def test_300_seeds_hold_every_contract(traitors_yaml, policy: str) -> None:
         ],
     ],
 )
+@pytest.mark.slow
 def test_rule_variants_hold_every_contract(traitors_yaml, overrides: list[str]) -> None:
     report = check_scenario(load_spec(traitors_yaml, overrides), range(100), "random")
     assert report.problems == []
@@ -108,6 +110,7 @@ def test_broken_scenarios_are_caught(traitors_yaml, rules_class, symptom: str) -
 
 @pytest.mark.parametrize("policy", ["random", "heuristic"])
 @pytest.mark.parametrize("scenario", GAMES)
+@pytest.mark.slow
 def test_every_game_holds_every_contract_and_states_its_rules(scenario: str, policy: str) -> None:
     report = check_scenario(game_spec(scenario), range(20), policy)
     assert report.problems == []

@@ -137,6 +137,7 @@ def _recount(rows: list[dict[str, Any]], *keys: str) -> dict[tuple[str, ...], di
 # --- tests ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_card_counts_match_a_recount_from_the_logs(runs, tmp_path, capsys):
     code, err = _export(capsys, tmp_path / "ds", runs / "traitors", runs / "werewolf")
     assert code == 0, err

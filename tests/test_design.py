@@ -180,6 +180,7 @@ def test_an_unknown_stop_faction_is_refused(tmp_path: Path, capsys) -> None:
     assert "wolves" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_stop_rule_stops_each_cell_once_its_interval_is_narrow(tmp_path: Path, capsys) -> None:
     stop = StopSpec(ci_width=0.45, max_episodes=200, check_every=10)
     path = write_sweep(
@@ -244,6 +245,7 @@ def test_the_pair_planner_follows_the_normal_formula() -> None:
     assert fewer == math.ceil(seeds / 2) or fewer == seeds // 2 + 1
 
 
+@pytest.mark.slow
 def test_plan_prints_cells_and_pairs_from_the_worst_case_and_a_pilot(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

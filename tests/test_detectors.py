@@ -125,6 +125,7 @@ def _detector(tmp_path: Path, dataset: Path, name: str, kind: str, scores: list)
     return run
 
 
+@pytest.mark.slow
 def test_runs_scored_against_the_labels(dataset: Path, tmp_path: Path, capsys) -> None:
     probe = _detector(tmp_path, dataset, "probe", "probe", [(r[0], r[1], r[7], None) for r in ROWS])
     failing = [

@@ -540,6 +540,7 @@ def test_token_prices_for_estimates() -> None:
     assert endpoint_for(unknown).token_price(unknown, 1000, 500) is None
 
 
+@pytest.mark.slow
 def test_no_endpoint_module_imports_litellm() -> None:
     code = (
         "import sys, traitors.llm.endpoints, traitors.llm.gateway, traitors.llm.models, "

@@ -18,6 +18,7 @@ from traitors.store.log import EpisodeLog, read_episode
 from traitors.view.htmlreplay.page import episode_page
 from traitors.view.spectate.view import episode_words
 
+pytestmark = pytest.mark.slow  # a real browser
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -158,6 +158,7 @@ def test_a_degraded_episode_says_so_and_a_seat_gets_no_reason(
     assert (seat["status"], seat["status_reason"]) == ("degraded", "")
 
 
+@pytest.mark.slow
 def test_a_werewolf_episode_exports_in_a_fresh_process(tmp_path: Path) -> None:
     """Its act events carry Werewolf's own action kinds (bids): reading them loads the
     installed scenarios, as reading its own event kinds does."""
@@ -207,6 +208,7 @@ def report_links(out: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.slow
 def test_analyze_links_the_cited_episodes_to_their_replays(
     run_dir: Path, tmp_path: Path, packed: bool
 ) -> None:
@@ -226,6 +228,7 @@ def test_analyze_links_the_cited_episodes_to_their_replays(
     assert f"{len(ids)} of {len(ids)} episode(s) are linked" in (out / "report.html").read_text()
 
 
+@pytest.mark.slow
 def test_the_report_exports_a_bounded_number_of_replays(
     run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

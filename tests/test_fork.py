@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
@@ -13,11 +14,11 @@ import pytest
 
 from analysis.causal import influence_table
 from traitors.cli import main
-from traitors.episode.fork import ForkError, fork_point, intervene, load_parent
+from traitors.episode.fork import ForkError, fork_point, fork_records, intervene, load_parent
 from traitors.episode.spec import load_spec
 from traitors.llm.fake import FakeCall, fill_schema, register_fake_model, schema_filler
 from traitors.store.log import CALLS, EVENTS, load_manifest, read_episode
-from traitors.sweep.episodes import run_episodes
+from traitors.sweep.episodes import run_episodes, run_one
 from traitors.sweep.replay import replay_episode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +128,41 @@ def test_prefix_is_byte_identical_and_served_without_model_calls(tmp_path) -> No
         assert not [e for e in after[:3] if e.kind == "speak" and e.actor == "Carol"]
 
 
+def test_a_forks_observers_see_every_event_and_no_call_reaches_the_model_before_its_point(
+    tmp_path,
+) -> None:
+    """What benchmarks/fork.py counts with: observers given to run_one see a fork's restored
+    prefix too, and the model itself is not called before the fork point."""
+    seen: list[int] = []
+    calls_at: list[int] = []  # the events recorded when each call reached the model
+    fill = schema_filler()
+
+    def counted(call: FakeCall) -> str:
+        calls_at.append(len(seen))
+        return fill(call)
+
+    parent = parent_episode(tmp_path, fake(counted))
+    assert len(calls_at) == load_manifest(parent).usage["calls"] > 0
+    loaded = load_parent(str(parent))
+    at, change = intervene(loaded, "drop", first_message(parent, "Carol"))
+    (record,) = fork_records(loaded, at, change, 1, control=False)
+
+    class Watch:
+        def on_event(self, event, state) -> None:
+            seen.append(event.seq)
+
+        def on_decision(self, observation, request, action) -> None:
+            pass
+
+    calls_at.clear()
+    seed = loaded.log.manifest.seed
+    run = run_one(loaded.spec, seed, tmp_path / "forks", [Watch()], fork=record)
+    summary = asyncio.run(run)
+    assert seen == list(range(len(read_episode(summary.dir).events)))
+    assert at > 0 and calls_at and min(calls_at) >= at
+    assert len(calls_at) == summary.manifest.usage["calls"]
+
+
 def test_a_fork_without_intervention_at_temperature_0_reproduces_the_parent(tmp_path) -> None:
     model = fake(schema_filler())
     parent = parent_episode(tmp_path, model, "agents.default.temperature=0")
@@ -151,6 +187,7 @@ def test_continuations_differ_at_temperature_above_0(tmp_path) -> None:
     assert len(texts) == 3
 
 
+@pytest.mark.slow
 def test_dropping_the_accusation_is_found_to_save_the_accused(tmp_path) -> None:
     parent = parent_episode(tmp_path, fake(follower))
     events = read_episode(parent).events
@@ -262,7 +299,11 @@ def test_dry_run_prints_the_expected_calls_per_arm(tmp_path, capsys) -> None:
 
 @pytest.mark.parametrize("scenario", ["werewolf", "avalon", "principal_agent"])
 def test_every_scenario_forks_with_scripted_agents(tmp_path, scenario) -> None:
-    spec = load_spec(ROOT / "scenarios" / f"{scenario}.yaml", ["agents.default.policy=heuristic"])
+    path = ROOT / "scenarios" / f"{scenario}.yaml"
+    # every agent layer, not only the default: the shopping task's assistant layer names the
+    # embedded model (minutes of a local model, in a test of scripted forks)
+    layers = load_spec(path).agents
+    spec = load_spec(path, [f"agents.{layer}.policy=heuristic" for layer in layers])
     parent = run_episodes(spec, [4], tmp_path / "parent")[0].dir
     events = read_episode(parent).events
     decisions = [e.seq for e in events if e.kind == "act"]
@@ -275,6 +316,7 @@ def test_every_scenario_forks_with_scripted_agents(tmp_path, scenario) -> None:
         assert replay_episode(directory).ok
 
 
+@pytest.mark.slow
 def test_influence_ranks_the_accusation_first(tmp_path, capsys) -> None:
     parent = parent_episode(tmp_path, fake(follower))
     events = read_episode(parent).events

@@ -25,5 +25,6 @@ def test_golden_covers_every_case() -> None:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.slow
 def test_episode_logs_are_byte_identical(case: str, tmp_path: Path) -> None:
     assert play(case, tmp_path) == EXPECTED[case]

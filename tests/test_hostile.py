@@ -117,6 +117,7 @@ def test_every_line_of_every_output_path_shows_speech_literally(hostile_episode:
     assert_clean(out.getvalue())
 
 
+@pytest.mark.slow
 def test_the_interactive_view_shows_hostile_speech_literally(hostile_episode: Path) -> None:
     from test_watch_app import drive, look
 
@@ -153,6 +154,7 @@ def test_prompts_quote_hostile_speech_as_one_json_string(hostile_episode: Path) 
 
 
 @pytest.mark.parametrize("preset", ["smollm2-135m", "gemma3-270m"])
+@pytest.mark.slow
 def test_player_text_opens_no_turn_in_an_embedded_model(preset: str) -> None:
     from traitors.llm.local import load_model
 
@@ -348,6 +350,7 @@ DAMAGE: list[tuple[str, Callable[[Path], None], int, str]] = [
 
 
 @pytest.mark.parametrize(("case", "damage", "code", "message"), DAMAGE, ids=[c[0] for c in DAMAGE])
+@pytest.mark.slow
 def test_replay_meets_a_damaged_episode_with_one_line(
     case, damage, code, message, llm_episode: Path, tmp_path: Path
 ) -> None:
@@ -376,6 +379,7 @@ def test_watch_meets_a_corrupt_line_with_one_line(
     assert "events.jsonl, line 8" in err and "\n" not in err
 
 
+@pytest.mark.slow
 def test_analyze_leaves_a_damaged_episode_out_names_it_and_goes_on(tmp_path: Path, capsys) -> None:
     spec = load_spec(TRAITORS_YAML, ["agents.default.policy=heuristic", "rules.max_rounds=3"])
     summaries = run_episodes(spec, [1, 2, 3], tmp_path / "run")

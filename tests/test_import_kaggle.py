@@ -376,6 +376,7 @@ def test_a_doctor_save_is_told_to_the_doctor_alone() -> None:
     assert save.target not in {e.target for e in killed if e.round == save.round}
 
 
+@pytest.mark.slow
 def test_a_day_without_exile_records_the_tie_and_nobody_exiled() -> None:
     episode = read("balanced_no_exile")
     nobody = [
@@ -504,6 +505,7 @@ def test_watch_in_plain_mode_and_export_html_work(imported: Path, tmp_path: Path
 # --- streaming and bad input ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_12_mb_steps_value_is_passed_over_without_being_held() -> None:
     data = replay("model_agents")
     step = {"observations": data["steps"][0], "pad": 'x]}\\"{' * 40}

@@ -89,6 +89,7 @@ def crash_run(script: str, *args: str | Path) -> int:
 # --- parallel ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_parallel_gives_the_same_episodes_as_serial_loose_and_packed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -109,6 +110,7 @@ def test_parallel_gives_the_same_episodes_as_serial_loose_and_packed(
     assert len(loose(tmp_path / "parallel")) == 24 and loose(tmp_path / "packed") == []
 
 
+@pytest.mark.slow
 def test_archives_are_read_by_the_workers_and_their_spool_is_removed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -132,6 +134,7 @@ def test_archives_are_read_by_the_workers_and_their_spool_is_removed(
     )
 
 
+@pytest.mark.slow
 def test_bad_files_get_one_line_each_in_parallel_and_again_when_resumed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -154,6 +157,7 @@ def test_bad_files_get_one_line_each_in_parallel_and_again_when_resumed(
 # --- shards -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_past_the_threshold_the_import_ends_in_shards_and_a_rerun_keeps_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -172,6 +176,7 @@ def test_past_the_threshold_the_import_ends_in_shards_and_a_rerun_keeps_them(
 
 
 @pytest.mark.parametrize(("threshold", "packed"), [(24, False), (23, True)])
+@pytest.mark.slow
 def test_the_threshold_counts_the_games_of_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], threshold: int, packed: bool
 ) -> None:
@@ -203,6 +208,7 @@ def test_a_shard_is_written_per_batch_bounded_by_games_and_bytes(tmp_path: Path)
 # --- resuming ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_import_killed_mid_write_resumes_with_every_game_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -228,6 +234,7 @@ pathlib.Path.rename = crash
     assert len(read_journal(out)) == 16
 
 
+@pytest.mark.slow
 def test_a_crash_after_a_shard_is_written_loses_and_duplicates_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -255,6 +262,7 @@ def die_on_bidding(task: Task) -> import_pool.Result:
     return import_pool.read_task(import_pool._importer, task)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_stops_the_import_with_one_line_and_the_rerun_completes_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from test_sweep import quiet, sweep_jobs, write_sweep
 
 import traitors.sweep.state as state_module
@@ -52,6 +53,7 @@ def test_a_cut_journal_line_is_ignored_and_the_last_line_wins(tmp_path: Path) ->
     assert "c" not in entries
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> None:
     path = write_sweep(tmp_path, SLOW_LLM + "episodes: 10\n")
     out = tmp_path / "run"
@@ -83,6 +85,7 @@ PRICED = (
 )
 
 
+@pytest.mark.slow
 def test_a_budget_stops_scheduling_before_it_is_passed(tmp_path: Path, capsys) -> None:
     path = write_sweep(tmp_path, PRICED + "episodes: 12\n")
     out = tmp_path / "run"

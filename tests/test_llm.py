@@ -271,6 +271,7 @@ def marked_filler():
     return filler_with(marks)
 
 
+@pytest.mark.slow
 def test_no_prompt_holds_an_event_its_agent_may_not_see(traitors_yaml, tmp_path) -> None:
     spec = llm_spec(traitors_yaml, fake(marked_filler()), "rules.n_players=7", "rules.n_traitors=2")
     summaries = run_episodes(spec, [1, 2, 3], tmp_path)
@@ -356,6 +357,7 @@ def test_heuristic_agents_answer_the_probe_from_their_suspicions(traitors_yaml) 
             )
 
 
+@pytest.mark.slow
 def test_reflections_keep_the_prompt_bounded(traitors_yaml, tmp_path) -> None:
     spec = llm_spec(
         traitors_yaml,

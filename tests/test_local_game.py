@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from traitors.episode.spec import load_spec
 from traitors.game.events import ReasoningEvent, SpeakEvent, VoteEvent
 from traitors.store.log import CALLS, read_episode
 from traitors.sweep.episodes import run_episodes
 from traitors.sweep.replay import replay_episode
+
+pytestmark = pytest.mark.slow  # the embedded model plays a whole game
 
 
 def test_four_player_game_with_the_embedded_model(traitors_yaml: Path, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ def ask(model: str, user: str = "Say hello to the table.", **options: Any) -> An
     return asyncio.run(call)
 
 
+@pytest.mark.slow
 def test_chat_answer_has_text_and_usage() -> None:
     response = ask("smollm2-135m", max_tokens=16, seed=1)
     assert response.choices[0].message.content.strip()
@@ -49,6 +50,7 @@ def test_chat_answer_has_text_and_usage() -> None:
 
 
 @pytest.mark.parametrize("model", ["smollm2-135m", "gemma3-270m"])
+@pytest.mark.slow
 def test_enum_schema_gives_a_valid_vote(model: str) -> None:
     response_format = {"type": "json_schema", "json_schema": {"name": "vote", "schema": VOTE}}
     response = ask(
@@ -58,6 +60,7 @@ def test_enum_schema_gives_a_valid_vote(model: str) -> None:
 
 
 @pytest.mark.parametrize("model", ["smollm2-135m", "gemma3-270m"])
+@pytest.mark.slow
 def test_same_seed_same_text_whatever_came_before(model: str) -> None:
     first = ask(model, max_tokens=16, seed=5, temperature=1.0).choices[0].message.content
     ask(model, "Whom do you suspect?", max_tokens=4, seed=6)  # moves the KV cache elsewhere
@@ -65,6 +68,7 @@ def test_same_seed_same_text_whatever_came_before(model: str) -> None:
     assert first == again
 
 
+@pytest.mark.slow
 def test_prompt_logits_do_not_depend_on_earlier_calls() -> None:
     """Gemma's numbers change with the batch a token is evaluated in: reuse must be aligned."""
     model = local.load_model("gemma3-270m")
@@ -100,6 +104,7 @@ def test_missing_package_and_missing_file_are_explained(
         local.resolve_model_path(str(tmp_path / "missing.gguf"))
 
 
+@pytest.mark.slow
 def test_model_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     model = local.load_model("smollm2-135m")
 

@@ -177,6 +177,7 @@ def short_game(traitors_yaml: Path, *extra: str):
     )
 
 
+@pytest.mark.slow
 def test_a_local_seat_captures_and_probes_its_statements(traitors_yaml, tmp_path, capsys) -> None:
     probe = ProbeFile(model=MODEL, layer=30, weights=tuple(np.linspace(-0.01, 0.01, 576)),
                       bias=0.0, mean=(0.0,) * 576, scale=(1.0,) * 576)  # fmt: skip

@@ -8,6 +8,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from agents.llm import _options, describe_schema
 from agents.memory import Memory
 from traitors.episode.policy import Observation
@@ -34,6 +36,7 @@ def common(a: str, b: str) -> int:
     )
 
 
+@pytest.mark.slow
 def test_successive_prompts_of_a_seat_extend_each_other(tmp_path: Path) -> None:
     model = register_fake_model("layout", schema_filler())
     spec = load_spec(

@@ -55,6 +55,7 @@ def descending(rows: dict[object, dict[str, object]], column: str) -> list[objec
 # --- (a) a planted skill gap ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_planted_gap_is_recovered_in_order_and_size() -> None:
     rows = by_label(group_rows(planted_games(800), resamples=20))
     order = ["strong", "middling", "weak"]
@@ -258,6 +259,7 @@ def scripted(tmp_path_factory: pytest.TempPathFactory) -> RunData:
     return analysis.load(run)
 
 
+@pytest.mark.slow
 def test_heuristic_outrates_random_on_both_sides(scripted: RunData) -> None:
     table = leaderboard(scripted, [], resamples=50)
     assert table["label"].to_list() == ["heuristic", "random"]

@@ -19,6 +19,7 @@ from traitors.sweep.ray_setup import ensure_ray
 from traitors.sweep.spec import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # a local Ray instance
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 def test_a_killed_driver_leaves_no_ray_process_behind() -> None:
     tmp_path = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths are short
     env = {**os.environ, "RAY_TMPDIR": str(tmp_path)}
@@ -73,6 +74,7 @@ def test_a_killed_driver_leaves_no_ray_process_behind() -> None:
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_a_driver_killed_while_ray_starts_leaves_no_ray_process_behind() -> None:
     """``kill -9`` of the driver as soon as Ray's agents start, before ``ray.init`` returns
     (they outlive the raylet that started them): the reaper, started before Ray, ends them."""

@@ -138,6 +138,7 @@ def move_back(run: Path, holding: Path) -> None:
 # --- compaction and extraction -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_compact_packs_every_episode_and_each_comes_back_byte_for_byte(
     run: Path, tmp_path: Path
 ) -> None:
@@ -360,6 +361,7 @@ def test_sweep_helpers_say_what_is_complete_loose_or_packed(run: Path) -> None:
 # --- analysis ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_analysis_is_the_same_before_during_and_after_compaction(run: Path, tmp_path: Path) -> None:
     want_frames, want_tables = frames(run), tables(run)
     assert main(["analyze", str(run), "--compact", "--format", "json"]) == 0

@@ -88,6 +88,7 @@ def test_grid_and_zip_expand_deterministically(tmp_path: Path) -> None:
         ("episodes: 0\n", "episodes"),
     ],
 )
+@pytest.mark.slow
 def test_bad_sweeps_exit_2_naming_the_field(tmp_path: Path, body: str, message: str) -> None:
     path = write_sweep(tmp_path, body)
     with pytest.raises(SpecError, match=message):
@@ -173,6 +174,7 @@ def test_an_episode_that_raises_is_recorded_and_retried(tmp_path: Path) -> None:
     assert all(is_complete(out / job.episode_id) for job in jobs)
 
 
+@pytest.mark.slow
 def test_a_provider_failing_30_percent_loses_nothing(tmp_path: Path, monkeypatch) -> None:
     from traitors.llm.gateway import Gateway
 
@@ -207,6 +209,7 @@ def complete_in(out: Path) -> set[str]:
     )
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_of_the_driver(tmp_path: Path) -> None:
     path = write_sweep(
         tmp_path,
@@ -246,6 +249,7 @@ def test_resume_after_sigkill_of_the_driver(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.slow
 def test_interrupt_stops_cleanly_and_says_how_to_resume(tmp_path: Path, sig: int) -> None:
     path = write_sweep(
         tmp_path,

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,6 +26,7 @@ def bench() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_tokens_per_game_is_deterministic_and_counts_shared_prefixes() -> None:
     tokens = bench()
     encode = tokens._encode()

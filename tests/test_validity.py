@@ -101,6 +101,7 @@ def episode_dirs(run: Path) -> list[Path]:
     return sorted(p for p in run.iterdir() if (p / "manifest.json").is_file())
 
 
+@pytest.mark.slow
 def test_counts_per_model_match_calls_jsonl_and_the_manifests(troubled_run: Path) -> None:
     dirs = episode_dirs(troubled_run)
     calls = [c for d in dirs for c in read_calls(d)]
@@ -209,6 +210,7 @@ def test_the_rules_check_catches_a_wrong_traitor_count_in_a_recorded_prompt(
 
 
 @pytest.mark.parametrize("scenario", GAMES)
+@pytest.mark.slow
 def test_real_fake_model_episodes_state_their_rules(scenario: str, tmp_path: Path) -> None:
     (summary,) = run_episodes(game_spec(scenario, "llm", model="fake/random"), [4], tmp_path)
     assert summary.manifest.status == "complete"

@@ -114,6 +114,7 @@ def faithful_and_traitor(episode: Path) -> tuple[str, str]:
     )
 
 
+@pytest.mark.slow
 def test_keys_step_jump_play_and_scroll_through_a_finished_episode(episode: Path) -> None:
     app = WatchApp(episode, speed=None)
 
@@ -156,6 +157,7 @@ def test_keys_step_jump_play_and_scroll_through_a_finished_episode(episode: Path
     drive(app, script)
 
 
+@pytest.mark.slow
 def test_switching_to_a_seat_shows_only_what_that_seat_saw(episode: Path) -> None:
     faithful, traitor = faithful_and_traitor(episode)
     events = list(iter_events(episode))
@@ -192,6 +194,7 @@ def test_switching_to_a_seat_shows_only_what_that_seat_saw(episode: Path) -> Non
     drive(app, script)
 
 
+@pytest.mark.slow
 def test_reasoning_and_calls_toggle_and_a_call_opens(episode: Path) -> None:
     app = WatchApp(episode, speed=None)
 
@@ -215,6 +218,7 @@ def test_reasoning_and_calls_toggle_and_a_call_opens(episode: Path) -> None:
     drive(app, script)
 
 
+@pytest.mark.slow
 def test_calls_follow_the_cursor_and_a_seat_sees_only_its_own(episode: Path) -> None:
     faithful, _ = faithful_and_traitor(episode)
     app = WatchApp(episode, speed=None)
@@ -233,6 +237,7 @@ def test_calls_follow_the_cursor_and_a_seat_sees_only_its_own(episode: Path) -> 
     drive(app, script)
 
 
+@pytest.mark.slow
 def test_a_run_directory_lists_its_episodes_to_pick_from(run_dir: Path) -> None:
     first, second = sorted(p for p in run_dir.iterdir() if p.is_dir())
     app = WatchApp(second, run_dir=run_dir, speed=None)
@@ -282,6 +287,7 @@ def test_an_episode_being_written_is_followed_and_a_damaged_line_named(
     drive(app, script)
 
 
+@pytest.mark.slow
 def test_run_live_follows_the_newest_episode_while_the_run_goes_on(tmp_path: Path) -> None:
     register_policy("watch-slow", SlowPolicy)
     out = tmp_path / "live"
@@ -312,6 +318,7 @@ class SlowPolicy(HeuristicPolicy):
         return await super().decide(observation, request)
 
 
+@pytest.mark.slow
 def test_play_in_the_view_answers_typed_questions_and_shows_only_the_seat(
     tmp_path: Path,
 ) -> None:

@@ -141,12 +141,14 @@ def test_config_rejects_impossible_tables() -> None:
 
 
 @pytest.mark.parametrize("policy", ["random", "heuristic"])
+@pytest.mark.slow
 def test_conformance_over_300_seeds(policy: str) -> None:
     spec = validate_spec({"name": "ww", "scenario": "werewolf"})
     report = check_scenario(spec, range(300), policy)
     assert report.problems == [] and report.episodes == 300
 
 
+@pytest.mark.slow
 def test_the_optional_belief_probe_asks_everyone_privately_before_the_vote() -> None:
     rules = {"belief_probe": True, "debate_turns": 1}
     spec = validate_spec({"name": "ww", "scenario": "werewolf", "rules": rules})

@@ -250,6 +250,7 @@ def test_legacy_reveal_on_exile_still_reads_and_old_episode_ids_hold() -> None:
 
 @pytest.mark.parametrize("preset", PRESETS)
 @pytest.mark.parametrize("policy", ["random_active", "heuristic"])
+@pytest.mark.slow
 def test_the_kaggle_presets_pass_the_conformance_check(preset: str, policy: str) -> None:
     spec = load_spec(ROOT / "scenarios" / preset)
     report = check_scenario(spec, range(80), policy)

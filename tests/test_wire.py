@@ -300,6 +300,7 @@ def test_each_error_is_named_by_kind_and_only_transient_ones_are_retried(
 
 
 @pytest.mark.parametrize("retry_after", ["1", "date"], ids=["seconds", "http-date"])
+@pytest.mark.slow
 def test_a_rate_limit_waits_as_long_as_retry_after_asks(sim: ProviderSim, retry_after: str) -> None:
     asked = formatdate(time.time() + 2, usegmt=True) if retry_after == "date" else retry_after
     sim.reply(Fail(429, "slow down", retry_after=asked), Turn())
@@ -320,6 +321,7 @@ def test_a_long_retry_after_is_capped_by_the_gateway(sim: ProviderSim) -> None:
     assert time.perf_counter() - started < 2.0
 
 
+@pytest.mark.slow
 def test_a_slow_reply_times_out_and_is_retried(sim: ProviderSim) -> None:
     gateway = Gateway(backoff=0.001, max_backoff=0.01, max_attempts=2, timeout=0.5)
     sim.reply(Turn(delay=5), Turn())
@@ -583,6 +585,7 @@ def test_a_slow_provider_stops_the_episode_with_timeouts(
     assert replays_without_the_server(sim, summary.dir)
 
 
+@pytest.mark.slow
 def test_transient_failures_and_a_rate_limit_are_retried_and_the_game_goes_on(
     traitors_yaml: Path, tmp_path: Path, sim: ProviderSim, gateway: Gateway
 ) -> None:

@@ -68,6 +68,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     server.stop()
 
 
+@pytest.mark.slow
 def test_llama_server_answers_and_is_restarted_after_sigkill(llama_server: ServerProcess) -> None:
     assert llama_server.endpoint == f"http://127.0.0.1:{llama_server.port}/v1"
     assert llama_server.is_alive() and llama_server.healthy()
@@ -101,6 +102,7 @@ def test_server_that_exits_reports_code_and_log_tail(tmp_path: Path) -> None:
     assert not server.is_alive()
 
 
+@pytest.mark.slow
 def test_server_that_never_gets_healthy_times_out(tmp_path: Path) -> None:
     server = ServerProcess(
         [sys.executable, "-c", "import time; time.sleep(60)"],
@@ -115,6 +117,7 @@ def test_server_that_never_gets_healthy_times_out(tmp_path: Path) -> None:
     assert not server.is_alive()
 
 
+@pytest.mark.slow
 def test_hung_server_is_killed_and_restarted(tmp_path: Path) -> None:
     def http_server(port: int) -> list[str]:
         return [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
@@ -223,6 +226,7 @@ def pool(local_ray: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     pool.stop()
 
 
+@pytest.mark.slow
 def test_inference_actor_reports_a_working_endpoint(
     pool: InferencePool, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -237,6 +241,7 @@ def test_inference_actor_reports_a_working_endpoint(
     assert ask(endpoint)
 
 
+@pytest.mark.slow
 def test_router_over_start_inference_routes_answers(pool: InferencePool) -> None:
     from litellm.router import Router
 
@@ -250,6 +255,7 @@ def test_router_over_start_inference_routes_answers(pool: InferencePool) -> None
     assert isinstance(response.choices[0].message.content, str)
 
 
+@pytest.mark.slow
 def test_workers_that_cannot_get_their_gpus_time_out(local_ray: None) -> None:
     spec = InferenceSpec(kind="vllm", model="Qwen/Qwen2.5-0.5B-Instruct", num_gpus=1)
     started = time.monotonic()

@@ -64,7 +64,7 @@ async def run_one(
     """Run (or keep, if already complete) one episode into ``out_dir/<episode_id>/``;
     with ``fork``, the fork of its parent (``spec`` and ``seed`` are the parent's)."""
     if fork is not None:
-        return await _run_fork(spec, seed, out_dir, fork)
+        return await _run_fork(spec, seed, out_dir, fork, observers)
     eid = episode_id(spec, seed)
     directory = out_dir / eid
     if is_complete(directory):
@@ -79,7 +79,11 @@ async def run_one(
 
 
 async def _run_fork(
-    spec: ScenarioSpec, seed: int, out_dir: Path, record: ForkRecord
+    spec: ScenarioSpec,
+    seed: int,
+    out_dir: Path,
+    record: ForkRecord,
+    observers: Sequence[EpisodeObserver] = (),
 ) -> EpisodeSummary:
     plan = ForkPlan(record)
     directory = out_dir / plan.episode_id
@@ -97,6 +101,7 @@ async def _run_fork(
         writer=writer,
         services=services,
         policies=played_from_log(parent.log),
+        observers=observers,
         fork=plan,
     )
     return EpisodeSummary(plan.episode_id, seed, directory, result.manifest, False)
