@@ -248,9 +248,20 @@ def test_resume_after_sigkill_of_the_driver(tmp_path: Path) -> None:
     assert {e["status"] for e in state["episodes"].values()} == {"complete"}
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def ignore_sigint() -> None:
+    """What a shell does to a job it starts in the background (``cmd &``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("sig", "background"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+    ids=["ctrl-c", "sigterm", "sigterm-to-a-background-job"],
+)
 @pytest.mark.slow
-def test_interrupt_stops_cleanly_and_says_how_to_resume(tmp_path: Path, sig: int) -> None:
+def test_interrupt_stops_cleanly_and_says_how_to_resume(
+    tmp_path: Path, sig: int, background: bool
+) -> None:
     path = write_sweep(
         tmp_path,
         "set: {agents.default.policy: llm, agents.default.model: 'fake/random?latency=0.05',"
@@ -263,6 +274,7 @@ def test_interrupt_stops_cleanly_and_says_how_to_resume(tmp_path: Path, sig: int
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=ignore_sigint if background else None,
     )
     deadline = time.time() + 120
     while time.time() < deadline and not list(out.glob("*/events.jsonl")):

@@ -41,16 +41,23 @@ COMPACT_AT = 1_000
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM is handled like Ctrl-C while the block runs: it raises SIGINT, whose handler
-    (asyncio's, in an event loop; Python's KeyboardInterrupt otherwise) stops cleanly."""
+    (asyncio's, in an event loop; Python's KeyboardInterrupt otherwise) stops cleanly. A
+    process started in the background by a shell inherits SIGINT ignored: Python's handler
+    is put back for the block, or neither signal would stop it."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         signal.raise_signal(signal.SIGINT)
 
     previous = signal.signal(signal.SIGTERM, interrupt)
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
