@@ -1,0 +1,95 @@
+"""Tests written for mutants that lived (scripts/mutation.sh): what a seat saw, rebuilt from
+the log; the masking of a key's runs at either end of a text; the place of a YAML error."""
+
+from __future__ import annotations
+
+import pytest
+
+from traitors.game.events import (
+    GOD_ONLY,
+    Channel,
+    Direct,
+    LogChannels,
+    Private,
+    RoleEvent,
+    SpeakEvent,
+    audience,
+    player_view,
+)
+from traitors.llm.gateway import redact
+from traitors.util.specfile import SpecError, parse_yaml
+
+LOG = [
+    RoleEvent(round=0, phase="setup", player="Ann", role="traitor", channels=("traitors",),
+              visibility=Private(agent="Ann")),
+    RoleEvent(round=0, phase="setup", player="Bob", role="faithful",
+              visibility=Private(agent="Bob")),
+    SpeakEvent(round=1, phase="conclave", actor="Ann", text="Bob next.",
+               visibility=Channel(name="traitors")),
+    RoleEvent(round=2, phase="recruit", player="Bob", role="traitor", channels=("traitors",),
+              visibility=Private(agent="Bob")),
+    RoleEvent(round=2, phase="banish", player="Ann", role="banished",
+              visibility=Private(agent="Ann")),
+    SpeakEvent(round=2, phase="conclave", actor="Bob", text="Alone now.",
+               visibility=Channel(name="traitors")),
+    SpeakEvent(round=2, phase="discussion", actor="Bob", text="Hello all."),
+    SpeakEvent(round=2, phase="whisper", actor="Bob", text="Psst, Cat.",
+               visibility=Direct(recipients=("Cat",))),
+]  # fmt: skip
+
+
+def texts(agent: str) -> list[str]:
+    """What ``agent`` saw: each speech's text, each role event as ``role:<role>``."""
+    seen = player_view(LOG, agent)
+    return [getattr(e, "text", f"{e.kind}:{getattr(e, 'role', '')}") for e in seen]
+
+
+def test_a_seat_sees_a_channel_only_while_it_is_a_member() -> None:
+    assert texts("Ann") == ["role:traitor", "Bob next.", "role:banished", "Hello all."]
+    assert texts("Bob") == ["role:faithful", "role:traitor", "Alone now.", "Hello all."]
+    assert texts("Cat") == ["Hello all.", "Psst, Cat."]
+
+
+def test_the_log_rebuilds_channel_membership_as_it_was() -> None:
+    members = LogChannels()
+    for event in LOG[:4]:
+        members.update(event)
+    assert members.channels == {"traitors": frozenset({"Ann", "Bob"})}
+    members.update(LOG[4])
+    assert members.channels == {"traitors": frozenset({"Bob"})}
+    assert audience(SpeakEvent(round=1, phase="x", text="-", visibility=GOD_ONLY), members) == ()
+
+
+SECRET = "Zq8xK2pW7mN4vR9t"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (SECRET, "***"),
+        (f"x{SECRET} tail", "x*** tail"),
+        (f"ends in {SECRET[-4:]}", "ends in ***"),
+        (f"{SECRET[:5]} and {SECRET[-6:]}!", "*** and ***!"),
+        (f"{SECRET[:7]} tail", "*** tail"),
+    ],
+)
+def test_a_key_s_runs_are_masked_at_either_end(
+    monkeypatch: pytest.MonkeyPatch, text: str, shown: str
+) -> None:
+    monkeypatch.setenv("TRAITORS_TEST_API_KEY", SECRET)
+    assert redact(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: b: c", "mapping values are not allowed here (line 1, column 5)"),
+        ("name: [x\n", "expected ',' or ']', but got '<stream end>' (line 2, column 1)"),
+        ("a: \x07", "unacceptable character #x0007: special characters are not allowed in "
+                    '"<unicode string>", position 3'),
+    ],
+)  # fmt: skip
+def test_a_yaml_error_says_what_and_where_on_one_line(text: str, problem: str) -> None:
+    with pytest.raises(SpecError) as error:
+        parse_yaml(text, "f.yaml")
+    assert str(error.value) == f"f.yaml: not valid YAML: {problem}"
