@@ -11,9 +11,11 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-KILLED = {1, 3, 37, 36, 24, -24, 152, 255}
-"""mutmut's exit codes of a mutant the tests caught: they failed, or never ended (a timeout:
-the mutant loops, and a test run that hangs fails too)."""
+KILLED = {1, 3, 37}
+"""mutmut's exit codes of a mutant the tests (or the type check) caught."""
+TIMEOUT = {36, 24, -24, 152, 255}
+"""mutmut's exit codes of a mutant whose tests ran past the time limit (counted as caught: a
+suite that hangs or takes several times as long fails; the count is shown apart)."""
 LIVED = {0: "survived", 5: "no tests", 33: "no tests"}
 """mutmut's exit codes of a mutant nothing caught."""
 
@@ -42,16 +44,25 @@ def main(globs: list[str]) -> int:
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     lived: list[tuple[str, str]] = []
     for name, code in sorted(found.items()):
-        status = "killed" if code in KILLED else "not run" if code is None else "lived"
+        status = (
+            "killed"
+            if code in KILLED
+            else "timeout"
+            if code in TIMEOUT
+            else "not run"
+            if code is None
+            else "lived"
+        )
         by_module[module_of(name)][status] += 1
         if status == "lived":
             lived.append((name, LIVED.get(code, f"exit {code}")))  # type: ignore[arg-type]
-    print(f"{'module':<28} {'killed':>7} {'lived':>6} {'not run':>8} {'score':>7}")
+    print(f"{'module':<28} {'killed':>7} {'timeout':>8} {'lived':>6} {'not run':>8} {'score':>6}")
     for module, counts in sorted(by_module.items()):
-        checked = counts["killed"] + counts["lived"]
-        score = f"{100 * counts['killed'] / checked:.0f}%" if checked else "-"
-        row = f"{module:<28} {counts['killed']:>7} {counts['lived']:>6} {counts['not run']:>8}"
-        print(f"{row} {score:>7}")
+        caught = counts["killed"] + counts["timeout"]
+        checked = caught + counts["lived"]
+        score = f"{100 * caught / checked:.0f}%" if checked else "-"
+        row = f"{module:<28} {counts['killed']:>7} {counts['timeout']:>8} {counts['lived']:>6}"
+        print(f"{row} {counts['not run']:>8} {score:>6}")
     for name, why in lived:
         print(f"lived ({why}): {name}   (see: mutmut show {name})")
     return 0

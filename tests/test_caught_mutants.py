@@ -1,9 +1,11 @@
 """Tests written for mutants that lived (scripts/mutation.sh): what a seat saw, rebuilt from
-the log; the masking of a key's runs at either end of a text; the place of a YAML error."""
+the log; the masking of a key's runs at either end of a text; the place of a YAML error; a
+budget's edge and what it learns from finished episodes."""
 
 from __future__ import annotations
 
 import pytest
+from test_journal import sweep_jobs_stub
 
 from traitors.game.events import (
     GOD_ONLY,
@@ -17,6 +19,8 @@ from traitors.game.events import (
     player_view,
 )
 from traitors.llm.gateway import redact
+from traitors.sweep.budget import Budget, Spend
+from traitors.sweep.jobs import JobResult
 from traitors.util.specfile import SpecError, parse_yaml
 
 LOG = [
@@ -93,3 +97,29 @@ def test_a_yaml_error_says_what_and_where_on_one_line(text: str, problem: str) -
     with pytest.raises(SpecError) as error:
         parse_yaml(text, "f.yaml")
     assert str(error.value) == f"f.yaml: not valid YAML: {problem}"
+
+
+def test_a_budget_admits_up_to_its_limit_exactly() -> None:
+    jobs = sweep_jobs_stub(3)
+    cost = Budget(max_cost=1.0, max_tokens=None, estimate=lambda job: Spend(0.5, 0))
+    tokens = Budget(max_cost=None, max_tokens=100, estimate=lambda job: Spend(0, 50))
+    for budget in (cost, tokens):
+        budget.started(jobs[0])
+        assert budget.admit(jobs[1])  # 0.5 + 0.5 is within 1.0; 50 + 50 within 100
+        budget.started(jobs[1])
+        assert not budget.admit(jobs[2])
+
+
+def test_a_budget_learns_each_cell_s_mean_and_forgets_what_finished() -> None:
+    jobs = sweep_jobs_stub(3)
+    budget = Budget(max_cost=10.0, max_tokens=None, estimate=lambda job: Spend(9, 9))
+    budget.started(jobs[0])
+    budget.started(jobs[1])
+    usage = {"prompt_tokens": 100, "completion_tokens": 50}
+    budget.finished(JobResult(jobs[0].episode_id, "complete", usage={**usage, "cost": 0.2}))
+    budget.finished(JobResult(jobs[1].episode_id, "complete", usage={"completion_tokens": 350}))
+    assert budget.running == {}
+    assert budget.spent == Spend(0.2, 500)  # no cost given: none spent
+    assert budget.expected(jobs[2]) == Spend(0.1, 250)
+    budget.finished(JobResult("never-started", "skipped"))  # nothing to forget: no error
+    assert budget.spent == Spend(0.2, 500)
