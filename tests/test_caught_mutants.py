@@ -4,6 +4,8 @@ budget's edge and what it learns from finished episodes."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from test_journal import sweep_jobs_stub
 
@@ -18,8 +20,10 @@ from traitors.game.events import (
     audience,
     player_view,
 )
+from traitors.llm import CallLog, ModelRequest
 from traitors.llm.gateway import redact
 from traitors.sweep.budget import Budget, Spend
+from traitors.sweep.estimate import DryGateway
 from traitors.sweep.jobs import JobResult
 from traitors.util.specfile import SpecError, parse_yaml
 
@@ -123,3 +127,12 @@ def test_a_budget_learns_each_cell_s_mean_and_forgets_what_finished() -> None:
     assert budget.expected(jobs[2]) == Spend(0.1, 250)
     budget.finished(JobResult("never-started", "skipped"))  # nothing to forget: no error
     assert budget.spent == Spend(0.2, 500)
+
+
+def test_the_dry_gateway_counts_four_characters_a_token_and_replies_at_max_tokens() -> None:
+    gateway = DryGateway()
+    messages = ({"role": "system", "content": "Rules."}, {"role": "user", "content": "Vote?"})
+    request = ModelRequest(model="fake/random", messages=messages, max_tokens=40)
+    for _ in range(2):
+        asyncio.run(gateway.complete(request, agent="A", log=CallLog()))
+    assert dict(gateway.tokens) == {"fake/random": [2 * 3, 2 * 40]}  # "Rules.\nVote?": 12 chars
