@@ -5,6 +5,7 @@ budget's edge and what it learns from finished episodes."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from test_journal import sweep_jobs_stub
@@ -131,8 +132,20 @@ def test_a_budget_learns_each_cell_s_mean_and_forgets_what_finished() -> None:
 
 def test_the_dry_gateway_counts_four_characters_a_token_and_replies_at_max_tokens() -> None:
     gateway = DryGateway()
-    messages = ({"role": "system", "content": "Rules."}, {"role": "user", "content": "Vote?"})
+    messages = (
+        {"role": "system", "content": "Rules here"},
+        {"role": "user", "content": "Your vote"},
+    )
     request = ModelRequest(model="fake/random", messages=messages, max_tokens=40)
     for _ in range(2):
         asyncio.run(gateway.complete(request, agent="A", log=CallLog()))
-    assert dict(gateway.tokens) == {"fake/random": [2 * 3, 2 * 40]}  # "Rules.\nVote?": 12 chars
+    assert dict(gateway.tokens) == {"fake/random": [2 * 5, 2 * 40]}  # 20 characters a prompt
+
+
+def test_the_dry_gateway_replies_in_the_schema_asked_for() -> None:
+    schema = {"type": "object", "properties": {"vote": {"enum": ["Zorblax"]}}, "required": ["vote"]}
+    form = {"type": "json_schema", "json_schema": {"name": "d", "schema": schema}}
+    messages = ({"role": "user", "content": "Your vote"},)
+    request = ModelRequest(model="fake/random", messages=messages, response_format=form)
+    response = asyncio.run(DryGateway().complete(request, agent="A", log=CallLog()))
+    assert json.loads(response.text or "") == {"vote": "Zorblax"}
