@@ -8,8 +8,10 @@ import asyncio
 import json
 
 import pytest
+from conftest import TRAITORS_YAML
 from test_journal import sweep_jobs_stub
 
+from traitors.episode.spec import load_spec
 from traitors.game.events import (
     GOD_ONLY,
     Channel,
@@ -24,7 +26,7 @@ from traitors.game.events import (
 from traitors.llm import CallLog, ModelRequest
 from traitors.llm.gateway import redact
 from traitors.sweep.budget import Budget, Spend
-from traitors.sweep.estimate import DryGateway
+from traitors.sweep.estimate import DryGateway, estimate
 from traitors.sweep.jobs import JobResult
 from traitors.util.specfile import SpecError, parse_yaml
 
@@ -149,3 +151,41 @@ def test_the_dry_gateway_replies_in_the_schema_asked_for() -> None:
     request = ModelRequest(model="fake/random", messages=messages, response_format=form)
     response = asyncio.run(DryGateway().complete(request, agent="A", log=CallLog()))
     assert json.loads(response.text or "") == {"vote": "Zorblax"}
+
+
+TWO_PRICES = (
+    "agents.default.policy=llm",
+    "agents.default.model=fake/random?price=0.01",
+    "agents.traitor.policy=llm",
+    "agents.traitor.model=fake/random?price=0.03",
+    "rules.n_players=5",
+    "rules.n_traitors=1",
+    "rules.max_rounds=2",
+)
+
+
+def test_the_estimate_averages_its_samples_and_prices_each_model() -> None:
+    spec = load_spec(TRAITORS_YAML, TWO_PRICES)
+    three = estimate(spec, samples=3)
+    ones = [estimate(spec.model_copy(update={"seed": spec.seed + i}), samples=1) for i in range(3)]
+    for field in ("calls", "prompt_tokens", "completion_tokens", "cost"):
+        mean = sum(getattr(one, field) for one in ones) / 3
+        assert getattr(three, field) == pytest.approx(mean), field
+    assert len({one.prompt_tokens for one in ones}) > 1  # the samples differ: each counts
+    for one in ones:  # both models priced: between the cheaper and the dearer price
+        assert 0.01 * one.tokens / 1000 < (one.cost or 0.0) < 0.03 * one.tokens / 1000
+
+
+def test_the_estimate_of_a_free_model_costs_nothing_and_of_an_unpriced_one_is_unknown() -> None:
+    free = load_spec(TRAITORS_YAML, [*TWO_PRICES[:1], "agents.default.model=fake/random"])
+    assert estimate(free, samples=1).cost == 0.0
+    unpriced = load_spec(
+        TRAITORS_YAML,
+        [
+            *TWO_PRICES[:1],
+            "agents.default.model=openai/no-such-model-anywhere",
+            "agents.default.api_base=http://127.0.0.1:9/v1",
+        ],
+    )
+    found = estimate(unpriced, samples=1)
+    assert found.cost is None and found.unknown == ("openai/no-such-model-anywhere",)
