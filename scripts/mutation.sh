@@ -3,8 +3,11 @@
 # the sweep's budget, estimate and shards, the spec loader and event visibility, then the score
 # per module and every surviving mutant.
 #
-#   scripts/mutation.sh                 # all of them (about an hour on 2 cores)
+#   scripts/mutation.sh                             # all of them: about 1,900 mutants, hours
 #   scripts/mutation.sh 'traitors.sweep.budget.*'   # some: mutmut's mutant-name globs
+#
+# Measured on the 2-core machine (shared): 10-20 mutants a minute; mutants of functions that
+# every spec load or every model call reaches (check_size, Gateway.complete) run the most tests.
 #
 # Run from anywhere, with the dev extra installed; mutmut copies the tree into mutants/ and
 # keeps its results there (a second run only checks what changed). One child process, niced.

@@ -189,3 +189,15 @@ def test_the_estimate_of_a_free_model_costs_nothing_and_of_an_unpriced_one_is_un
     )
     found = estimate(unpriced, samples=1)
     assert found.cost is None and found.unknown == ("openai/no-such-model-anywhere",)
+
+
+def test_a_budget_learns_from_complete_and_failed_episodes_only() -> None:
+    jobs = sweep_jobs_stub(4)
+    budget = Budget(max_cost=10.0, max_tokens=None, estimate=lambda job: Spend(9, 9))
+    for job in jobs[:3]:
+        budget.started(job)
+    budget.finished(JobResult(jobs[0].episode_id, "interrupted", usage={"cost": 5.0}))
+    assert budget.expected(jobs[3]) == Spend(9, 9)  # a cut-off episode teaches nothing
+    budget.finished(JobResult(jobs[1].episode_id, "failed", usage={"cost": 0.5}))
+    budget.finished(JobResult(jobs[2].episode_id, "complete", usage={"cost": 0.1}))
+    assert budget.expected(jobs[3]) == Spend(0.3, 0)
