@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from conftest import TRAITORS_YAML
@@ -41,7 +42,8 @@ POLICY = "replay-hostile"
 class HostileTagged:
     """The heuristic policy, saying the hostile strings in turn and reasoning privately."""
 
-    said = itertools.count()
+    said: Iterator[int]
+    """Counts the hostile strings said: a new count for each run (``run_hostile``)."""
 
     def __init__(self, context: SeatContext) -> None:
         self.inner = HeuristicPolicy.create(context)
@@ -64,7 +66,7 @@ class HostileTagged:
 
 def run_hostile(out: Path, seeds: tuple[int, ...] = (1,)) -> list[EpisodeSummary]:
     """Episodes of The Traitors (7 seats, 2 hidden, 3 rounds) played by ``HostileTagged``."""
-    register_policy(POLICY, HostileTagged)
+    register_policy(POLICY, type("HostileTagged", (HostileTagged,), {"said": itertools.count()}))
     spec = load_spec(TRAITORS_YAML, [f"agents.default.policy={POLICY}", "rules.n_players=7",
                                      "rules.n_traitors=2", "rules.max_rounds=3",
                                      "rules.max_speech_chars=20100"])  # fmt: skip

@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,8 @@ RAW = ("\x1b", "\x07", "\r", "\x08", "\u202e", "\x9b")
 class Hostile:
     """Says each hostile string in turn (across seats), otherwise plays the heuristic."""
 
-    said = itertools.count()
+    said: Iterator[int]
+    """Counts the hostile strings said: a new count for each episode (``hostile_policy``)."""
 
     def __init__(self, context: SeatContext) -> None:
         from agents.scripted import HeuristicPolicy
@@ -65,9 +66,14 @@ class Hostile:
         return await self.inner.decide(observation, request)
 
 
+def hostile_policy() -> type[Hostile]:
+    """``Hostile`` with a count of its own, so what an episode says depends on no other test."""
+    return type("Hostile", (Hostile,), {"said": itertools.count()})
+
+
 @pytest.fixture(scope="module")
 def hostile_episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    register_policy("hostile", Hostile)
+    register_policy("hostile", hostile_policy())
     spec = load_spec(TRAITORS_YAML, ["agents.default.policy=hostile", "rules.n_players=6",
                                      "rules.n_traitors=2", "rules.max_rounds=3"])  # fmt: skip
     (summary,) = run_episodes(spec, [1], tmp_path_factory.mktemp("hostile"))

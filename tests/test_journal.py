@@ -60,10 +60,16 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> No
     command = [sys.executable, "-m", "traitors.cli", "sweep", str(path), "--out", str(out)]
     rng = random.Random(7)
     for _ in range(4):
+        started = time.time()
         driver = subprocess.Popen([*command, "--concurrency", "3"], stdout=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.5, 4.0))
+        time.sleep(rng.uniform(0.0, 1.5))
+        deadline = time.monotonic() + 120
+        while not mid_episode(out, started):
+            assert time.monotonic() < deadline, "no episode started"
+            time.sleep(0.01)
         driver.kill()
         driver.wait()
+        assert mid_episode(out, started), "the kill landed between episodes"
     final = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stdout + final.stderr
     expected = {job.episode_id for job in sweep_jobs(path)}
@@ -77,6 +83,19 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> No
     assert {entries[name].status for name in expected} == {"complete"}
     summary = json.loads((out / SWEEP_FILE).read_text())
     assert summary["counts"] == {"complete": 10}
+
+
+def mid_episode(out: Path, since: float) -> list[Path]:
+    """Episodes a driver started at ``since`` has written events of and not finished."""
+    if not out.is_dir():
+        return []
+    return [
+        directory
+        for directory in out.iterdir()
+        if (directory / EVENTS).is_file()
+        and (directory / EVENTS).stat().st_mtime >= since
+        and not is_complete(directory)
+    ]
 
 
 PRICED = (

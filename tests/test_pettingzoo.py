@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -32,7 +35,27 @@ from traitors.pettingzoo import Catalogue, GameAECEnv, env, parallel_env, raw_en
 TRAITORS: dict[str, Any] = {"n_players": 5, "n_traitors": 1, "max_rounds": 3}
 """A small, quick table of The Traitors, for the tests of that game's adapter."""
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # PettingZoo's style advice
+PETTINGZOO_ALLOWED = {
+    "Observation space for each agent probably should be gymnasium.spaces.box or "
+    "gymnasium.spaces.discrete": "each observation is a Dict of the observation and its action "
+    "mask, the form PettingZoo's own action-masking environments use",
+    'We recommend agents to be named in the format <descriptor>_<number>, like "player_0"': (
+        "agents are the game's player names (Alice, Bob), as its events and logs name them"
+    ),
+    "Observation is not a NumPy array": "a Dict observation is a dict of NumPy arrays",
+}
+"""PettingZoo's warnings that are style advice, with why each is allowed; every other warning
+PettingZoo gives (an action mask of all zeros, an agent given a value after it died...) fails
+the test."""
+
+
+@pytest.fixture(autouse=True)
+def pettingzoo_warnings_fail() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", module=r"pettingzoo(\.|$)")
+        for message in PETTINGZOO_ALLOWED:
+            warnings.filterwarnings("ignore", message=re.escape(message), module="pettingzoo")
+        yield
 
 
 @pytest.fixture(params=GAMES)

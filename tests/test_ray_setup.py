@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +22,19 @@ from traitors.sweep.reaper import session_processes
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    import socket
-
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port held bound and not listening while the test runs: a connection to it
+    is refused, and no other process can start to listen on it meanwhile."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
-def test_a_cluster_that_does_not_answer_is_refused_in_one_line(tmp_path, capsys) -> None:
-    port = free_port()
+def test_a_cluster_that_does_not_answer_is_refused_in_one_line(
+    tmp_path, capsys, silent_port: int
+) -> None:
+    port = silent_port
     started = time.monotonic()
     with pytest.raises(RayJoinError, match=f"127.0.0.1:{port}"):
         check_reachable(f"127.0.0.1:{port}", timeout=2)
@@ -52,12 +57,12 @@ time.sleep(600)
 
 
 @pytest.mark.slow
-def test_a_killed_driver_leaves_no_ray_process_behind() -> None:
+def test_a_killed_driver_leaves_no_ray_process_behind(silent_port: int) -> None:
     tmp_path = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths are short
     env = {**os.environ, "RAY_TMPDIR": str(tmp_path)}
     # A crashed instance's address left behind must not be joined (nor hang the start).
     (tmp_path / "ray").mkdir()
-    (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{free_port()}")
+    (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{silent_port}")
     driver = subprocess.Popen(
         [sys.executable, "-c", DRIVER], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
     )

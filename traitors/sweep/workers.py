@@ -38,6 +38,8 @@ VLLM_HEALTH = "/health"
 POLL_SECONDS = 0.2
 STOP_SECONDS = 30.0
 LOG_TAIL_LINES = 20
+PORT_TRIES = 5
+"""Ports a server whose port was chosen here tries when another process takes each first."""
 _PDEATHSIG_LAUNCHER = (
     "import ctypes, os, signal, sys;"
     "ctypes.CDLL(None).prctl(1, signal.SIGTERM);"  # PR_SET_PDEATHSIG
@@ -57,18 +59,33 @@ class ServerError(RuntimeError):
 
 
 def free_port(host: str = LOOPBACK) -> int:
-    """A port no one listens on now, chosen by the kernel."""
+    """A port no one listens on now, chosen by the kernel (another process may take it before
+    a server binds it: ``ServerProcess`` then chooses again)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def port_taken(port: int, host: str = LOOPBACK) -> bool:
+    """Whether a server could not listen on ``port`` now (another socket listens or is bound
+    there; connections left in TIME_WAIT do not count, as servers reuse the address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+        return False
 
 
 class ServerProcess:
     """One server subprocess: started, health-checked, restarted and stopped.
 
     The server's stdout and stderr go to `log_path` (a new temporary file by default), appended
-    across restarts. A restart reuses the port, so the endpoint stays the same. On Linux the
-    server gets SIGTERM when the thread that started it exits, so it never outlives its owner.
+    across restarts. A restart reuses the port, so the endpoint stays the same. A port chosen
+    here (no ``port`` given) that another process takes before the server's first start binds
+    it is chosen again. On Linux the server gets SIGTERM when the thread that started it
+    exits, so it never outlives its owner.
     """
 
     def __init__(
@@ -86,6 +103,8 @@ class ServerProcess:
         self.command = command
         self.host = host
         self.port = port if port is not None else free_port(host)
+        self.port_chosen = port is None
+        """Whether the port was chosen here (and may be chosen again before the first start)."""
         self.health_path = health_path
         self.log_path = log_path or _new_log_path()
         self.startup_timeout = startup_timeout
@@ -113,6 +132,21 @@ class ServerProcess:
         """Start the server and wait until it is healthy; ServerError if it is not."""
         if self._process is not None:
             raise ServerError(f"server on port {self.port} is already started")
+        rechoose = self.port_chosen and self.restarts == 0
+        for tries_left in reversed(range(PORT_TRIES if rechoose else 1)):
+            if rechoose and port_taken(self.port, self.host):
+                self.port = free_port(self.host)
+            try:
+                self._launch()
+                return
+            except ServerError:
+                if not (tries_left and rechoose and port_taken(self.port, self.host)):
+                    raise
+                logger.warning("port %d was taken before the server bound it", self.port)
+                self.port = free_port(self.host)
+
+    def _launch(self) -> None:
+        """Start the server process on this port and wait until it is healthy."""
         argv = self.argv()
         with self.log_path.open("ab") as log:
             log.write(f"$ {shlex.join(argv)}\n".encode())
