@@ -79,6 +79,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # a fresh interpreter imports litellm
 def test_litellm_reads_its_prices_from_its_bundled_map_without_the_network() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LITELLM_")}
     result = subprocess.run(

@@ -21,6 +21,8 @@ from traitors.llm import CallLog, Gateway, ModelRequest
 from traitors.llm.gateway import ModelResponse
 from traitors.sweep.workers import LLAMA_CPP_HEALTH, ServerProcess, llama_cpp_command
 
+pytestmark = pytest.mark.slow  # each test starts llama.cpp's server with SmolLM2
+
 ALIAS = "smol"
 PAIR_WAIT = 5.0
 """Seconds the proxy holds the first request for a second one to arrive (so two requests the

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from traitors.llm.endpoints import hosted_router
 
 PROBE = """
@@ -27,6 +29,7 @@ print(len(attempts), len(router.registry().all()))
 """
 
 
+@pytest.mark.slow  # a fresh interpreter imports litellm
 def test_hosted_router_imports_litellm_without_reaching_the_network() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LITELLM_")}
     result = subprocess.run(
