@@ -163,7 +163,7 @@ def main() -> None:
             f"{1000 * m['seconds'] / games:.2f}",
             f"{1000 * m['cpu'] / games:.2f}",
             f"{m['own']:.0f}",
-            f"{m['workers']:.0f}",
+            f"{m['workers']:.0f}" if m["workers"] else "-",  # a resumed import starts none
         )
     Console(width=180).print(table)
     for base in ("1,000 shards", "1,000 loose"):
