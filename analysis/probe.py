@@ -21,8 +21,11 @@ from traitors.store.activations import read_activations
 from traitors.store.log import ACTIVATIONS, LogError
 from traitors.store.probe_file import ProbeFile, model_key
 
-L2 = 10.0
-"""Ridge penalty on the standardised weights (hidden states are wide, statements few)."""
+L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
+"""Ridge penalties on the standardised weights that cross-validation chooses from (hidden
+states are wide, statements few)."""
+FOLDS = 5
+"""Cross-validation folds of the training split, by episode."""
 NEWTON_STEPS = 30
 
 
@@ -31,7 +34,8 @@ class Features:
     """Statements of a dataset with a captured hidden state at one layer."""
 
     rows: pl.DataFrame
-    """episode, seq, split, label, speaker_model: one per row of ``x``."""
+    """The dataset's columns (episode, seq, split, label, speaker_model...): one row per row of
+    ``x``."""
     x: np.ndarray
     """float64 features (statements x width)."""
     model: str
@@ -70,8 +74,7 @@ def features(dataset: Path, layer: int, splits: Sequence[str] = ()) -> Features:
         raise AnalysisError(f"{dataset}: activations of several models: {', '.join(models)}")
     key = pl.DataFrame(keep, schema={"episode": pl.String, "seq": pl.Int64}, orient="row")
     joined = key.join(rows, on=["episode", "seq"], how="left", maintain_order="left")
-    columns = ["episode", "seq", "split", "label", "speaker_model"]
-    return Features(joined.select(columns), np.asarray(vectors, np.float64), models.pop())
+    return Features(joined, np.asarray(vectors, np.float64), models.pop())
 
 
 def _activation_files(runs: Sequence[Path]) -> dict[str, Path]:
@@ -85,8 +88,10 @@ def _activation_files(runs: Sequence[Path]) -> dict[str, Path]:
     return files
 
 
-def train(dataset: Path, layer: int) -> ProbeFile:
-    """A probe fit on the training split's lies and honest statements at ``layer``."""
+def train(dataset: Path, layer: int, l2: float | None = None) -> ProbeFile:
+    """A probe fit on the training split's lies and honest statements at ``layer``, with the
+    ridge penalty ``l2`` or, by default, the one of ``L2_GRID`` that scores best in
+    cross-validation by episode."""
     found = features(dataset, layer)
     labelled = found.rows.with_row_index().filter(
         (pl.col("split") == "train") & pl.col("label").is_in(["lie", "honest"])
@@ -100,9 +105,10 @@ def train(dataset: Path, layer: int) -> ProbeFile:
             f"(has: {seen})"
         )
     x = found.x[labelled["index"].to_numpy()]
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    weights, bias = fit_logistic((x - mean) / scale, y)
+    folds = episode_folds(labelled["episode"].to_list())
+    chosen, cv_auroc = choose_l2(x, y, folds, L2_GRID if l2 is None else (l2,))
+    mean, scale = standardiser(x)
+    weights, bias = fit_logistic((x - mean) / scale, y, chosen)
     fitted = 1 / (1 + np.exp(-((x - mean) / scale @ weights + bias)))
     return ProbeFile(
         model=found.model,
@@ -115,13 +121,74 @@ def train(dataset: Path, layer: int) -> ProbeFile:
             "dataset": str(dataset.resolve()),
             "lie": int(y.sum()),
             "honest": int(len(y) - y.sum()),
-            "l2": L2,
+            "l2": chosen,
+            "l2_from": "given" if l2 is not None else f"cross-validation over {list(L2_GRID)}",
             "train_auroc": auroc(fitted, y),
+            "cv_folds": int(folds.max()) + 1,
+            "cv_auroc": cv_auroc,
         },
     )
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+def control(dataset: Path, layer: int, column: str) -> tuple[str, str, int, int, float | None]:
+    """A positive control for a probe: how well the hidden states at ``layer`` tell the two
+    values of ``column`` apart in the training split (cross-validated AUROC by episode, the
+    penalty chosen as in ``train``). Returns both values, their counts and the AUROC."""
+    found = features(dataset, layer)
+    if column not in found.rows.columns:
+        raise AnalysisError(f"{dataset}: no column {column!r}")
+    rows = found.rows.with_row_index().filter(pl.col("split") == "train")
+    values = sorted(rows[column].drop_nulls().unique().cast(pl.String).to_list())
+    if len(values) != 2:
+        raise AnalysisError(
+            f"{dataset}: {column} needs two values in the training split (has {len(values)})"
+        )
+    rows = rows.filter(pl.col(column).is_not_null())
+    y = (rows[column].cast(pl.String) == values[1]).to_numpy().astype(np.float64)
+    x = found.x[rows["index"].to_numpy()]
+    _, area = choose_l2(x, y, episode_folds(rows["episode"].to_list()), L2_GRID)
+    return values[0], values[1], int(len(y) - y.sum()), int(y.sum()), area
+
+
+def episode_folds(episodes: Sequence[str]) -> np.ndarray:
+    """Each row's fold: the episodes in sorted order dealt round-robin into at most ``FOLDS``
+    folds, so an episode's statements share one fold."""
+    order = {episode: i % FOLDS for i, episode in enumerate(sorted(set(episodes)))}
+    return np.array([order[episode] for episode in episodes])
+
+
+def choose_l2(
+    x: np.ndarray, y: np.ndarray, folds: np.ndarray, grid: Sequence[float]
+) -> tuple[float, float | None]:
+    """The penalty of ``grid`` with the highest cross-validated AUROC (a tie goes to the larger
+    penalty), and that AUROC (None with one fold).
+
+    The AUROC is each held-out fold's, averaged: pooling the folds' scores would compare
+    intercepts fit on different label balances, which pulls a weak probe below 0.5.
+    """
+    best: tuple[float, float | None] = (max(grid), None)
+    for l2 in sorted(grid, reverse=True):
+        areas = []
+        for fold in range(int(folds.max()) + 1 if folds.max() > 0 else 0):
+            inside, out = folds != fold, folds == fold
+            mean, scale = standardiser(x[inside])
+            weights, bias = fit_logistic((x[inside] - mean) / scale, y[inside], l2)
+            area = auroc((x[out] - mean) / scale @ weights + bias, y[out])
+            if area is not None:
+                areas.append(area)
+        if areas and (best[1] is None or np.mean(areas) > best[1]):
+            best = (l2, float(np.mean(areas)))
+    return best
+
+
+def standardiser(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and standard deviation (1 where it is 0)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    return mean, scale
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
     """Weights and intercept minimising the log loss plus ``l2`` / 2 * |w|^2 (Newton's
     method; the intercept is not penalised)."""
     design = np.hstack([x, np.ones((len(x), 1))])

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from analysis.errors import AnalysisError
-from analysis.probe import auroc, fit_logistic, score, train
+from analysis.probe import auroc, choose_l2, episode_folds, fit_logistic, score, train
 from traitors.cli import main
 from traitors.episode.spec import SpecError, episode_id, load_spec
 from traitors.game.events import GodOnly, ProbeScoreEvent, SpeakEvent, player_view
@@ -44,6 +44,24 @@ def test_logistic_regression_separates_held_out_statements() -> None:
     assert auroc(np.array([0.1, 0.9]), np.array([0, 1])) == 1.0
     assert auroc(np.array([0.5, 0.5]), np.array([0, 1])) == 0.5
     assert auroc(np.array([0.5]), np.array([1])) is None
+
+
+def test_cross_validation_holds_episodes_together_and_sees_through_overfitting() -> None:
+    episodes = [f"ep{e % 7}" for e in range(70)]
+    folds = episode_folds(episodes)
+    for ep in set(episodes):
+        assert len({fold for fold, e in zip(folds, episodes, strict=True) if e == ep}) == 1
+    assert sorted(set(folds)) == [0, 1, 2, 3, 4] and (folds == episode_folds(episodes)).all()
+    rng = np.random.default_rng(3)
+    noise, y = rng.normal(size=(70, 200)), rng.integers(0, 2, 70).astype(float)
+    weights, bias = fit_logistic(noise, y, 0.1)
+    assert auroc(noise @ weights + bias, y) == 1.0  # memorised
+    l2, held = choose_l2(noise, y, folds, (0.1, 10.0, 1000.0))
+    assert held is not None and abs(held - 0.5) < 0.2
+    x, y = synthetic(70, 4)
+    l2, held = choose_l2(x, y, folds, (0.1, 10.0, 1e6))
+    assert held is not None and held > 0.8 and l2 < 1e6  # an overwhelming penalty loses
+    assert choose_l2(x, y, np.zeros(70, int), (1.0, 5.0)) == (5.0, None)  # one fold
 
 
 def test_activations_file_keeps_rows_of_every_seat(tmp_path: Path) -> None:
@@ -86,12 +104,13 @@ def write_dataset(root: Path, episodes: int = 30) -> Path:
         for seq in range(8):
             label = ("lie", "honest", "mistake", "unknown")[int(rng.integers(0, 4))]
             x = rng.normal(size=WIDTH) + (2.0 if label == "lie" else 0.0) * np.eye(WIDTH)[0]
-            rows.append((episode, seq, split, label, MODEL))
+            side = "traitors" if label == "lie" else "faithful"
+            rows.append((episode, seq, split, label, MODEL, side))
             vectors.append((seq, "Alice", {2: x.tolist(), 4: x.tolist()}))
         add_rows(run / episode, vectors[:-1], {"model": MODEL})  # the last: not captured
     data = root / "dataset" / "data"
     data.mkdir(parents=True)
-    columns = ["episode", "seq", "split", "label", "speaker_model"]
+    columns = ["episode", "seq", "split", "label", "speaker_model", "speaker_side"]
     pl.DataFrame(rows, schema=columns, orient="row").write_parquet(
         data / "all-00000-of-00001.parquet"
     )
@@ -106,6 +125,8 @@ def test_train_then_score_the_other_splits_as_a_detector_run(tmp_path: Path, cap
     probe = train(dataset, layer=4)
     assert probe.model == MODEL and probe.layer == 4 and len(probe.weights) == WIDTH
     assert probe.trained["lie"] > 20 and probe.trained["train_auroc"] > 0.8
+    assert probe.trained["cv_auroc"] > 0.75 and probe.trained["cv_folds"] == 5
+    assert train(dataset, layer=4, l2=3.0).trained["l2"] == 3.0
     scores = score(probe, dataset, ["validation", "test"])
     assert set(scores["error"].drop_nulls()) == {"no_activations"}  # each episode's last
     assert (
@@ -127,6 +148,14 @@ def test_train_then_score_the_other_splits_as_a_detector_run(tmp_path: Path, cap
     area = auroc(held["score"].to_numpy(), (held["label"] == "lie").to_numpy().astype(int))
     assert area is not None and area > 0.75
     assert "training AUROC" in capsys.readouterr().out
+    assert main(["probe", "control", str(dataset), "--layer", "2"]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith(f"{dataset} layer 2: speaker_side traitors (")
+    assert float(line.rsplit(" ", 1)[1]) > 0.75  # the side is the lie, shifted along dim 0
+    assert main(["probe", "control", str(dataset), "--layer", "2", "--column", "label"]) == 2
+    assert "label needs two values in the training split (has 4)" in capsys.readouterr().err
+    assert main(["probe", "train", str(dataset), "--layer", "4", "--l2", "0"]) == 2
+    assert capsys.readouterr().err == "error: --l2 0.0: the penalty must be above 0\n"
 
 
 def test_bad_probe_inputs_get_one_line(tmp_path: Path, capsys) -> None:

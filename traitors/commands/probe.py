@@ -32,7 +32,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     train.add_argument(
         "--out", type=Path, metavar="FILE", help="probe file (default DATASET/probe-L<L>.json)"
     )
+    train.add_argument(
+        "--l2",
+        type=float,
+        metavar="X",
+        help="ridge penalty (default: the best of a grid in cross-validation by episode)",
+    )
     train.set_defaults(handler=run_train)
+    control = actions.add_parser(
+        "control",
+        help="how well the same hidden states tell apart two values of another column "
+        "(a positive control)",
+    )
+    control.add_argument("dataset", type=Path, metavar="DATASET", help="a traitors dataset")
+    control.add_argument("--layer", type=int, required=True, metavar="L", help="layer to read")
+    control.add_argument(
+        "--column",
+        default="speaker_side",
+        metavar="NAME",
+        help="a dataset column with two values (default speaker_side)",
+    )
+    control.set_defaults(handler=run_control)
     score = actions.add_parser(
         "score", help="score the dataset's validation and test splits into a detector run"
     )
@@ -52,7 +72,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     out = args.out or args.dataset / f"probe-L{args.layer}.json"
     try:
-        probe = train(args.dataset, args.layer)
+        if args.l2 is not None and not args.l2 > 0:
+            return _error(f"--l2 {args.l2}: the penalty must be above 0")
+        probe = train(args.dataset, args.layer, args.l2)
         write_probe(out, probe)
     except AnalysisError as exc:
         return _error(str(exc))
@@ -61,7 +83,25 @@ def run_train(args: argparse.Namespace) -> int:
     fit = probe.trained
     print(
         f"wrote {out}: {probe.model} layer {probe.layer}, {fit['lie']} lies and "
-        f"{fit['honest']} honest statements, training AUROC {_num(fit['train_auroc'])}"
+        f"{fit['honest']} honest statements, ridge {fit['l2']:g}: training AUROC "
+        f"{_num(fit['train_auroc'])}, cross-validated {_num(fit['cv_auroc'])} "
+        f"({fit['cv_folds']} folds by episode)"
+    )
+    return 0
+
+
+def run_control(args: argparse.Namespace) -> int:
+    """Print the control's cross-validated AUROC in one line."""
+    from analysis.errors import AnalysisError
+    from analysis.probe import control
+
+    try:
+        first, second, n_first, n_second, area = control(args.dataset, args.layer, args.column)
+    except AnalysisError as exc:
+        return _error(str(exc))
+    print(
+        f"{args.dataset} layer {args.layer}: {args.column} {second} ({n_second}) against "
+        f"{first} ({n_first}) in the training split, cross-validated AUROC {_num(area)}"
     )
     return 0
 
