@@ -35,7 +35,7 @@ from analysis.skill_openskill import SkillRating, openskill_bootstrap, openskill
 BOOTSTRAP = 200
 """Bootstrap resamples of the Bradley-Terry fit (and of OpenSkill, up to its budget)."""
 OPENSKILL_BUDGET = 25_000
-"""Games the OpenSkill bootstrap replays per fit at most (about 50 microseconds each): 200
+"""Games the OpenSkill bootstrap replays in all at most (resamples times episodes): 200
 resamples up to 125 episodes, fewer beyond."""
 OPENSKILL_MIN_RESAMPLES = 20
 """Below this many resamples (above 1,250 episodes) the OpenSkill mu gets no bootstrap

@@ -15,9 +15,9 @@ from test_analysis_support import WOLF_ROLES, LogBuilder
 import analysis
 from analysis import ratings, skill_bt
 from analysis.loader import RunData
-from analysis.skill_games import TeamGame, overall_teams, side_teams, team_games
+from analysis.skill_games import TeamGame, TeamsOf, overall_teams, side_teams, team_games
 from analysis.skill_leaderboard import group_rows, leaderboard
-from analysis.skill_openskill import openskill_ratings
+from analysis.skill_openskill import openskill_bootstrap, openskill_ratings
 from traitors.episode.spec import load_spec
 from traitors.sweep.episodes import run_episodes
 
@@ -147,6 +147,22 @@ def test_overall_openskill_skips_a_model_playing_itself() -> None:
     assert fitted[("a", "overall")].mu == pytest.approx(a.mu, rel=1e-12)
     assert fitted[("b", "overall")].mu == pytest.approx(b.mu, rel=1e-12)
     assert fitted[("a", "overall")].mu > 25 > fitted[("b", "overall")].mu
+
+
+@pytest.mark.parametrize("teams_of", [side_teams, overall_teams])
+def test_openskill_bootstrap_replays_each_resample_as_the_library_does(teams_of: TeamsOf) -> None:
+    games = [
+        *planted_games(40),
+        TeamGame(("a",), ("a", "b"), 1.0),  # overall: a model playing itself
+        TeamGame(("c", "c"), ("b", "b", "b"), 0.5),  # a draw, models on several seats
+    ]
+    entities = list(openskill_ratings(games, teams_of))
+    drawn = np.random.default_rng(3).integers(0, len(games), size=(15, len(games)))
+    mus = openskill_bootstrap(games, teams_of, entities, drawn)
+    for row, resample in enumerate(drawn):
+        direct = openskill_ratings([games[i] for i in np.sort(resample)], teams_of)
+        expected = [direct[e].mu if e in direct else np.nan for e in entities]
+        assert np.allclose(mus[row], expected, rtol=0, atol=1e-9, equal_nan=True)
 
 
 # --- RunData: order, status, scenarios -----------------------------------------------------
