@@ -7,6 +7,11 @@ theta^2) that keeps the fit finite when a team always wins. The ratings are on t
 scale and anchored after the fit: each kind's entities (deception, detection, overall) have
 mean zero, and ``a`` (the side advantage: the hidden side's log-odds of winning between
 average models) absorbs the shift, so the likelihood is unchanged.
+
+A fit sums the likelihood over the distinct games (same seats' shares, same score), each
+weighted by how often it was played (or drawn, in a bootstrap resample), and each bootstrap
+refit starts from the fit over every game; tests/test_ratings.py checks both against plain
+fits of the games drawn.
 """
 
 from __future__ import annotations
@@ -67,39 +72,77 @@ def design(games: Sequence[TeamGame], teams_of: TeamsOf) -> Design:
     return Design(entities, shares, played, scores)
 
 
-def fit(design: Design, weights: npt.NDArray[np.float64] | None = None) -> BradleyTerry:
-    """The ridge maximum-likelihood fit, each game counted ``weights[g]`` times (once by
-    default); entities of no counted game are left out of the result."""
-    counts = np.ones(len(design.scores)) if weights is None else weights
-    x = np.hstack([np.ones((len(design.scores), 1)), design.shares])
-    coefficients = _newton(x, design.scores, counts)
-    present = counts @ design.played > 0
-    return _anchored(design.entities, coefficients, present)
+@dataclass(frozen=True)
+class DistinctGames:
+    """The regression's distinct rows: identical games add identical terms to the
+    likelihood, so a fit sums over the distinct rows, each weighted by its count."""
+
+    x: npt.NDArray[np.float64]
+    """(rows, 1 + entities): a column of ones (the side advantage), then the shares."""
+    y: npt.NDArray[np.float64]
+    """The hidden side's score of each row."""
+    row_of_game: npt.NDArray[np.int64]
+    """The row of each game."""
+
+    def drawn(
+        self, games: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """x, y and the count of each row drawn among ``games`` (indices, repeats allowed);
+        rows not drawn are left out, as they would add nothing."""
+        counts = np.bincount(self.row_of_game[games], minlength=len(self.y))
+        drawn = counts > 0
+        return self.x[drawn], self.y[drawn], counts[drawn].astype(np.float64)
+
+
+def distinct_games(design: Design) -> DistinctGames:
+    """The distinct rows of ``design``."""
+    ones = np.ones((len(design.scores), 1))
+    table = np.hstack([ones, design.shares, design.scores[:, None]])
+    rows, row_of_game = np.unique(table, axis=0, return_inverse=True)
+    return DistinctGames(rows[:, :-1], rows[:, -1], row_of_game.reshape(-1))
+
+
+def fit(design: Design) -> BradleyTerry:
+    """The ridge maximum-likelihood fit over every game."""
+    games = distinct_games(design)
+    coefficients = _newton(*games.drawn(np.arange(len(design.scores))))
+    present = np.asarray(design.played.any(axis=0))[None]
+    advantage, theta = _anchored(design.entities, coefficients[None], present)
+    ratings = dict(zip(design.entities, theta[0].tolist(), strict=True))
+    return BradleyTerry(ratings, float(advantage[0]))
 
 
 def bootstrap(design: Design, resamples: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Ratings (columns: ``design.entities``) refitted on each resample (rows: game
-    indices drawn); NaN where the entity played no game of it."""
-    out = np.full((len(resamples), len(design.entities)), np.nan)
+    indices drawn, each game counted as often as it was drawn); NaN where the entity played
+    no game of it. Each refit starts from the fit over every game, a few Newton steps away."""
+    games = distinct_games(design)
+    start = _newton(*games.drawn(np.arange(len(design.scores))))
+    coefficients = np.empty((len(resamples), len(start)))
+    present = np.empty((len(resamples), len(design.entities)), dtype=bool)
     for row, drawn in enumerate(resamples):
-        counts = np.bincount(drawn, minlength=len(design.scores)).astype(np.float64)
-        fitted = fit(design, counts).ratings
-        out[row] = [fitted.get(entity, np.nan) for entity in design.entities]
-    return out
+        coefficients[row] = _newton(*games.drawn(drawn), start=start)
+        present[row] = design.played[drawn].any(axis=0)
+    return _anchored(design.entities, coefficients, present)[1]
 
 
 def _newton(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], counts: npt.NDArray[np.float64]
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.float64],
+    start: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Maximize sum counts * (y log p + (1 - y) log(1 - p)) - RIDGE / 2 |beta|^2, p =
-    sigmoid(x beta), by Newton steps halved until the objective rises."""
-    beta = np.zeros(x.shape[1])
+    sigmoid(x beta), by Newton steps from ``start`` (zero by default) halved until the
+    objective rises."""
+    beta = np.zeros(x.shape[1]) if start is None else start
     penalty = RIDGE * np.eye(x.shape[1])
     objective = _objective(x, y, counts, beta)
+    columns = np.ascontiguousarray(x.T)  # the products below run faster on it
     for _ in range(MAX_STEPS):
         p = _sigmoid(x @ beta)
-        gradient = x.T @ (counts * (y - p)) - RIDGE * beta
-        hessian = (x.T * (counts * p * (1 - p))) @ x + penalty
+        gradient = columns @ (counts * (y - p)) - RIDGE * beta
+        hessian = (columns * (counts * p * (1 - p))) @ x + penalty
         step = np.linalg.solve(hessian, gradient)
         size = 1.0
         while True:
@@ -120,8 +163,8 @@ def _objective(
     beta: npt.NDArray[np.float64],
 ) -> float:
     eta = x @ beta
-    # log p = -log(1 + e^-eta), log(1 - p) = -log(1 + e^eta), computed stably
-    loglik = -(y * np.logaddexp(0, -eta) + (1 - y) * np.logaddexp(0, eta))
+    # log p = -log(1 + e^-eta) (computed stably) and log(1 - p) = log p - eta
+    loglik = -np.logaddexp(0, -eta) - (1 - y) * eta
     return float(counts @ loglik - RIDGE / 2 * beta @ beta)
 
 
@@ -134,15 +177,17 @@ def _anchored(
     entities: Sequence[Entity],
     coefficients: npt.NDArray[np.float64],
     present: npt.NDArray[np.bool_],
-) -> BradleyTerry:
-    """The ratings of the present entities with each kind's mean moved to zero."""
-    advantage, theta = float(coefficients[0]), coefficients[1:]
-    ratings: dict[Entity, float] = {}
-    for kind in sorted({kind for _, kind in entities}):
-        members = [i for i, (_, k) in enumerate(entities) if k == kind and present[i]]
-        if not members:
-            continue
-        centre = float(theta[members].mean())
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The side advantage (fits) and ratings (fits, entities) of fits (rows of
+    ``coefficients``) with each kind's mean over its present entities moved to zero; NaN for
+    an entity not present in a fit."""
+    advantage, theta = coefficients[:, 0].copy(), coefficients[:, 1:].copy()
+    kinds = np.array([kind for _, kind in entities])
+    for kind in sorted(set(kinds.tolist())):
+        members = present & (kinds == kind)
+        count = members.sum(axis=1)
+        centre = np.where(members, theta, 0.0).sum(axis=1) / np.maximum(count, 1)
         advantage += SIDE_SIGN.get(kind, 0.0) * centre
-        ratings.update({entities[i]: float(theta[i]) - centre for i in members})
-    return BradleyTerry(ratings, advantage)
+        theta -= np.where(members, centre[:, None], 0.0)
+    theta[~present] = np.nan
+    return advantage, theta

@@ -105,6 +105,20 @@ def test_anchoring_keeps_the_likelihood() -> None:
     assert float(np.mean(anchored)) == pytest.approx(float(np.mean(regression.scores)), abs=0.01)
 
 
+def test_bootstrap_refits_match_cold_fits_of_each_resample() -> None:
+    # The bootstrap sums over distinct games and starts each refit from the full fit: each
+    # row must be the fit, from scratch, of the games its resample drew.
+    games = [*planted_games(60), TeamGame(("extra",), ("weak",) * 4, 1.0)]
+    regression = skill_bt.design(games, side_teams)
+    drawn = np.random.default_rng(5).integers(0, len(games), size=(25, len(games)))
+    samples = skill_bt.bootstrap(regression, drawn)
+    for row, resample in enumerate(drawn):
+        cold = skill_bt.fit(skill_bt.design([games[i] for i in resample], side_teams)).ratings
+        expected = [cold.get(entity, np.nan) for entity in regression.entities]
+        assert np.allclose(samples[row], expected, rtol=0, atol=1e-6, equal_nan=True)
+    assert np.isnan(samples).any()  # some resample drew no game of "extra"
+
+
 # --- (c) the OpenSkill fit is openskill's --------------------------------------------------
 
 
