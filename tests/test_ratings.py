@@ -97,9 +97,9 @@ def test_anchoring_keeps_the_likelihood() -> None:
     theta = np.array([fit.ratings[e] for e in regression.entities])
     anchored = 1 / (1 + np.exp(-(fit.advantage + regression.shares @ theta)))
     x = np.hstack([np.ones((len(games), 1)), regression.shares])
-    unanchored = 1 / (
-        1 + np.exp(-(x @ skill_bt._newton(x, regression.scores, np.ones(len(games)))))
-    )
+    distinct = skill_bt.distinct_games(regression)
+    (beta,) = skill_bt._newton(distinct, distinct.counts(np.arange(len(games))[None]))
+    unanchored = 1 / (1 + np.exp(-(x @ beta)))
     assert np.allclose(anchored, unanchored)
     # The fitted win probabilities average to the hidden side's mean score (ridge aside).
     assert float(np.mean(anchored)) == pytest.approx(float(np.mean(regression.scores)), abs=0.01)
@@ -117,6 +117,17 @@ def test_bootstrap_refits_match_cold_fits_of_each_resample() -> None:
         expected = [cold.get(entity, np.nan) for entity in regression.entities]
         assert np.allclose(samples[row], expected, rtol=0, atol=1e-6, equal_nan=True)
     assert np.isnan(samples).any()  # some resample drew no game of "extra"
+
+
+def test_fits_side_by_side_match_each_fit_alone_even_when_steps_are_halved() -> None:
+    regression = skill_bt.design(planted_games(60), side_teams)
+    distinct = skill_bt.distinct_games(regression)
+    counts = distinct.counts(np.random.default_rng(5).integers(0, 60, size=(8, 60)))
+    far = np.full(distinct.x.shape[1], 20.0)  # Newton overshoots from here: steps are halved
+    together = skill_bt._newton(distinct, counts, far)
+    alone = [skill_bt._newton(distinct, counts[i : i + 1], far)[0] for i in range(len(counts))]
+    assert np.allclose(together, alone, rtol=0, atol=1e-12)
+    assert np.allclose(together, skill_bt._newton(distinct, counts), rtol=0, atol=1e-6)
 
 
 # --- (c) the OpenSkill fit is openskill's --------------------------------------------------
