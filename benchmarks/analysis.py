@@ -41,6 +41,7 @@ import analysis  # noqa: E402
 import analysis.ratings  # noqa: E402
 from analysis.cache import CACHE_DIR  # noqa: E402
 from analysis.suite import compute  # noqa: E402
+from traitors.store.shards import packed_statuses  # noqa: E402
 
 ROOT = HERE.parent
 NO_LOOP_VERSION = {
@@ -71,7 +72,8 @@ def build_sweep(out: Path, episodes: int) -> None:
     spec.write_text(SWEEP.format(base=base, per_cell=episodes // CELLS))
     command = [sys.executable, "-m", "traitors.cli", "sweep", str(spec), "--out", str(out)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    complete = sum(1 for _ in out.glob("*/manifest.json"))
+    loose = {manifest.parent.name for manifest in out.glob("*/manifest.json")}
+    complete = len(loose | set(packed_statuses(out)))  # large sweeps pack into shards
     if complete != episodes:
         raise SystemExit(f"{out}: {complete} episodes, expected {episodes}")
 
