@@ -167,9 +167,12 @@ def choose_l2(
     intercepts fit on different label balances, which pulls a weak probe below 0.5.
     """
     best: tuple[float, float | None] = (max(grid), None)
+    n_folds = int(folds.max()) + 1
+    if n_folds < 2:
+        return best
     for l2 in sorted(grid, reverse=True):
         areas = []
-        for fold in range(int(folds.max()) + 1 if folds.max() > 0 else 0):
+        for fold in range(n_folds):
             inside, out = folds != fold, folds == fold
             mean, scale = standardiser(x[inside])
             weights, bias = fit_logistic((x[inside] - mean) / scale, y[inside], l2)

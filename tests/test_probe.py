@@ -155,7 +155,9 @@ def test_train_then_score_the_other_splits_as_a_detector_run(tmp_path: Path, cap
     assert main(["probe", "control", str(dataset), "--layer", "2", "--column", "label"]) == 2
     assert "label needs two values in the training split (has 4)" in capsys.readouterr().err
     assert main(["probe", "train", str(dataset), "--layer", "4", "--l2", "0"]) == 2
-    assert capsys.readouterr().err == "error: --l2 0.0: the penalty must be above 0\n"
+    assert capsys.readouterr().err == "error: --l2 0.0: the penalty must be a number above 0\n"
+    assert main(["probe", "train", str(dataset), "--layer", "4", "--l2", "inf"]) == 2
+    assert "--l2 inf: the penalty must be" in capsys.readouterr().err
 
 
 def test_bad_probe_inputs_get_one_line(tmp_path: Path, capsys) -> None:

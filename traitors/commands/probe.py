@@ -8,6 +8,7 @@ Only argparse is imported at module level, so adding the subcommand costs nothin
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -72,8 +73,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     out = args.out or args.dataset / f"probe-L{args.layer}.json"
     try:
-        if args.l2 is not None and not args.l2 > 0:
-            return _error(f"--l2 {args.l2}: the penalty must be above 0")
+        if args.l2 is not None and not 0 < args.l2 < math.inf:
+            return _error(f"--l2 {args.l2}: the penalty must be a number above 0")
         probe = train(args.dataset, args.layer, args.l2)
         write_probe(out, probe)
     except AnalysisError as exc:
