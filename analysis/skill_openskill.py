@@ -98,11 +98,11 @@ def seats(games: Sequence[TeamGame], teams_of: TeamsOf) -> Seats:
 
 def replay(
     seated: Seats, orders: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """OpenSkill of many runs at once: run r plays game ``orders[r, t]`` at step t.
 
-    Returns mu and sigma, shape (runs, entities), and whether the run seated the entity; an
-    entity a run never seated keeps the prior.
+    Returns mu, shape (runs, entities), and whether the run seated the entity; an entity a
+    run never seated keeps the prior.
     """
     runs, entities = len(orders), len(seated.entities)
     mu = np.full((runs, entities), MODEL.mu)
@@ -112,7 +112,7 @@ def replay(
         hidden, uncovering = seated.hidden[game], seated.uncovering[game]
         mu, variance = _rated(mu, variance, hidden, uncovering, seated.scores[game])
         met |= (hidden > 0) | (uncovering > 0)
-    return mu, np.sqrt(variance), met
+    return mu, met
 
 
 def _rated(
@@ -169,7 +169,7 @@ def openskill_bootstrap(
     if not len(resamples):
         return mus  # the replay would still step through every game
     seated = seats(games, teams_of)
-    mu, _, met = replay(seated, np.sort(resamples, axis=1))
+    mu, met = replay(seated, np.sort(resamples, axis=1))
     column = {entity: i for i, entity in enumerate(seated.entities)}
     for i, entity in enumerate(entities):
         if entity in column:
